@@ -1,0 +1,3 @@
+// Google Benchmark entry point placeholder.
+#include <benchmark/benchmark.h>
+BENCHMARK_MAIN();

@@ -1,0 +1,34 @@
+// The cimtrain program: registers the subcommands and turns exceptions into exit codes.
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include <cstdio>
+#include <exception>
+
+#include "cli/chip_command.h"
+#include "sim/config_util.h"
+#include "sim/threads.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"cimtrain: noise-aware training for analog compute-in-memory chips"};
+  app.require_subcommand(1);
+  int threads = 0;
+  app.add_option("--threads", threads, "LibTorch threads (default: all cores)");
+  app.parse_complete_callback([&]() { cimtrain::sim::set_torch_threads(threads); });
+  cimtrain::cli::add_chip_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const cimtrain::sim::ConfigError& e) {
+    fmt::print(stderr, "cimtrain: invalid configuration: {}\n", e.what());
+    return 2;
+  } catch (const c10::Error& e) {
+    fmt::print(stderr, "cimtrain: {}\n", e.what_without_backtrace());
+    return 1;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "cimtrain: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,34 @@
+// Terminal progress bar (see progress_bar.h).
+#include "cli/progress_bar.h"
+
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+namespace cimtrain::cli {
+
+ProgressBar::ProgressBar(std::string label, int total, std::string unit)
+    : label_(std::move(label)), unit_(std::move(unit)), total_(total), enabled_(isatty(fileno(stderr)) != 0),
+      start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
+
+void ProgressBar::update(int done) {
+  if (!enabled_) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (done < total_ && now - last_draw_ < std::chrono::milliseconds(100)) return;
+  last_draw_ = now;
+  const double elapsed = std::chrono::duration<double>(now - start_).count();
+  const double rate = elapsed > 0 ? done / elapsed : 0.0;
+  const double eta = rate > 0 ? (total_ - done) / rate : 0.0;
+  constexpr int width = 30;
+  const int filled = total_ > 0 ? width * done / total_ : width;
+  fmt::print(stderr, "\r{} [{}{}] {}/{} {:.2f} {}/s ETA {:.0f}s ", label_, std::string(filled, '#'),
+             std::string(width - filled, '.'), done, total_, rate, unit_, eta);
+  std::fflush(stderr);
+}
+
+void ProgressBar::finish() {
+  if (enabled_) fmt::print(stderr, "\n");
+}
+
+}  // namespace cimtrain::cli

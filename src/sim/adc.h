@@ -1,0 +1,42 @@
+// Column ADC: signed differential column currents -> codes, with gain, clipping, noise, offset and INL.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include "sim/config_util.h"
+
+namespace cimtrain::sim {
+
+struct AdcConfig {
+  bool enabled = true;            // false: ideal read-out (no quantisation, clipping, offset, INL or ADC noise)
+  int bits = 8;                   // signed resolution, sign included: codes in [-(2^(bits-1)-1), 2^(bits-1)-1]
+  double noise_sigma_lsb = 0.5;   // Gaussian input-referred noise per conversion, LSB
+  double offset_sigma_lsb = 0.2;  // std over converters of the fixed offset, LSB
+  double inl_lsb = 0.25;          // std over converters of the S-shaped INL amplitude, LSB
+  double headroom = 1.0;          // full scale = headroom x the largest |column current| of the batch/calibration
+
+  void validate() const;
+  double code_max() const { return static_cast<double>((int64_t{1} << (bits - 1)) - 1); }
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(AdcConfig, enabled, bits, noise_sigma_lsb, offset_sigma_lsb, inl_lsb,
+                                                headroom)
+
+// Per-converter static errors, sampled once per chip instance (LSB), each of shape `converters`.
+struct AdcStatic {
+  at::Tensor offset_lsb;
+  at::Tensor inl_lsb;
+};
+AdcStatic sample_adc_static(const AdcConfig& cfg, at::IntArrayRef converters, at::Generator& gen);
+
+// Full-scale current per slice (uA) from signal currents [row_tiles, M, S, outputs]: headroom x max |I|.
+at::Tensor adc_full_scale(const at::Tensor& current_uA, const AdcConfig& cfg);
+
+// Converts currents [row_tiles, M, S, outputs] (uA) with read-noise variance `var_uA2` (same shape, or
+// undefined for none) at full scale `full_scale_uA` [S]; returns the dequantised currents (code x LSB, uA).
+// The read noise (current domain) and the ADC noise (LSB) are independent Gaussians added before
+// quantisation, so they are drawn as one Gaussian of the summed variance.
+// INL: inl * (3 sqrt(3) / 2) u (1 - u^2), u = I / full scale: zero at 0 and +-full scale, peak +-inl.
+at::Tensor adc_convert(const at::Tensor& current_uA, const at::Tensor& var_uA2, const at::Tensor& full_scale_uA,
+                       const AdcConfig& cfg, const AdcStatic& stat, at::Generator& gen);
+
+}  // namespace cimtrain::sim

@@ -1,0 +1,81 @@
+// The chip: program() samples one chip instance from a config and integer weights; infer() reads it.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include "sim/adc.h"
+#include "sim/chip_config.h"
+#include "sim/mapping.h"
+
+namespace cimtrain::sim {
+
+// When and where the chip is read.
+struct ReadConditions {
+  double time_s = 3600.0;         // time since programming, seconds (drift, retention, PCM read noise)
+  double temperature_K = 300.0;   // ambient temperature of the chip, kelvin (each tile adds its own offset)
+
+  void validate() const;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ReadConditions, time_s, temperature_K)
+
+// One programmed chip: the sampled device state (programmed conductances, stuck cells, drift exponents,
+// tile temperatures, DAC/ADC static errors) plus what is derived from it for the present read conditions.
+class ChipInstance {
+ public:
+  // Integer inputs [batch, inputs] (values in [-input_max, input_max]) -> the chip's estimate of the integer
+  // product x W^T [batch, outputs], in integer units. Fresh read, DAC and ADC noise on every call.
+  at::Tensor infer(const at::Tensor& x_int, at::Generator& gen) const;
+
+  // Recomputes the effective conductances for new read conditions (once, not per read).
+  void set_conditions(const ReadConditions& conditions);
+  const ReadConditions& conditions() const { return conditions_; }
+
+  // Fixes the ADC full scale from these inputs' column currents (deployment); without it every infer()
+  // chooses the full scale from its own batch (training).
+  void calibrate_adc(const at::Tensor& x_int, at::Generator& gen);
+  void clear_adc_calibration() { fixed_full_scale_ = at::Tensor(); }
+
+  const ChipConfig& config() const { return config_; }
+  const TileLayout& layout() const { return layout_; }
+  double drift_compensation() const { return drift_compensation_; }
+  // Programmed conductances [S, 2, padded_rows, outputs] in uS (for inspection and tests).
+  const at::Tensor& programmed_conductances() const { return g_prog_; }
+  // Tile temperature offsets [row_tiles, col_tiles] in kelvin.
+  const at::Tensor& tile_temperature_offsets() const { return tile_dT_; }
+  // Drift exponents [S, 2, padded_rows, outputs] (undefined when drift is off).
+  const at::Tensor& drift_exponents() const { return nu_; }
+
+ private:
+  friend class Chip;
+  ChipInstance() = default;
+  // Unsigned input codes per phase and cycle -> word-line voltages [row_tiles, M, tile_rows], volts.
+  at::Tensor word_line_voltages(const at::Tensor& x, int64_t& phases, int64_t& cycles, at::Generator& gen) const;
+
+  ChipConfig config_;
+  TileLayout layout_;
+  ReadConditions conditions_;
+  // Sampled once per instance.
+  at::Tensor g_prog_;      // [S, 2, padded_rows, outputs] programmed conductances, uS
+  at::Tensor nu_;          // [S, 2, padded_rows, outputs] drift exponents (or undefined)
+  at::Tensor tile_dT_;     // [row_tiles, col_tiles] tile temperature offsets, K
+  at::Tensor dac_inl_;     // [padded_rows] DAC INL amplitudes, LSB
+  AdcStatic adc_static_;   // [row_tiles, S, outputs] ADC offsets and INL, LSB
+  // Derived for the present conditions by set_conditions().
+  at::Tensor signal_;      // [row_tiles, tile_rows, S * outputs] differential conductance G+ - G-, uS
+  at::Tensor read_var_;    // [row_tiles, tile_rows, S * outputs] read-noise variance per V^2, uS^2 (or undefined)
+  double drift_compensation_ = 1.0;  // digital output scale from the global drift compensation
+  at::Tensor fixed_full_scale_;      // [S] ADC full scale, uA (or undefined: per batch)
+};
+
+class Chip {
+ public:
+  explicit Chip(ChipConfig config);  // validates the config
+  const ChipConfig& config() const { return config_; }
+  // Programs integer weights [outputs, inputs] (values in [-weight_max, weight_max]) onto a fresh instance.
+  ChipInstance program(const at::Tensor& w_int, at::Generator& gen, const ReadConditions& conditions = {}) const;
+
+ private:
+  ChipConfig config_;
+};
+
+}  // namespace cimtrain::sim

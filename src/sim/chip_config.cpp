@@ -1,0 +1,116 @@
+// ChipConfig validation, JSON round-trip and per-non-ideality switching (see chip_config.h).
+#include "sim/chip_config.h"
+
+#include "sim/presets.h"
+
+namespace cimtrain::sim {
+
+void ChipConfig::validate() const {
+  require(level >= 0 && level <= 100, "level must be in [0, 100], found " + std::to_string(level));
+  mapping.validate();
+  dac.validate();
+  adc.validate();
+  device_nonlinearity.validate();
+  programming_noise.validate();
+  read_noise.validate();
+  thermal.validate();
+  drift.validate();
+  ir_drop.validate();
+  require(dac.input_bits_per_cycle <= mapping.input_bits - 1,
+          "dac.input_bits_per_cycle must be <= input_bits - 1 = " + std::to_string(mapping.input_bits - 1) +
+              ", found " + std::to_string(dac.input_bits_per_cycle));
+}
+
+void to_json(nlohmann::json& j, const ChipConfig& c) {
+  j = nlohmann::json{{"format", "cimtrain.chip_config"},
+                     {"version", 1},
+                     {"preset", c.preset},
+                     {"level", c.level},
+                     {"mapping", c.mapping},
+                     {"dac", c.dac},
+                     {"adc", c.adc},
+                     {"device_nonlinearity", c.device_nonlinearity},
+                     {"programming_noise", c.programming_noise},
+                     {"read_noise", c.read_noise},
+                     {"thermal", c.thermal},
+                     {"drift", c.drift},
+                     {"ir_drop", c.ir_drop}};
+}
+
+namespace {
+template <class T>
+void override_section(const nlohmann::json& j, const char* name, T& section) {
+  if (!j.contains(name)) return;
+  nlohmann::json merged = section;
+  if (!j[name].is_object())
+    throw ConfigError(std::string(name) + ": expected a JSON object, found " + j[name].type_name());
+  merged.merge_patch(j[name]);
+  section = parse_strict<T>(merged, name);
+  // merge_patch keeps unknown keys, so parse_strict rejects them with the section's name.
+}
+}  // namespace
+
+ChipConfig chip_config_from_json(const nlohmann::json& j) {
+  if (!j.is_object()) throw ConfigError("chip config: expected a JSON object, found " + std::string(j.type_name()));
+  static const std::vector<std::string> known = {"format",     "version",    "preset",      "level",
+                                                 "mapping",    "dac",        "adc",         "device_nonlinearity",
+                                                 "programming_noise", "read_noise", "thermal", "drift", "ir_drop"};
+  for (const auto& item : j.items()) {
+    if (std::find(known.begin(), known.end(), item.key()) == known.end())
+      throw ConfigError("chip config: unknown section '" + item.key() + "'");
+  }
+  if (j.contains("version") && j["version"] != 1)
+    throw ConfigError("chip config: expected version 1, found " + j["version"].dump());
+  try {
+    ChipConfig c = preset_config(j.value("preset", std::string("rram")));
+    if (j.contains("level")) c.level = j["level"].get<double>();
+    override_section(j, "mapping", c.mapping);
+    override_section(j, "dac", c.dac);
+    override_section(j, "adc", c.adc);
+    override_section(j, "device_nonlinearity", c.device_nonlinearity);
+    override_section(j, "programming_noise", c.programming_noise);
+    override_section(j, "read_noise", c.read_noise);
+    override_section(j, "thermal", c.thermal);
+    override_section(j, "drift", c.drift);
+    override_section(j, "ir_drop", c.ir_drop);
+    c.validate();
+    return c;
+  } catch (const nlohmann::json::exception& e) {
+    throw ConfigError(std::string("chip config: ") + e.what());
+  }
+}
+
+ChipConfig ideal_config(ChipConfig c) {
+  c.dac.enabled = false;
+  c.adc.enabled = false;
+  c.device_nonlinearity.enabled = false;
+  c.programming_noise.enabled = false;
+  c.read_noise.enabled = false;
+  c.thermal.enabled = false;
+  c.drift.enabled = false;
+  c.ir_drop.mode = "off";
+  return c;
+}
+
+const std::vector<std::string>& nonideality_names() {
+  static const std::vector<std::string> names = {"dac",        "adc",     "device_nonlinearity",
+                                                 "programming_noise", "read_noise", "thermal",
+                                                 "drift",      "ir_drop"};
+  return names;
+}
+
+ChipConfig only_nonideality(const ChipConfig& base, const std::string& name) {
+  ChipConfig c = ideal_config(base);
+  if (name == "dac") c.dac = base.dac;
+  else if (name == "adc") c.adc = base.adc;
+  else if (name == "device_nonlinearity") c.device_nonlinearity = base.device_nonlinearity;
+  else if (name == "programming_noise") c.programming_noise = base.programming_noise;
+  else if (name == "read_noise") c.read_noise = base.read_noise;
+  else if (name == "thermal") c.thermal = base.thermal;
+  else if (name == "drift") c.drift = base.drift;
+  else if (name == "ir_drop") c.ir_drop = base.ir_drop;
+  else throw ConfigError("unknown non-ideality '" + name + "'");
+  return c;
+}
+
+}  // namespace cimtrain::sim

@@ -1,0 +1,43 @@
+// Retention and drift: conductances move after programming; optional global drift compensation.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <string>
+
+#include "sim/config_util.h"
+#include "sim/mapping.h"
+
+namespace cimtrain::sim {
+
+struct DriftConfig {
+  bool enabled = true;
+  // power_law: G(t) = G_p (t / t0)^(-nu), nu ~ N(nu_mean, nu_std L) per cell;
+  // pcm:       the same law with nu ~ N(mu(r), sigma(r) L), r = G_p / g_max,
+  //            mu = clamp(-0.0155 ln r + 0.0244, 0.049, 0.1), sigma = clamp(-0.0125 ln r - 0.0059, 0.008, 0.045)
+  //            (Joshi et al. 2020 / aihwkit pcm.py).
+  std::string model = "power_law";
+  double nu_mean = 0.02;           // power_law: mean drift exponent (dimensionless)
+  double nu_std = 0.005;           // power_law: std of the drift exponent at level 1
+  double t0_s = 20.0;              // time after programming at which drift starts to count, seconds
+  // Stretched-exponential relaxation towards a rest state, applied after the drift:
+  // G(t) = G_rest + (G - G_rest) exp(-(t / tau)^beta), G_rest = g_min + rest_fraction (g_max - g_min).
+  double relaxation_tau_s = 0.0;   // relaxation time constant at t_ref, seconds; 0 = no relaxation
+  double relaxation_beta = 0.5;    // stretch exponent (0, 1]
+  double relaxation_rest_fraction = 0.5;  // rest state as a fraction of the conductance window
+  bool compensation = true;        // global drift compensation: a reference read rescales the outputs
+
+  void validate() const;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DriftConfig, enabled, model, nu_mean, nu_std, t0_s, relaxation_tau_s,
+                                                relaxation_beta, relaxation_rest_fraction, compensation)
+
+// Per-cell drift exponents, sampled once per chip instance (undefined tensor when drift is off).
+at::Tensor sample_drift_exponents(const at::Tensor& g_prog_uS, const DriftConfig& cfg, const MappingConfig& mapping,
+                                  double level, at::Generator& gen);
+
+// Conductances (uS) after `time_s` seconds of effective (temperature-stretched) time; time_s broadcasts.
+at::Tensor drifted_conductances(const at::Tensor& g_prog_uS, const at::Tensor& nu, const at::Tensor& time_s,
+                                const DriftConfig& cfg, const MappingConfig& mapping);
+
+}  // namespace cimtrain::sim

@@ -1,0 +1,34 @@
+// Cycle-to-cycle read noise: every read of a cell sees a fresh conductance fluctuation.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <string>
+
+#include "sim/config_util.h"
+#include "sim/mapping.h"
+
+namespace cimtrain::sim {
+
+// A read of cell (j, k) passes I = (G + dG) V, dG ~ N(0, s_jk^2) independently per cell and read. Summed on
+// a column, the noise is exactly Gaussian with variance sum_j s_jk^2 V_j^2, which the chip draws in output
+// space from one extra product of squares (no random number per cell per read).
+struct ReadNoiseConfig {
+  bool enabled = true;
+  // relative: s = sigma L G;
+  // pcm:      s = sigma L G Q_s sqrt(ln((t + t_read) / (2 t_read))), Q_s = min(0.0088 / max(r^0.65, 1e-3), 0.2),
+  //           r = G_prog / g_max: 1/f noise of Joshi et al. 2020 / aihwkit pcm.py.
+  std::string model = "relative";
+  double sigma = 0.02;      // relative: std of G per read as a fraction of G at level 1; pcm: multiplier (1)
+  double t_read_s = 250e-9; // pcm: duration of one read, seconds
+
+  void validate() const;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ReadNoiseConfig, enabled, model, sigma, t_read_s)
+
+// Per-cell read-noise std (uS) for present conductances `g_now_uS` programmed as `g_prog_uS`, at `time_s`
+// seconds after programming; returns an undefined tensor when read noise is off.
+at::Tensor read_noise_std(const at::Tensor& g_now_uS, const at::Tensor& g_prog_uS, const ReadNoiseConfig& cfg,
+                          const MappingConfig& mapping, double level, double time_s);
+
+}  // namespace cimtrain::sim

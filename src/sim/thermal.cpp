@@ -1,0 +1,35 @@
+// Thermal-variation model (see thermal.h).
+#include "sim/thermal.h"
+
+namespace cimtrain::sim {
+
+namespace {
+constexpr double kBoltzmann_eV_per_K = 8.617333262e-5;
+}
+
+void ThermalConfig::validate() const {
+  require_non_negative("thermal.sigma_K", sigma_K);
+  require_range("thermal.tcr_per_K", tcr_per_K, -0.1, 0.1);
+  require(t_ref_K > 0, "thermal.t_ref_K must be > 0 kelvin, found " + std::to_string(t_ref_K));
+  require_range("thermal.activation_energy_eV", activation_energy_eV, 0.0, 5.0);
+}
+
+at::Tensor sample_tile_temperature_offsets(const ThermalConfig& cfg, int64_t row_tiles, int64_t col_tiles,
+                                           double level, at::Generator& gen) {
+  if (!cfg.enabled || cfg.sigma_K * level == 0) return at::zeros({row_tiles, col_tiles});
+  return at::randn({row_tiles, col_tiles}, gen) * (cfg.sigma_K * level);
+}
+
+at::Tensor thermal_conductance_factor(const at::Tensor& tile_temperature_K, const ThermalConfig& cfg) {
+  if (!cfg.enabled) return at::ones_like(tile_temperature_K);
+  return ((tile_temperature_K - cfg.t_ref_K) * cfg.tcr_per_K + 1).clamp_min(0);
+}
+
+at::Tensor arrhenius_time_factor(const at::Tensor& tile_temperature_K, const ThermalConfig& cfg) {
+  if (!cfg.enabled || cfg.activation_energy_eV == 0) return at::ones_like(tile_temperature_K);
+  TORCH_CHECK(tile_temperature_K.min().item<double>() > 0, "tile temperatures must be > 0 K, found ",
+              tile_temperature_K.min().item<double>());
+  return at::exp((1.0 / cfg.t_ref_K - 1.0 / tile_temperature_K) * (cfg.activation_energy_eV / kBoltzmann_eV_per_K));
+}
+
+}  // namespace cimtrain::sim
