@@ -29,11 +29,11 @@ at::Tensor adc_full_scale(const at::Tensor& current_uA, const AdcConfig& cfg) {
 }
 
 at::Tensor adc_convert(const at::Tensor& current_uA, const at::Tensor& var_uA2, const at::Tensor& full_scale_uA,
-                       const AdcConfig& cfg, const AdcStatic& stat, at::Generator& gen) {
+                       const AdcConfig& cfg, const AdcStatic& stat, PhiloxKey key) {
   TORCH_CHECK(current_uA.dim() == 4, "currents must be [row_tiles, M, S, outputs], found ", current_uA.sizes());
   if (!cfg.enabled) {
     if (!var_uA2.defined()) return current_uA;
-    return current_uA + at::randn(current_uA.sizes(), gen) * var_uA2.sqrt();
+    return current_uA + normal_tensor(current_uA.sizes(), key) * var_uA2.sqrt();
   }
   const int64_t slices = current_uA.size(2);
   TORCH_CHECK(full_scale_uA.numel() == slices, "ADC full scale must have one value per slice (", slices,
@@ -50,7 +50,7 @@ at::Tensor adc_convert(const at::Tensor& current_uA, const at::Tensor& var_uA2, 
   const auto inl = stat.inl_lsb.unsqueeze(1);
   const auto x = u / qmax;
   u = u + offset + inl * (1.5 * std::sqrt(3.0)) * x * (1 - x.square());
-  if (noise_var.defined()) u = u + at::randn(u.sizes(), gen) * noise_var.sqrt();
+  if (noise_var.defined()) u = u + normal_tensor(u.sizes(), key) * noise_var.sqrt();
   return u.round().clamp(-qmax, qmax) * lsb;
 }
 

@@ -4,6 +4,7 @@
 #include <ATen/ATen.h>
 
 #include "sim/config_util.h"
+#include "sim/normal_rng.h"
 
 namespace cimtrain::sim {
 
@@ -34,9 +35,9 @@ at::Tensor adc_full_scale(const at::Tensor& current_uA, const AdcConfig& cfg);
 // Converts currents [row_tiles, M, S, outputs] (uA) with read-noise variance `var_uA2` (same shape, or
 // undefined for none) at full scale `full_scale_uA` [S]; returns the dequantised currents (code x LSB, uA).
 // The read noise (current domain) and the ADC noise (LSB) are independent Gaussians added before
-// quantisation, so they are drawn as one Gaussian of the summed variance.
+// quantisation, so they are drawn as one Gaussian of the summed variance (flat element i uses normal i of `key`).
 // INL: inl * (3 sqrt(3) / 2) u (1 - u^2), u = I / full scale: zero at 0 and +-full scale, peak +-inl.
 at::Tensor adc_convert(const at::Tensor& current_uA, const at::Tensor& var_uA2, const at::Tensor& full_scale_uA,
-                       const AdcConfig& cfg, const AdcStatic& stat, at::Generator& gen);
+                       const AdcConfig& cfg, const AdcStatic& stat, PhiloxKey key);
 
 }  // namespace cimtrain::sim

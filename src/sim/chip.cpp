@@ -96,75 +96,119 @@ void ChipInstance::set_conditions(const ReadConditions& conditions) {
   }
 }
 
-at::Tensor ChipInstance::word_line_voltages(const at::Tensor& x, int64_t& phases, int64_t& cycles,
-                                            at::Generator& gen) const {
+ReadShape ChipInstance::read_shape(const at::Tensor& x) const {
   const auto& cfg = config_;
   const auto& l = layout_;
-  const int64_t batch = x.size(0);
+  TORCH_CHECK(x.dim() == 2 && x.size(1) == l.inputs, "inputs must have shape [batch, ", l.inputs, "], found ",
+              x.sizes());
+  ReadShape sh;
+  sh.batch = x.size(0);
+  sh.inputs = l.inputs;
+  sh.row_tiles = l.row_tiles;
+  sh.tile_rows = l.tile_rows;
+  sh.slices = l.slices;
+  sh.outputs = l.outputs;
+  const auto [lo, hi] = at::aminmax(x);
+  const double max_abs = std::max(-lo.item<double>(), hi.item<double>());
+  TORCH_CHECK(max_abs <= cfg.mapping.input_max(), "inputs must be integers in [", -cfg.mapping.input_max(), ", ",
+              cfg.mapping.input_max(), "] for input_bits = ", cfg.mapping.input_bits, ", found max |x| = ", max_abs);
+  sh.phases = lo.item<double>() < 0 ? 2 : 1;  // the negative read phase only when some input is negative
+  sh.bits_per_cycle = cfg.dac.input_bits_per_cycle;
+  if (sh.bits_per_cycle > 0) {  // bit-serial: cycle c applies bits [b c, b (c + 1)) of the magnitude
+    sh.cycles = (cfg.mapping.input_bits - 1 + sh.bits_per_cycle - 1) / sh.bits_per_cycle;
+    sh.u_max = (int64_t{1} << sh.bits_per_cycle) - 1;
+  } else {
+    sh.cycles = 1;
+    sh.u_max = cfg.mapping.input_max();
+  }
+  return sh;
+}
+
+at::Tensor ChipInstance::word_line_voltages(const at::Tensor& x, const ReadShape& sh, PhiloxKey key) const {
+  const auto& cfg = config_;
+  const auto& l = layout_;
   std::vector<at::Tensor> parts = {x.clamp_min(0)};
-  if (x.min().item<float>() < 0) parts.push_back((-x).clamp_min(0));  // negative read phase only when needed
-  phases = static_cast<int64_t>(parts.size());
-  const int b = cfg.dac.input_bits_per_cycle;
-  int64_t u_max = cfg.mapping.input_max();
-  cycles = 1;
-  if (b > 0) {  // bit-serial: cycle c applies bits [b c, b (c + 1)) of the magnitude
-    cycles = (cfg.mapping.input_bits - 1 + b - 1) / b;
-    u_max = (int64_t{1} << b) - 1;
+  if (sh.phases == 2) parts.push_back((-x).clamp_min(0));
+  if (sh.bits_per_cycle > 0) {
     std::vector<at::Tensor> chunks;
     for (const auto& p : parts)
-      for (int64_t c = 0; c < cycles; ++c)
-        chunks.push_back(at::floor(p / std::ldexp(1.0, b * static_cast<int>(c))).fmod(u_max + 1));
+      for (int64_t c = 0; c < sh.cycles; ++c)
+        chunks.push_back(at::floor(p / std::ldexp(1.0, sh.bits_per_cycle * static_cast<int>(c))).fmod(sh.u_max + 1));
     parts = std::move(chunks);
   }
   const auto u = at::cat(parts, 0);  // [phases * cycles * batch, inputs]
-  auto v = dac_convert(u, u_max, cfg.dac, dac_inl_.narrow(0, 0, l.inputs), gen);
+  auto v = dac_convert(u, sh.u_max, cfg.dac, dac_inl_.narrow(0, 0, l.inputs), key);
   v = apply_iv_nonlinearity(v, cfg.device_nonlinearity) * cfg.dac.v_read_V;
-  const int64_t m = phases * cycles * batch;
   return at::constant_pad_nd(v, {0, l.padded_rows() - l.inputs})
-      .view({m, l.row_tiles, l.tile_rows})
-      .transpose(0, 1);
+      .view({sh.rows(), l.row_tiles, l.tile_rows})
+      .transpose(0, 1)
+      .contiguous();
+}
+
+at::Tensor ChipInstance::combine_weights(const ReadShape& sh) const {
+  const auto& m = config_.mapping;
+  const double unit_uA = m.g_step_uS() * config_.dac.v_read_V / static_cast<double>(sh.u_max);  // level x input step
+  auto coef = at::empty({sh.phases, sh.cycles, sh.slices});
+  auto acc = coef.accessor<float, 3>();
+  for (int64_t p = 0; p < sh.phases; ++p)
+    for (int64_t c = 0; c < sh.cycles; ++c)
+      for (int64_t s = 0; s < sh.slices; ++s)
+        acc[p][c][s] = static_cast<float>((p == 0 ? 1.0 : -1.0) *
+                                          std::ldexp(1.0, sh.bits_per_cycle * static_cast<int>(c)) *
+                                          std::ldexp(1.0, m.bits_per_cell * static_cast<int>(s)) *
+                                          drift_compensation_ / unit_uA);
+  return coef;
+}
+
+at::Tensor ChipInstance::infer_reference(const at::Tensor& x_int, at::Generator& gen) const {
+  const auto& cfg = config_;
+  const auto& l = layout_;
+  const auto x = x_int.to(at::kFloat);
+  const ReadShape sh = read_shape(x);
+  const PhiloxKey dac_key = draw_philox_key(gen), adc_key = draw_philox_key(gen);
+  const auto V = word_line_voltages(x, sh, dac_key);  // [row_tiles, M, tile_rows], volts
+  const int64_t m = sh.rows();
+  const auto current = apply_current_saturation(at::bmm(V, signal_), cfg.device_nonlinearity)
+                           .view({l.row_tiles, m, l.slices, l.outputs});  // uA
+  at::Tensor var;
+  if (read_var_.defined()) var = at::bmm(V.square(), read_var_).view({l.row_tiles, m, l.slices, l.outputs});
+  const auto full_scale = fixed_full_scale_.defined() ? fixed_full_scale_ : adc_full_scale(current, cfg.adc);
+  const auto read = adc_convert(current, var, full_scale, cfg.adc, adc_static_, adc_key);
+  // Digital recombination: row tiles add; phases subtract; cycles and slices shift-and-add.
+  const auto coef = combine_weights(sh).view({sh.phases, sh.cycles, 1, sh.slices, 1});
+  return (read.sum(0).view({sh.phases, sh.cycles, sh.batch, l.slices, l.outputs}) * coef).sum({0, 1, 3});
 }
 
 at::Tensor ChipInstance::infer(const at::Tensor& x_int, at::Generator& gen) const {
   const auto& cfg = config_;
   const auto& l = layout_;
-  TORCH_CHECK(x_int.dim() == 2 && x_int.size(1) == l.inputs, "inputs must have shape [batch, ", l.inputs,
-              "], found ", x_int.sizes());
-  const auto x = x_int.to(at::kFloat);
-  const int64_t batch = x.size(0);
-  int64_t phases = 0, cycles = 0;
-  const auto V = word_line_voltages(x, phases, cycles, gen);  // [row_tiles, M, tile_rows], volts
-  const int64_t m = V.size(1);
-
-  auto current = apply_current_saturation(at::bmm(V, signal_), cfg.device_nonlinearity)
-                     .view({l.row_tiles, m, l.slices, l.outputs});  // uA
+  const auto x = x_int.to(at::kFloat).contiguous();
+  const ReadShape sh = read_shape(x);
+  const PhiloxKey dac_key = draw_philox_key(gen), adc_key = draw_philox_key(gen);
+  at::Tensor V2;
+  const auto V = drive_word_lines(x, sh, cfg.dac, cfg.device_nonlinearity, dac_inl_, dac_key,
+                                  read_var_.defined() ? &V2 : nullptr);
+  const auto current = at::bmm(V, signal_);  // [row_tiles, M, S * outputs], uA
   at::Tensor var;
-  if (read_var_.defined()) var = at::bmm(V.square(), read_var_).view({l.row_tiles, m, l.slices, l.outputs});
-  const auto full_scale = fixed_full_scale_.defined() ? fixed_full_scale_ : adc_full_scale(current, cfg.adc);
-  const auto read = adc_convert(current, var, full_scale, cfg.adc, adc_static_, gen);
-
-  // Digital recombination: row tiles add; phases subtract; cycles and slices shift-and-add.
-  const int b = cfg.dac.input_bits_per_cycle;
-  const double u_max = b > 0 ? std::ldexp(1.0, b) - 1 : cfg.mapping.input_max();
-  const double unit_uA = cfg.mapping.g_step_uS() * cfg.dac.v_read_V / u_max;  // one level x one input step
-  auto coef = at::empty({phases, cycles, 1, l.slices, 1});
-  auto acc = coef.accessor<float, 5>();
-  for (int64_t p = 0; p < phases; ++p)
-    for (int64_t c = 0; c < cycles; ++c)
-      for (int64_t s = 0; s < l.slices; ++s)
-        acc[p][c][0][s][0] = static_cast<float>((p == 0 ? 1.0 : -1.0) * std::ldexp(1.0, b * static_cast<int>(c)) *
-                                                std::ldexp(1.0, cfg.mapping.bits_per_cell * static_cast<int>(s)) *
-                                                drift_compensation_ / unit_uA);
-  return (read.sum(0).view({phases, cycles, batch, l.slices, l.outputs}) * coef).sum({0, 1, 3});
+  if (read_var_.defined()) var = at::bmm(V2, read_var_);
+  const double sat = cfg.device_nonlinearity.enabled ? cfg.device_nonlinearity.saturation_uA : 0.0;
+  at::Tensor full_scale = fixed_full_scale_;
+  if (!full_scale.defined()) {
+    // headroom x max |saturated current| per slice; saturation is monotone, so saturate the max.
+    auto max_abs = at::linalg_vector_norm(current.view({l.row_tiles, sh.rows(), l.slices, l.outputs}),
+                                          INFINITY, at::IntArrayRef{0, 1, 3}, false, c10::nullopt);
+    if (sat > 0) max_abs = at::tanh(max_abs / sat) * sat;
+    full_scale = (max_abs * cfg.adc.headroom).clamp_min(1e-12);
+  }
+  return convert_and_combine(current, var, full_scale, sh, cfg.adc, adc_static_, sat, combine_weights(sh), adc_key);
 }
 
 void ChipInstance::calibrate_adc(const at::Tensor& x_int, at::Generator& gen) {
-  TORCH_CHECK(x_int.dim() == 2 && x_int.size(1) == layout_.inputs, "calibration inputs must have shape [batch, ",
-              layout_.inputs, "], found ", x_int.sizes());
-  int64_t phases = 0, cycles = 0;
-  const auto V = word_line_voltages(x_int.to(at::kFloat), phases, cycles, gen);
+  const auto x = x_int.to(at::kFloat);
+  const ReadShape sh = read_shape(x);
+  const auto V = word_line_voltages(x, sh, draw_philox_key(gen));
   const auto current = apply_current_saturation(at::bmm(V, signal_), config_.device_nonlinearity)
-                           .view({layout_.row_tiles, V.size(1), layout_.slices, layout_.outputs});
+                           .view({layout_.row_tiles, sh.rows(), layout_.slices, layout_.outputs});
   fixed_full_scale_ = adc_full_scale(current, config_.adc);
 }
 

@@ -6,6 +6,7 @@
 #include "sim/adc.h"
 #include "sim/chip_config.h"
 #include "sim/mapping.h"
+#include "sim/read_kernels.h"
 
 namespace cimtrain::sim {
 
@@ -24,7 +25,11 @@ class ChipInstance {
  public:
   // Integer inputs [batch, inputs] (values in [-input_max, input_max]) -> the chip's estimate of the integer
   // product x W^T [batch, outputs], in integer units. Fresh read, DAC and ADC noise on every call.
+  // Runs the fused kernels of read_kernels.h.
   at::Tensor infer(const at::Tensor& x_int, at::Generator& gen) const;
+  // The same read from plain tensor ops (the reference the fused path is tested against); for the same
+  // generator state it returns the same values up to float rounding.
+  at::Tensor infer_reference(const at::Tensor& x_int, at::Generator& gen) const;
 
   // Recomputes the effective conductances for new read conditions (once, not per read).
   void set_conditions(const ReadConditions& conditions);
@@ -48,8 +53,11 @@ class ChipInstance {
  private:
   friend class Chip;
   ChipInstance() = default;
-  // Unsigned input codes per phase and cycle -> word-line voltages [row_tiles, M, tile_rows], volts.
-  at::Tensor word_line_voltages(const at::Tensor& x, int64_t& phases, int64_t& cycles, at::Generator& gen) const;
+  ReadShape read_shape(const at::Tensor& x) const;
+  // Reference path: inputs -> word-line voltages [row_tiles, M, tile_rows], volts.
+  at::Tensor word_line_voltages(const at::Tensor& x, const ReadShape& shape, PhiloxKey key) const;
+  // Digital recombination weights [phases, cycles, S]: sign x shift x drift compensation / unit current.
+  at::Tensor combine_weights(const ReadShape& shape) const;
 
   ChipConfig config_;
   TileLayout layout_;

@@ -19,7 +19,7 @@ at::Tensor sample_dac_inl(const DacConfig& cfg, int64_t rows, at::Generator& gen
 }
 
 at::Tensor dac_convert(const at::Tensor& u, int64_t u_max, const DacConfig& cfg, const at::Tensor& inl_lsb,
-                       at::Generator& gen) {
+                       PhiloxKey key) {
   if (!cfg.enabled) return u / static_cast<double>(u_max);
   const int64_t dac_levels = (int64_t{1} << cfg.bits) - 1;
   at::Tensor v;
@@ -32,7 +32,7 @@ at::Tensor dac_convert(const at::Tensor& u, int64_t u_max, const DacConfig& cfg,
     v = (u / step).round().clamp_max(static_cast<double>(dac_levels)) * (step / static_cast<double>(u_max));
   }
   if (cfg.inl_lsb > 0) v = v + inl_lsb * (4.0 / dac_levels) * v * (1 - v);
-  if (cfg.noise_sigma > 0) v = v + at::randn(v.sizes(), gen) * cfg.noise_sigma;
+  if (cfg.noise_sigma > 0) v = v + normal_tensor(v.sizes(), key) * cfg.noise_sigma;
   return v;
 }
 
