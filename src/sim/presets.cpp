@@ -50,7 +50,7 @@ ChipConfig rram() {
   c.drift.t0_s = 20.0;                       // assumed: the t0 of the PCM model (aihwkit pcm.py)
   c.drift.compensation = true;               // DESIGN 3.2
   c.ir_drop.mode = "fast";                   // DESIGN 3.2
-  c.ir_drop.r_wire_ohm = 0.5;                // assumed: ~0.5 Ohm per cell pitch of a thin metal line
+  c.ir_drop.r_wire_ohm = 0.2;                // assumed: a wide low-metal line, ~0.2 Ohm per cell pitch
   return c;
 }
 
@@ -74,7 +74,7 @@ ChipConfig pcm() {
   c.drift.model = "pcm";                     // Joshi 2020: nu(G)
   c.drift.t0_s = 20.0;                       // aihwkit pcm.py t_0
   c.thermal.tcr_per_K = 0.002;               // assumed as for rram
-  c.ir_drop.r_wire_ohm = 0.5;                // assumed as for rram
+  c.ir_drop.r_wire_ohm = 0.2;                // assumed as for rram
   return c;
 }
 
