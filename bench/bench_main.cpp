@@ -1,3 +1,14 @@
-// Google Benchmark entry point placeholder.
+// Google Benchmark entry point: passive OpenMP waiting and all cores, as the cimtrain program runs.
 #include <benchmark/benchmark.h>
-BENCHMARK_MAIN();
+
+#include "sim/threads.h"
+
+int main(int argc, char** argv) {
+  cimtrain::sim::ensure_passive_openmp_wait(argv);
+  cimtrain::sim::set_torch_threads();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

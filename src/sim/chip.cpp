@@ -181,7 +181,6 @@ at::Tensor ChipInstance::infer_reference(const at::Tensor& x_int, at::Generator&
 
 at::Tensor ChipInstance::infer(const at::Tensor& x_int, at::Generator& gen) const {
   const auto& cfg = config_;
-  const auto& l = layout_;
   const auto x = x_int.to(at::kFloat).contiguous();
   const ReadShape sh = read_shape(x);
   const PhiloxKey dac_key = draw_philox_key(gen), adc_key = draw_philox_key(gen);
@@ -195,8 +194,7 @@ at::Tensor ChipInstance::infer(const at::Tensor& x_int, at::Generator& gen) cons
   at::Tensor full_scale = fixed_full_scale_;
   if (!full_scale.defined()) {
     // headroom x max |saturated current| per slice; saturation is monotone, so saturate the max.
-    auto max_abs = at::linalg_vector_norm(current.view({l.row_tiles, sh.rows(), l.slices, l.outputs}),
-                                          INFINITY, at::IntArrayRef{0, 1, 3}, false, c10::nullopt);
+    auto max_abs = max_abs_per_slice(current, sh);
     if (sat > 0) max_abs = at::tanh(max_abs / sat) * sat;
     full_scale = (max_abs * cfg.adc.headroom).clamp_min(1e-12);
   }

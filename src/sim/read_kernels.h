@@ -35,4 +35,7 @@ at::Tensor convert_and_combine(const at::Tensor& current_uA, const at::Tensor& v
                                const ReadShape& shape, const AdcConfig& adc, const AdcStatic& adc_static,
                                double saturation_uA, const at::Tensor& coef, PhiloxKey key);
 
+// max |current| per slice [S] over row tiles, rows and outputs of currents [row_tiles, M, S * outputs].
+at::Tensor max_abs_per_slice(const at::Tensor& current_uA, const ReadShape& shape);
+
 }  // namespace cimtrain::sim

@@ -3,7 +3,10 @@
 
 #include <ATen/Parallel.h>
 
+#include <cstdlib>
 #include <thread>
+
+#include <unistd.h>
 
 namespace cimtrain::sim {
 
@@ -12,6 +15,12 @@ int set_torch_threads(int threads) {
   if (threads <= 0) threads = 1;
   at::set_num_threads(threads);
   return threads;
+}
+
+void ensure_passive_openmp_wait(char** argv) {
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
+  setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+  execv("/proc/self/exe", argv);  // returns only on failure: then run on with the default policy
 }
 
 }  // namespace cimtrain::sim
