@@ -1,7 +1,6 @@
 // Input DAC model (see dac.h).
 #include "sim/dac.h"
 
-#include <cmath>
 
 namespace cimtrain::sim {
 
@@ -26,10 +25,8 @@ at::Tensor dac_convert(const at::Tensor& u, int64_t u_max, const DacConfig& cfg,
   if (dac_levels >= u_max) {
     v = u / static_cast<double>(u_max);
   } else {
-    // Keep the top `bits` bits of the code: step = 2^(ceil(log2(u_max+1)) - bits).
-    const int code_bits = static_cast<int>(std::ceil(std::log2(static_cast<double>(u_max) + 1)));
-    const double step = std::ldexp(1.0, code_bits - cfg.bits);
-    v = (u / step).round().clamp_max(static_cast<double>(dac_levels)) * (step / static_cast<double>(u_max));
+    // Round to the nearest of the DAC's levels k / (2^bits - 1) of full scale.
+    v = (u * (static_cast<double>(dac_levels) / static_cast<double>(u_max))).round() / static_cast<double>(dac_levels);
   }
   if (cfg.inl_lsb > 0) v = v + inl_lsb * (4.0 / dac_levels) * v * (1 - v);
   if (cfg.noise_sigma > 0) v = v + normal_tensor(v.sizes(), key) * cfg.noise_sigma;

@@ -25,7 +25,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DacConfig, enabled, bits, input_
 at::Tensor sample_dac_inl(const DacConfig& cfg, int64_t rows, at::Generator& gen);
 
 // Unsigned codes u in [0, u_max] [M, rows] -> normalised voltages v (1 = v_read) [M, rows].
-// Quantises to the DAC's levels when it has fewer than u_max + 1, adds the fixed INL
+// Rounds to the DAC's 2^bits levels k / (2^bits - 1) when it has fewer than u_max + 1, adds the fixed INL
 // (inl * 4 v (1 - v) LSB, zero at both ends) and fresh Gaussian noise (flat element i uses normal i of `key`).
 at::Tensor dac_convert(const at::Tensor& u, int64_t u_max, const DacConfig& cfg, const at::Tensor& inl_lsb,
                        PhiloxKey key);

@@ -64,13 +64,8 @@ at::Tensor drive_word_lines(const at::Tensor& x, const ReadShape& sh, const DacC
   const bool on = dac.enabled;
   const int64_t dac_levels = (int64_t{1} << dac.bits) - 1;
   const bool quantise = on && dac_levels < sh.u_max;
-  double step = 1.0;
-  if (quantise) {
-    const int code_bits = static_cast<int>(std::ceil(std::log2(static_cast<double>(sh.u_max) + 1)));
-    step = std::ldexp(1.0, code_bits - dac.bits);
-  }
   const float fumax = static_cast<float>(sh.u_max);
-  const float fstep = static_cast<float>(step), step_over_umax = static_cast<float>(step / sh.u_max);
+  const float levels_per_code = static_cast<float>(static_cast<double>(dac_levels) / sh.u_max);
   const float fdac_levels = static_cast<float>(dac_levels);
   const bool use_inl = on && dac.inl_lsb > 0, use_noise = on && dac.noise_sigma > 0;
   const float inl_scale = static_cast<float>(4.0 / dac_levels), noise_sigma = static_cast<float>(dac.noise_sigma);
@@ -100,7 +95,7 @@ at::Tensor drive_word_lines(const at::Tensor& x, const ReadShape& sh, const DacC
         for (int64_t j = 0; j < n; ++j)
           v[j] = static_cast<float>((static_cast<int32_t>(v[j]) >> (bpc * c)) & static_cast<int32_t>(sh.u_max));
       if (quantise) {
-        for (int64_t j = 0; j < n; ++j) v[j] = std::min(round_half_even(v[j] / fstep), fdac_levels) * step_over_umax;
+        for (int64_t j = 0; j < n; ++j) v[j] = round_half_even(v[j] * levels_per_code) / fdac_levels;
       } else {
         for (int64_t j = 0; j < n; ++j) v[j] = v[j] / fumax;
       }
