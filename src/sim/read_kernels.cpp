@@ -24,12 +24,13 @@ struct AdcRow {
   float lsb, qmax, sigma2, inl_shape, weight;
 };
 
+// Compiled for AVX2 and for baseline x86-64, picked at run time (GCC function multi-versioning).
 template <bool kVar, bool kAdcNoise>
-void adc_row(const AdcRow& r, float* __restrict y, int64_t n) {
-  const float lsb = r.lsb, qmax = r.qmax;
+__attribute__((target_clones("avx2", "default"))) void adc_row(const AdcRow& r, float* __restrict y, int64_t n) {
+  const float lsb = r.lsb, qmax = r.qmax, inv_lsb = 1.0f / r.lsb, inv_qmax = 1.0f / r.qmax;
   for (int64_t o = 0; o < n; ++o) {
-    float u = r.current[o] / lsb;
-    const float xq = u / qmax;
+    float u = r.current[o] * inv_lsb;
+    const float xq = u * inv_qmax;
     u = u + r.offset[o] + r.inl[o] * r.inl_shape * xq * (1 - xq * xq);
     if constexpr (kVar || kAdcNoise) {
       float nv = 0.0f;
@@ -39,6 +40,81 @@ void adc_row(const AdcRow& r, float* __restrict y, int64_t n) {
     }
     u = std::min(std::max(u, -qmax), qmax);
     y[o] += r.weight * (round_half_even(u) * lsb);
+  }
+}
+
+// Everything the drive passes need (see drive_word_lines).
+struct DriveParams {
+  const float* xp;
+  float* vp;
+  float* v2p;
+  const float* inlp;
+  int64_t n, tr, M;
+  ReadShape sh;
+  int bpc;
+  bool quantise;
+  float levels_per_code, fdac_levels, fumax;
+  bool use_inl;
+  float inl_scale;
+  bool use_noise;
+  float noise_sigma;
+  PhiloxKey key;
+  bool use_nl, nl_poly;
+  float k, a1, a2, v_read;
+};
+
+// The drive passes for rows [m0, m1), compiled for AVX2 and for baseline x86-64 (picked at run time).
+__attribute__((target_clones("avx2", "default"))) void drive_rows(const DriveParams& P, int64_t m0, int64_t m1) {
+  const auto& [xp, vp, v2p, inlp, n, tr, M, sh, bpc, quantise, levels_per_code, fdac_levels, fumax, use_inl, inl_scale, use_noise, noise_sigma, key, use_nl, nl_poly, k, a1, a2, v_read] = P;
+  std::vector<float> noise(use_noise ? n : 0), buf(n);
+  float* v = buf.data();
+  for (int64_t m = m0; m < m1; ++m) {
+    const int64_t p = m / (sh.cycles * sh.batch), c = (m / sh.batch) % sh.cycles, b = m % sh.batch;
+    const float* xr = xp + b * n;
+    if (p == 0) {
+      for (int64_t j = 0; j < n; ++j) v[j] = std::max(xr[j], 0.0f);
+    } else {
+      for (int64_t j = 0; j < n; ++j) v[j] = std::max(-xr[j], 0.0f);
+    }
+    if (bpc > 0)
+      for (int64_t j = 0; j < n; ++j)
+        v[j] = static_cast<float>((static_cast<int32_t>(v[j]) >> (bpc * c)) & static_cast<int32_t>(sh.u_max));
+    if (quantise) {
+      for (int64_t j = 0; j < n; ++j) v[j] = round_half_even(v[j] * levels_per_code) / fdac_levels;
+    } else {
+      for (int64_t j = 0; j < n; ++j) v[j] = v[j] / fumax;
+    }
+    if (use_inl)
+      for (int64_t j = 0; j < n; ++j) v[j] = v[j] + inlp[j] * inl_scale * v[j] * (1 - v[j]);
+    if (use_noise) {
+      fill_normal(noise.data(), n, key, m * n);
+      for (int64_t j = 0; j < n; ++j) v[j] = v[j] + noise[j] * noise_sigma;
+    }
+    if (use_nl && nl_poly) {
+      for (int64_t j = 0; j < n; ++j) {
+        const float z = v[j] * k, z2 = z * z;
+        float q = 1 + z2 * (1.0f / 156);
+        q = 1 + z2 * (1.0f / 110) * q;
+        q = 1 + z2 * (1.0f / 72) * q;
+        q = 1 + z2 * (1.0f / 42) * q;
+        q = 1 + z2 * (1.0f / 20) * q;
+        q = 1 + z2 * (1.0f / 6) * q;
+        v[j] = v[j] * a1 + (z * q) * a2;
+      }
+    } else if (use_nl) {
+      for (int64_t j = 0; j < n; ++j) v[j] = v[j] * a1 + std::sinh(v[j] * k) * a2;
+    }
+    for (int64_t t = 0; t < sh.row_tiles; ++t) {
+      const int64_t len = std::min(tr, n - t * tr);
+      const float* src = v + t * tr;
+      float* dst = vp + (t * M + m) * tr;
+      for (int64_t r = 0; r < len; ++r) dst[r] = src[r] * v_read;
+      for (int64_t r = len; r < tr; ++r) dst[r] = 0.0f;
+      if (v2p) {
+        float* dst2 = v2p + (t * M + m) * tr;
+        for (int64_t r = 0; r < tr; ++r) dst2[r] = dst[r] * dst[r];
+      }
+    }
   }
 }
 
@@ -80,58 +156,8 @@ at::Tensor drive_word_lines(const at::Tensor& x, const ReadShape& sh, const DacC
 
   // Row by row, in simple passes over a buffer, each of which the compiler vectorises (measured: twice as
   // fast here as one fused loop over the same operations).
-  at::parallel_for(0, M, 1, [&](int64_t m0, int64_t m1) {
-    std::vector<float> noise(use_noise ? n : 0), buf(n);
-    float* v = buf.data();
-    for (int64_t m = m0; m < m1; ++m) {
-      const int64_t p = m / (sh.cycles * sh.batch), c = (m / sh.batch) % sh.cycles, b = m % sh.batch;
-      const float* xr = xp + b * n;
-      if (p == 0) {
-        for (int64_t j = 0; j < n; ++j) v[j] = std::max(xr[j], 0.0f);
-      } else {
-        for (int64_t j = 0; j < n; ++j) v[j] = std::max(-xr[j], 0.0f);
-      }
-      if (bpc > 0)
-        for (int64_t j = 0; j < n; ++j)
-          v[j] = static_cast<float>((static_cast<int32_t>(v[j]) >> (bpc * c)) & static_cast<int32_t>(sh.u_max));
-      if (quantise) {
-        for (int64_t j = 0; j < n; ++j) v[j] = round_half_even(v[j] * levels_per_code) / fdac_levels;
-      } else {
-        for (int64_t j = 0; j < n; ++j) v[j] = v[j] / fumax;
-      }
-      if (use_inl)
-        for (int64_t j = 0; j < n; ++j) v[j] = v[j] + inlp[j] * inl_scale * v[j] * (1 - v[j]);
-      if (use_noise) {
-        fill_normal(noise.data(), n, key, m * n);
-        for (int64_t j = 0; j < n; ++j) v[j] = v[j] + noise[j] * noise_sigma;
-      }
-      if (use_nl && nl_poly) {
-        for (int64_t j = 0; j < n; ++j) {
-          const float z = v[j] * k, z2 = z * z;
-          float q = 1 + z2 * (1.0f / 156);
-          q = 1 + z2 * (1.0f / 110) * q;
-          q = 1 + z2 * (1.0f / 72) * q;
-          q = 1 + z2 * (1.0f / 42) * q;
-          q = 1 + z2 * (1.0f / 20) * q;
-          q = 1 + z2 * (1.0f / 6) * q;
-          v[j] = v[j] * a1 + (z * q) * a2;
-        }
-      } else if (use_nl) {
-        for (int64_t j = 0; j < n; ++j) v[j] = v[j] * a1 + std::sinh(v[j] * k) * a2;
-      }
-      for (int64_t t = 0; t < sh.row_tiles; ++t) {
-        const int64_t len = std::min(tr, n - t * tr);
-        const float* src = v + t * tr;
-        float* dst = vp + (t * M + m) * tr;
-        for (int64_t r = 0; r < len; ++r) dst[r] = src[r] * v_read;
-        for (int64_t r = len; r < tr; ++r) dst[r] = 0.0f;
-        if (v2p) {
-          float* dst2 = v2p + (t * M + m) * tr;
-          for (int64_t r = 0; r < tr; ++r) dst2[r] = dst[r] * dst[r];
-        }
-      }
-    }
-  });
+  const DriveParams params{xp, vp, v2p, inlp, n, tr, M, sh, bpc, quantise, levels_per_code, fdac_levels, fumax, use_inl, inl_scale, use_noise, noise_sigma, key, use_nl, nl_poly, k, a1, a2, v_read};
+  at::parallel_for(0, M, 1, [&](int64_t m0, int64_t m1) { drive_rows(params, m0, m1); });
   if (v_squared) *v_squared = V2;
   return V;
 }
