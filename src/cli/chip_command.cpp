@@ -9,6 +9,7 @@
 #include <cmath>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include "cli/progress_bar.h"
@@ -22,8 +23,9 @@ namespace {
 
 struct ChipOptions {
   std::string preset = "rram";
+  bool preset_given = false;
   std::string config_file;
-  double level = 1.0;
+  std::optional<double> level;  // default: the config's level (1 for a preset)
   int64_t rows = 256;
   int64_t cols = 256;
   int64_t batch = 128;
@@ -97,6 +99,7 @@ void run_chip(const ChipOptions& o) {
   using namespace cimtrain::sim;
   ChipConfig cfg;
   if (!o.config_file.empty()) {
+    if (o.preset_given) throw ConfigError("give either --preset or --config (whose 'preset' field names its base)");
     std::ifstream in(o.config_file);
     if (!in) throw std::runtime_error("cannot open config file '" + o.config_file + "'");
     nlohmann::json j;
@@ -109,7 +112,7 @@ void run_chip(const ChipOptions& o) {
   } else {
     cfg = preset_config(o.preset);
   }
-  cfg.level = o.level;
+  if (o.level) cfg.level = *o.level;
   if (!o.ir_drop.empty()) cfg.ir_drop.mode = o.ir_drop;
   if (o.ideal) cfg = ideal_config(cfg);
   cfg.validate();
@@ -192,9 +195,11 @@ void run_chip(const ChipOptions& o) {
 void add_chip_command(CLI::App& app) {
   auto o = std::make_shared<ChipOptions>();
   auto* cmd = app.add_subcommand("chip", "Error budget of one layer on a simulated chip: total and per non-ideality");
-  cmd->add_option("--preset", o->preset, "chip preset: rram or pcm")->capture_default_str();
+  cmd->add_option("--preset", o->preset, "chip preset: rram or pcm")->capture_default_str()->each([o](const std::string&) {
+    o->preset_given = true;
+  });
   cmd->add_option("--config", o->config_file, "chip config JSON (starts from its 'preset'; overrides --preset)");
-  cmd->add_option("--level", o->level, "noise level L (scales the stochastic device noise)")->capture_default_str();
+  cmd->add_option("--level", o->level, "noise level L (scales the stochastic device noise; default: the config's, 1)");
   cmd->add_option("--rows", o->rows, "inputs (word lines) of the random weight matrix")->capture_default_str();
   cmd->add_option("--cols", o->cols, "outputs of the random weight matrix")->capture_default_str();
   cmd->add_option("--batch", o->batch, "input vectors read per instance")->capture_default_str();
