@@ -147,11 +147,11 @@ void run_chip(const ChipOptions& o) {
     j["format"] = "cimtrain.chip_report";
     j["version"] = 1;
     j["relative_error"] = budget.total.mean();
-    j["relative_error_std"] = budget.total.std();
+    j["relative_error_std"] = budget.total.stddev();
     j["relative_error_per_instance"] = budget.total.per_instance;
     for (const auto& [name, stats] : budget.breakdown) {
       j["breakdown"][name] = stats.mean();
-      j["breakdown_std"][name] = stats.std();
+      j["breakdown_std"][name] = stats.stddev();
     }
     j["shape"] = {{"inputs", w.size(1)}, {"outputs", w.size(0)}, {"batch", o.batch}};
     j["tiles"] = {{"row_tiles", layout.row_tiles}, {"col_tiles", layout.col_tiles}, {"slices", layout.slices}};
@@ -178,7 +178,7 @@ void run_chip(const ChipOptions& o) {
   fmt::print("{:<22} {:>22} {:>9}\n", "non-ideality alone", "relative error" + std::string(), "SNR dB");
   auto row = [](const std::string& name, const ErrorStats& s) {
     const double m = s.mean();
-    const std::string val = s.per_instance.size() > 1 ? fmt::format("{:.3e} +- {:.1e}", m, s.std())
+    const std::string val = s.per_instance.size() > 1 ? fmt::format("{:.3e} +- {:.1e}", m, s.stddev())
                                                       : fmt::format("{:.3e}", m);
     const std::string snr = m > 0 ? fmt::format("{:.1f}", -20 * std::log10(m)) : "inf";
     fmt::print("{:<22} {:>22} {:>9}\n", name, val, snr);

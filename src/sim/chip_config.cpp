@@ -1,6 +1,8 @@
 // ChipConfig validation, JSON round-trip and per-non-ideality switching (see chip_config.h).
 #include "sim/chip_config.h"
 
+#include <algorithm>
+
 #include "sim/presets.h"
 
 namespace cimtrain::sim {

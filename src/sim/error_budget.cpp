@@ -14,7 +14,7 @@ double ErrorStats::mean() const {
   return s / static_cast<double>(per_instance.size());
 }
 
-double ErrorStats::std() const {
+double ErrorStats::stddev() const {
   const size_t n = per_instance.size();
   if (n < 2) return 0.0;
   const double m = mean();
