@@ -4,7 +4,7 @@
 #include "sim/threads.h"
 
 int main(int argc, char** argv) {
-  cimtrain::sim::ensure_passive_openmp_wait(argv);
+  cimtrain::sim::ensure_passive_thread_waiting(argv);
   cimtrain::sim::set_torch_threads();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

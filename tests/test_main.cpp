@@ -4,7 +4,7 @@
 #include "sim/threads.h"
 
 int main(int argc, char** argv) {
-  cimtrain::sim::ensure_passive_openmp_wait(argv);
+  cimtrain::sim::ensure_passive_thread_waiting(argv);
   testing::InitGoogleTest(&argc, argv);
   cimtrain::sim::set_torch_threads();
   return RUN_ALL_TESTS();

@@ -10,7 +10,7 @@
 #include "sim/threads.h"
 
 int main(int argc, char** argv) {
-  cimtrain::sim::ensure_passive_openmp_wait(argv);
+  cimtrain::sim::ensure_passive_thread_waiting(argv);
   CLI::App app{"cimtrain: noise-aware training for analog compute-in-memory chips"};
   app.require_subcommand(1);
   int threads = 0;

@@ -4,6 +4,7 @@
 #include <ATen/Parallel.h>
 
 #include <cstdlib>
+#include <utility>
 #include <thread>
 
 #include <unistd.h>
@@ -17,10 +18,15 @@ int set_torch_threads(int threads) {
   return threads;
 }
 
-void ensure_passive_openmp_wait(char** argv) {
-  if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
-  setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
-  execv("/proc/self/exe", argv);  // returns only on failure: then run on with the default policy
+void ensure_passive_thread_waiting(char** argv) {
+  bool changed = false;
+  for (const auto& [name, value] : {std::pair{"OMP_WAIT_POLICY", "PASSIVE"}, std::pair{"OPENBLAS_THREAD_TIMEOUT", "4"}}) {
+    if (std::getenv(name) == nullptr) {
+      setenv(name, value, 1);
+      changed = true;
+    }
+  }
+  if (changed) execv("/proc/self/exe", argv);  // returns only on failure: then run on with the defaults
 }
 
 }  // namespace cimtrain::sim

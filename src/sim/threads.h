@@ -6,11 +6,12 @@ namespace cimtrain::sim {
 // Uses `threads` if > 0, else the number of hardware threads; returns the count set.
 int set_torch_threads(int threads = 0);
 
-// LibTorch's OpenMP workers and OpenBLAS's pthreads share the cores. With libgomp's default wait policy an
-// idle OpenMP worker spins for a while after each parallel region and starves the next BLAS call (measured
-// here: a noisy chip read 3-4x slower on 2 cores). libgomp reads OMP_WAIT_POLICY only when it loads, so a
-// program that wants PASSIVE must set it before starting: this re-executes the program with
-// OMP_WAIT_POLICY=PASSIVE unless the variable is already set (the user's choice wins). Call it first in main().
-void ensure_passive_openmp_wait(char** argv);
+// LibTorch's OpenMP workers and OpenBLAS's pthreads share the cores. By default both spin after their work
+// (libgomp's active wait policy; OpenBLAS's 2^28-cycle thread timeout) and starve each other's next
+// parallel region: measured here, a noisy chip read ran 2-4x slower for it, and half the time at random.
+// Both libraries read their settings only when they load, so this re-executes the program with
+// OMP_WAIT_POLICY=PASSIVE and OPENBLAS_THREAD_TIMEOUT=4 (the shortest) unless each is already set (the
+// user's choice wins). Call it first in main(); it returns at once when nothing needs to change.
+void ensure_passive_thread_waiting(char** argv);
 
 }  // namespace cimtrain::sim
