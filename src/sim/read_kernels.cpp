@@ -1,5 +1,6 @@
-// Fused read kernels (see read_kernels.h). Each mirrors, operation for operation, the reference ops in
-// dac.cpp, device_nonlinearity.cpp and adc.cpp, so results agree to float rounding.
+// Fused read kernels (see read_kernels.h). They apply the reference ops of dac.cpp, device_nonlinearity.cpp
+// and adc.cpp in the same order, so results agree to float rounding (reciprocal multiplies and a Taylor
+// series for sinh differ from the reference in the last bits; tests/test_read_kernels.cpp bounds the effect).
 #include "sim/read_kernels.h"
 
 #include <ATen/Parallel.h>
@@ -65,7 +66,8 @@ struct DriveParams {
 
 // The drive passes for rows [m0, m1), compiled for AVX2 and for baseline x86-64 (picked at run time).
 __attribute__((target_clones("avx2", "default"))) void drive_rows(const DriveParams& P, int64_t m0, int64_t m1) {
-  const auto& [xp, vp, v2p, inlp, n, tr, M, sh, bpc, quantise, levels_per_code, fdac_levels, fumax, use_inl, inl_scale, use_noise, noise_sigma, key, use_nl, nl_poly, k, a1, a2, v_read] = P;
+  const auto& [xp, vp, v2p, inlp, n, tr, M, sh, bpc, quantise, levels_per_code, fdac_levels, fumax, use_inl, inl_scale,
+               use_noise, noise_sigma, key, use_nl, nl_poly, k, a1, a2, v_read] = P;
   std::vector<float> noise(use_noise ? n : 0), buf(n);
   float* v = buf.data();
   for (int64_t m = m0; m < m1; ++m) {
@@ -156,7 +158,10 @@ at::Tensor drive_word_lines(const at::Tensor& x, const ReadShape& sh, const DacC
 
   // Row by row, in simple passes over a buffer, each of which the compiler vectorises (measured: twice as
   // fast here as one fused loop over the same operations).
-  const DriveParams params{xp, vp, v2p, inlp, n, tr, M, sh, bpc, quantise, levels_per_code, fdac_levels, fumax, use_inl, inl_scale, use_noise, noise_sigma, key, use_nl, nl_poly, k, a1, a2, v_read};
+  const DriveParams params{
+      xp,          vp,    v2p,     inlp,      n,         tr,          M,   sh,     bpc,     quantise, levels_per_code,
+      fdac_levels, fumax, use_inl, inl_scale, use_noise, noise_sigma, key, use_nl, nl_poly, k,        a1,
+      a2,          v_read};
   at::parallel_for(0, M, 1, [&](int64_t m0, int64_t m1) { drive_rows(params, m0, m1); });
   if (v_squared) *v_squared = V2;
   return V;
@@ -213,10 +218,14 @@ at::Tensor convert_and_combine(const at::Tensor& current_uA, const at::Tensor& v
               const float* inlr = inlp + (t * S + s) * O;
               if (on && !saturate && small_codes) {  // the common case, in a branch-free loop
                 const AdcRow row{ir, vr, nz, offr, inlr, lsb, qmax, sig2, inl_shape, w};
-                if (vr && adc_noise) adc_row<true, true>(row, yr, O);
-                else if (vr) adc_row<true, false>(row, yr, O);
-                else if (adc_noise) adc_row<false, true>(row, yr, O);
-                else adc_row<false, false>(row, yr, O);
+                if (vr && adc_noise)
+                  adc_row<true, true>(row, yr, O);
+                else if (vr)
+                  adc_row<true, false>(row, yr, O);
+                else if (adc_noise)
+                  adc_row<false, true>(row, yr, O);
+                else
+                  adc_row<false, false>(row, yr, O);
                 continue;
               }
               for (int64_t o = 0; o < O; ++o) {
