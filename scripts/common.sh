@@ -4,8 +4,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${CIMTRAIN_BUILD_DIR:-$ROOT/build}"
 
 # libopenblas0-pthread: Debian's LibTorch otherwise multiplies matrices with the reference BLAS (~13x slower).
+# dataset-fashion-mnist: the Fashion-MNIST IDX files under /usr/share/datasets/fashion-mnist (the main job trains on it).
 PACKAGES=(build-essential cmake libtorch-dev libopenblas0-pthread libcli11-dev nlohmann-json3-dev libfmt-dev
-          libgtest-dev libbenchmark-dev gnuplot-nox)
+          libgtest-dev libbenchmark-dev gnuplot-nox zlib1g-dev dataset-fashion-mnist)
 
 install_missing_packages() {
   local missing=()

@@ -12,7 +12,7 @@
 #include <optional>
 #include <sstream>
 
-#include "cli/progress_bar.h"
+#include "train/progress_bar.h"
 #include "sim/chip.h"
 #include "sim/error_budget.h"
 #include "sim/presets.h"
@@ -136,7 +136,7 @@ void run_chip(const ChipOptions& o) {
   }
   const auto x = make_inputs(o.inputs, o.batch, w.size(1), cfg.mapping.input_max(), gen);
 
-  ProgressBar bar("chip", static_cast<int>(nonideality_names().size()) + 1, "configs");
+  train::ProgressBar bar("chip", static_cast<int>(nonideality_names().size()) + 1, "configs");
   const auto budget = measure_error_budget(cfg, w, x, cond, o.instances, o.seed + 1,
                                            [&](int done, int) { bar.update(done); });
   bar.finish();

@@ -6,6 +6,8 @@
 #include <exception>
 
 #include "cli/chip_command.h"
+#include "cli/eval_command.h"
+#include "cli/train_command.h"
 #include "sim/config_util.h"
 #include "sim/threads.h"
 
@@ -17,6 +19,8 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "LibTorch threads (default: all cores)");
   app.parse_complete_callback([&]() { cimtrain::sim::set_torch_threads(threads); });
   cimtrain::cli::add_chip_command(app);
+  cimtrain::cli::add_train_command(app);
+  cimtrain::cli::add_eval_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -27,6 +31,9 @@ int main(int argc, char** argv) {
   } catch (const c10::Error& e) {
     fmt::print(stderr, "cimtrain: {}\n", e.what_without_backtrace());
     return 1;
+  } catch (const std::invalid_argument& e) {
+    fmt::print(stderr, "cimtrain: {}\n", e.what());
+    return 2;
   } catch (const std::exception& e) {
     fmt::print(stderr, "cimtrain: {}\n", e.what());
     return 1;

@@ -201,6 +201,17 @@ at::Tensor ChipInstance::infer(const at::Tensor& x_int, at::Generator& gen) cons
   return convert_and_combine(current, var, full_scale, sh, cfg.adc, adc_static_, sat, combine_weights(sh), adc_key);
 }
 
+at::Tensor ChipInstance::effective_weights() const {
+  const auto& m = config_.mapping;
+  const auto& l = layout_;
+  // signal_ [row_tiles, tile_rows, S * outputs] -> [padded_rows, S, outputs], then shift-and-add the slices.
+  const auto per_slice = signal_.view({l.padded_rows(), l.slices, l.outputs});
+  auto w = at::zeros({l.padded_rows(), l.outputs}, signal_.options());
+  for (int64_t s = 0; s < l.slices; ++s)
+    w += per_slice.select(1, s) * std::ldexp(1.0, m.bits_per_cell * static_cast<int>(s));
+  return (w.narrow(0, 0, l.inputs) * (drift_compensation_ / m.g_step_uS())).t().contiguous();
+}
+
 void ChipInstance::calibrate_adc(const at::Tensor& x_int, at::Generator& gen) {
   const auto x = x_int.to(at::kFloat);
   const ReadShape sh = read_shape(x);

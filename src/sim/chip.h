@@ -40,6 +40,11 @@ class ChipInstance {
   void calibrate_adc(const at::Tensor& x_int, at::Generator& gen);
   void clear_adc_calibration() { fixed_full_scale_ = at::Tensor(); }
 
+  // The instance's noise-free linear transfer in integer units, [outputs, inputs]: what the programmed,
+  // drifted, heated and IR-dropped cells (with drift compensation) make of each integer weight, as seen by
+  // a linear read (no DAC/ADC, read noise or I-V non-linearity). The ideal chip gives the integer weights.
+  at::Tensor effective_weights() const;
+
   const ChipConfig& config() const { return config_; }
   const TileLayout& layout() const { return layout_; }
   double drift_compensation() const { return drift_compensation_; }

@@ -1,34 +1,42 @@
 // Terminal progress bar (see progress_bar.h).
-#include "cli/progress_bar.h"
+#include "train/progress_bar.h"
 
 #include <fmt/core.h>
 #include <unistd.h>
 
 #include <cstdio>
 
-namespace cimtrain::cli {
+namespace cimtrain::train {
 
 ProgressBar::ProgressBar(std::string label, int total, std::string unit)
     : label_(std::move(label)), unit_(std::move(unit)), total_(total), enabled_(isatty(fileno(stderr)) != 0),
       start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
 
-void ProgressBar::update(int done) {
+void ProgressBar::update(int done, const std::string& note) {
   if (!enabled_) return;
+  if (first_ < 0) {
+    first_ = done > 0 ? done - 1 : 0;
+    start_ = std::chrono::steady_clock::now();
+  }
   const auto now = std::chrono::steady_clock::now();
   if (done < total_ && now - last_draw_ < std::chrono::milliseconds(100)) return;
   last_draw_ = now;
   const double elapsed = std::chrono::duration<double>(now - start_).count();
-  const double rate = elapsed > 0 ? done / elapsed : 0.0;
+  const double rate = elapsed > 0 ? (done - first_) / elapsed : 0.0;
   const double eta = rate > 0 ? (total_ - done) / rate : 0.0;
   constexpr int width = 30;
   const int filled = total_ > 0 ? width * done / total_ : width;
-  fmt::print(stderr, "\r{} [{}{}] {}/{} {:.2f} {}/s ETA {:.0f}s ", label_, std::string(filled, '#'),
-             std::string(width - filled, '.'), done, total_, rate, unit_, eta);
+  fmt::print(stderr, "\r{} [{}{}] {}/{} {:.2f} {}/s ETA {:.0f}s {} ", label_, std::string(filled, '#'),
+             std::string(width - filled, '.'), done, total_, rate, unit_, eta, note);
   std::fflush(stderr);
+}
+
+void ProgressBar::pause() {
+  if (enabled_) fmt::print(stderr, "\r\033[K");
 }
 
 void ProgressBar::finish() {
   if (enabled_) fmt::print(stderr, "\n");
 }
 
-}  // namespace cimtrain::cli
+}  // namespace cimtrain::train

@@ -1,0 +1,85 @@
+// `cimtrain train` (see train_command.h): flags -> TrainConfig, Ctrl-C -> a clean stop with a checkpoint.
+#include "cli/train_command.h"
+
+#include <fmt/core.h>
+
+#include <atomic>
+#include <csignal>
+
+#include "train/trainer.h"
+
+namespace cimtrain::cli {
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void on_interrupt(int) {
+  g_stop = true;
+  std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C kills at once
+}
+
+struct TrainOptions {
+  train::TrainConfig config;
+  std::string out = "runs/train";
+  std::string resume_dir;
+  bool quiet = false;
+};
+
+void run_train(TrainOptions& o) {
+  g_stop = false;
+  std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
+  const auto outcome = o.resume_dir.empty()
+                           ? train::train(o.config, o.out, &g_stop, o.quiet)
+                           : train::resume(o.resume_dir, o.config.steps, 0, &g_stop, o.quiet);
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+  const std::string dir = o.resume_dir.empty() ? o.out : o.resume_dir;
+  if (outcome.test_accuracy >= 0)
+    fmt::print("{}: {} steps, test accuracy {:.2f}% (float), {:.0f} s; checkpoint {}/checkpoint.pt\n",
+               outcome.finished ? "finished" : "stopped", outcome.steps, 100 * outcome.test_accuracy, outcome.seconds,
+               dir);
+  else
+    fmt::print("{}: {} steps, {:.0f} s; checkpoint {}/checkpoint.pt\n", outcome.finished ? "finished" : "stopped",
+               outcome.steps, outcome.seconds, dir);
+  if (g_stop) std::exit(130);
+}
+
+}  // namespace
+
+void add_train_command(CLI::App& app) {
+  auto o = std::make_shared<TrainOptions>();
+  auto& c = o->config;
+  auto* cmd = app.add_subcommand("train", "Train a vision model against the simulated chip");
+  cmd->add_option("--model", c.model, "small-cnn, vgg8, vgg11, resnet20 or resnet18")->capture_default_str();
+  cmd->add_option("--data", c.data, "cifar10 or fashion-mnist")->capture_default_str();
+  cmd->add_option("--data-dir", c.data_dir, "data folder (default: the data set's usual place)");
+  cmd->add_option("--mode", c.mode, "gradient mode: clean, gaussian, full, ste, ste-nograd, ste-detach")
+      ->capture_default_str();
+  cmd->add_option("--preset", c.preset, "chip preset: rram or pcm")->capture_default_str();
+  cmd->add_option("--chip-config", c.chip_config, "chip config JSON (overrides --preset)");
+  cmd->add_option("--level", c.level, "chip noise level L in training")->capture_default_str();
+  cmd->add_option("--sigma", c.gaussian_sigma,
+                  "gaussian mode: weight noise std / max|W| (default 0: measured from the chip at --level)");
+  cmd->add_option("--digital", c.digital, "layers kept digital: first, last or layer names (comma separated)")
+      ->delimiter(',');
+  cmd->add_option("--epochs", c.epochs, "epochs")->capture_default_str();
+  cmd->add_option("--batch", c.batch, "batch size")->capture_default_str();
+  cmd->add_option("--lr", c.lr, "peak learning rate")->capture_default_str();
+  cmd->add_option("--optimizer", c.optimizer, "sgd (momentum 0.9, Nesterov) or adam")->capture_default_str();
+  cmd->add_option("--weight-decay", c.weight_decay, "L2 penalty")->capture_default_str();
+  cmd->add_option("--schedule", c.schedule, "cosine, step (x0.1 at 50% and 75%) or none")->capture_default_str();
+  cmd->add_option("--seed", c.seed, "seed of initialisation, data order, augmentation and chip noise")
+      ->capture_default_str();
+  cmd->add_option("--subset", c.subset, "train on the first N training images only (0: all)");
+  cmd->add_option("--steps", c.steps, "stop after N optimiser steps in all (the schedule stays that of --epochs)");
+  cmd->add_option("--eval-limit", c.eval_limit, "validate each epoch on the first N test images (0: all)");
+  cmd->add_option("--init", c.init, "start from this checkpoint's weights (e.g. fine-tune a clean model with ste)");
+  cmd->add_option("--out", o->out, "output folder: config, metrics CSV, checkpoint, loss plot")->capture_default_str();
+  cmd->add_option("--resume", o->resume_dir, "continue the run saved in this folder (its config; --steps may extend it)");
+  cmd->add_flag("--quiet", o->quiet, "no progress bar or log lines");
+  cmd->callback([o]() { run_train(*o); });
+}
+
+}  // namespace cimtrain::cli

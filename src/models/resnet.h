@@ -1,0 +1,43 @@
+// CIFAR ResNets of basic blocks (two 3 x 3 conv-BN layers and a shortcut, a 1 x 1 conv-BN projection when
+// the shape changes): ResNet-20 (16/32/64 channels, 3 blocks per stage; He et al. 2016, §4.2) and
+// ResNet-18 (64/128/256/512 channels, 2 blocks per stage, 3 x 3 stem, no max-pool).
+#pragma once
+
+#include <torch/nn/modules/batchnorm.h>
+
+#include <vector>
+
+#include "models/classifier.h"
+#include "nn/analog_conv2d.h"
+#include "nn/analog_linear.h"
+
+namespace cimtrain::models {
+
+class BasicBlockImpl : public torch::nn::Module {
+ public:
+  BasicBlockImpl(int64_t in_channels, int64_t out_channels, int64_t stride);
+  at::Tensor forward(const at::Tensor& x);
+
+ private:
+  nn::AnalogConv2d conv1{nullptr}, conv2{nullptr}, shortcut{nullptr};
+  torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr}, shortcut_bn{nullptr};
+};
+TORCH_MODULE(BasicBlock);
+
+class ResNet : public Classifier {
+ public:
+  ResNet(int64_t in_channels, int64_t num_classes, const std::vector<int64_t>& widths,
+         const std::vector<int64_t>& blocks);
+  at::Tensor forward(const at::Tensor& images) override;
+
+ private:
+  nn::AnalogConv2d stem{nullptr};
+  torch::nn::BatchNorm2d stem_bn{nullptr};
+  std::vector<BasicBlock> blocks_;
+  nn::AnalogLinear fc{nullptr};
+};
+
+std::shared_ptr<ResNet> make_resnet20(int64_t in_channels, int64_t num_classes);
+std::shared_ptr<ResNet> make_resnet18(int64_t in_channels, int64_t num_classes);
+
+}  // namespace cimtrain::models

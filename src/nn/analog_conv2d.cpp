@@ -1,0 +1,69 @@
+// Analog 2-D convolution (see analog_conv2d.h).
+#include "nn/analog_conv2d.h"
+
+#include <torch/nn/init.h>
+
+#include <cmath>
+
+#include "nn/ste_function.h"
+
+namespace cimtrain::nn {
+
+namespace {
+int64_t output_size(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d) { return (in + 2 * p - d * (k - 1) - 1) / s + 1; }
+}  // namespace
+
+AnalogConv2dImpl::AnalogConv2dImpl(const AnalogConv2dOptions& options_) : options(options_) {
+  TORCH_CHECK(options.in_channels() > 0 && options.out_channels() > 0, "AnalogConv2d needs positive channels, found ",
+              options.in_channels(), " -> ", options.out_channels());
+  reset();
+  const auto vec = [](const torch::ExpandingArray<2>& a) { return std::vector<int64_t>(a->begin(), a->end()); };
+  const std::vector<int64_t> k = vec(options.kernel_size()), s = vec(options.stride()), p = vec(options.padding()),
+                             d = vec(options.dilation());
+  const int64_t cout = options.out_channels();
+  ops_.clean = [=](const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) {
+    return at::conv2d(x, w, b, s, p, d);
+  };
+  // im2col: [N, Cin*kh*kw, L] -> rows [N*L, Cin*kh*kw] (column order matches weight.view(Cout, -1)).
+  ops_.to_rows = [=](const at::Tensor& x) {
+    const auto cols = at::im2col(x, k, d, p, s);
+    return cols.transpose(1, 2).reshape({-1, cols.size(1)});
+  };
+  ops_.from_rows = [=](const at::Tensor& rows, const at::Tensor& x) {
+    const int64_t n = x.size(0), ho = output_size(x.size(2), k[0], s[0], p[0], d[0]),
+                  wo = output_size(x.size(3), k[1], s[1], p[1], d[1]);
+    return rows.view({n, ho, wo, cout}).permute({0, 3, 1, 2}).contiguous();
+  };
+  ops_.weight_matrix = [cout](const at::Tensor& w) { return w.reshape({cout, -1}); };
+  ops_.ste = [=](const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, const at::Tensor& y_noisy) {
+    return ste_conv2d(x, w, b, y_noisy, s, p, d);
+  };
+}
+
+void AnalogConv2dImpl::reset() {
+  const auto k = *options.kernel_size();
+  weight = register_parameter("weight",
+                              torch::empty({options.out_channels(), options.in_channels(), k[0], k[1]}));
+  bias = options.bias() ? register_parameter("bias", torch::empty({options.out_channels()}))
+                        : register_parameter("bias", {}, /*requires_grad=*/false);
+  torch::NoGradGuard no_grad;
+  torch::nn::init::kaiming_uniform_(weight, std::sqrt(5.0));
+  if (bias.defined()) {
+    const double bound = 1.0 / std::sqrt(static_cast<double>(options.in_channels() * k[0] * k[1]));
+    torch::nn::init::uniform_(bias, -bound, bound);
+  }
+}
+
+at::Tensor AnalogConv2dImpl::forward(const at::Tensor& x) {
+  TORCH_CHECK(x.dim() == 4 && x.size(1) == options.in_channels(), "AnalogConv2d expects inputs [N, ",
+              options.in_channels(), ", H, W], found ", x.sizes());
+  return analog_forward(ops_, x, weight, bias, is_training());
+}
+
+void AnalogConv2dImpl::pretty_print(std::ostream& stream) const {
+  stream << "cimtrain::nn::AnalogConv2d(" << options.in_channels() << ", " << options.out_channels()
+         << ", kernel_size=" << options.kernel_size() << ", stride=" << options.stride()
+         << ", padding=" << options.padding() << (digital() ? ", digital" : "") << ")";
+}
+
+}  // namespace cimtrain::nn

@@ -1,0 +1,44 @@
+// A 2-D convolution on the analog chip: the kernel is the crossbar matrix [Cout, Cin*kh*kw] and the input
+// its im2col rows. A drop-in for torch::nn::Conv2d (groups = 1; parameters "weight", "bias").
+#pragma once
+
+#include <torch/arg.h>
+#include <torch/expanding_array.h>
+#include <torch/nn/cloneable.h>
+#include <torch/nn/pimpl.h>
+
+#include "nn/analog_layer.h"
+
+namespace cimtrain::nn {
+
+struct AnalogConv2dOptions {
+  AnalogConv2dOptions(int64_t in_channels, int64_t out_channels, torch::ExpandingArray<2> kernel_size)
+      : in_channels_(in_channels), out_channels_(out_channels), kernel_size_(kernel_size) {}
+  TORCH_ARG(int64_t, in_channels);
+  TORCH_ARG(int64_t, out_channels);
+  TORCH_ARG(torch::ExpandingArray<2>, kernel_size);
+  TORCH_ARG(torch::ExpandingArray<2>, stride) = 1;
+  TORCH_ARG(torch::ExpandingArray<2>, padding) = 0;
+  TORCH_ARG(torch::ExpandingArray<2>, dilation) = 1;
+  TORCH_ARG(bool, bias) = true;
+};
+
+class AnalogConv2dImpl : public torch::nn::Cloneable<AnalogConv2dImpl>, public AnalogLayer {
+ public:
+  AnalogConv2dImpl(int64_t in_channels, int64_t out_channels, torch::ExpandingArray<2> kernel_size)
+      : AnalogConv2dImpl(AnalogConv2dOptions(in_channels, out_channels, kernel_size)) {}
+  explicit AnalogConv2dImpl(const AnalogConv2dOptions& options);
+  void reset() override;  // torch::nn::Conv2d's initialisation
+  at::Tensor forward(const at::Tensor& x);
+  at::Tensor weight_matrix() const override { return weight.reshape({options.out_channels(), -1}); }
+  void pretty_print(std::ostream& stream) const override;
+
+  AnalogConv2dOptions options;
+  at::Tensor weight, bias;
+
+ private:
+  LayerAsMatrix ops_;
+};
+TORCH_MODULE(AnalogConv2d);
+
+}  // namespace cimtrain::nn

@@ -1,0 +1,67 @@
+// The part every analog layer shares (Algorithm 1 of DESIGN §2 for any layer that is a matrix product):
+// the gradient modes, the chip read of a weight matrix, and the chip instance programmed for evaluation.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include "nn/analog_context.h"
+
+namespace cimtrain::nn {
+
+// How a concrete layer maps onto the crossbar: its input as rows of a matrix product with W [outputs, inputs].
+struct LayerAsMatrix {
+  std::function<at::Tensor(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b)> clean;  // float layer
+  std::function<at::Tensor(const at::Tensor& x)> to_rows;  // input -> [M, inputs]
+  std::function<at::Tensor(const at::Tensor& rows, const at::Tensor& x)> from_rows;  // [M, outputs] -> output
+  std::function<at::Tensor(const at::Tensor& w)> weight_matrix;  // parameter -> [outputs, inputs]
+  // The fused STE: y_noisy as the value, the clean layer's gradient (from saved x, w) as the backward.
+  std::function<at::Tensor(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, const at::Tensor& y_noisy)>
+      ste;
+};
+
+class AnalogLayer {
+ public:
+  virtual ~AnalogLayer() = default;
+
+  void set_context(std::shared_ptr<AnalogContext> context) { context_ = std::move(context); }
+  const std::shared_ptr<AnalogContext>& context() const { return context_; }
+  // A digital layer always computes the float layer (e.g. a first or last layer kept off the chip).
+  void set_digital(bool digital) { digital_ = digital; }
+  bool digital() const { return digital_; }
+
+  // Programs the present weights onto one chip instance (drawn from `gen`) that every later forward in
+  // eval mode reads, as a deployed chip would. Needs a context; a digital layer ignores it.
+  void program(at::Generator& gen);
+  void clear_programmed() { programmed_.reset(); }
+  bool programmed() const { return programmed_.has_value(); }
+  // The weights as the crossbar matrix [outputs, inputs].
+  virtual at::Tensor weight_matrix() const = 0;
+
+ protected:
+  // The layer's forward in the present mode: training runs the context's gradient mode; eval reads the
+  // programmed instance if there is one, else the float layer.
+  at::Tensor analog_forward(const LayerAsMatrix& ops, const at::Tensor& x, const at::Tensor& w, const at::Tensor& b,
+                            bool training) const;
+
+ private:
+  struct Programmed {
+    std::shared_ptr<sim::ChipInstance> instance;
+    at::Tensor weight_scale;  // [outputs, 1]
+  };
+  // The chip's output for rows [M, inputs] (float), y [M, outputs] in float units without the bias.
+  // With `instance` given, reads it; else programs a fresh instance from w2d. `effective` receives the
+  // instance's effective integer weights when asked (the `full` mode's backward model).
+  at::Tensor chip_rows(const at::Tensor& rows, const at::Tensor& w2d, const Programmed* instance,
+                       at::Tensor* effective = nullptr, at::Tensor* w_int = nullptr) const;
+  at::Tensor full_mode_rows(const at::Tensor& rows, const at::Tensor& w2d) const;
+
+  std::shared_ptr<AnalogContext> context_;
+  bool digital_ = false;
+  std::optional<Programmed> programmed_;
+};
+
+}  // namespace cimtrain::nn

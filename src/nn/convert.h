@@ -1,0 +1,38 @@
+// Turning a model's layers analog with one configuration, keeping chosen layers digital, and programming
+// every analog layer of a model onto a chip instance for evaluation.
+#pragma once
+
+#include <torch/nn/module.h>
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "nn/analog_context.h"
+#include "nn/analog_layer.h"
+
+namespace cimtrain::nn {
+
+// The model's analog-capable layers (AnalogLinear, AnalogConv2d) with their names, in registration order.
+std::vector<std::pair<std::string, AnalogLayer*>> analog_layers(torch::nn::Module& model);
+
+struct ConversionReport {
+  std::vector<std::string> analog;   // layers now computed on the chip
+  std::vector<std::string> digital;  // layers kept digital
+};
+
+// Gives every analog-capable layer of `model` the shared `context`, and keeps the layers named in
+// `digital_layers` digital ("first" and "last" name the first and last such layer). Unknown names are
+// rejected with the list of layer names. A plain torch::nn::Linear or Conv2d in the model cannot be swapped
+// in C++ (its owner calls it through a typed member) and is rejected with a message saying to build the
+// model from AnalogLinear / AnalogConv2d, which are drop-ins (same options and parameter names).
+ConversionReport convert_to_analog(torch::nn::Module& model, std::shared_ptr<AnalogContext> context,
+                                   const std::vector<std::string>& digital_layers = {});
+
+// Programs every analog layer onto one chip instance drawn from `gen` (eval-mode forwards read it).
+void program_chip(torch::nn::Module& model, at::Generator& gen);
+// Forgets the programmed instances: eval-mode forwards compute the float model again.
+void clear_chip(torch::nn::Module& model);
+
+}  // namespace cimtrain::nn

@@ -1,0 +1,25 @@
+// The gradient modes of an analog layer (DESIGN §2): how its forward and backward treat the chip.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace cimtrain::nn {
+
+enum class GradientMode {
+  kClean,      // float layer, no chip: the no-noise baseline
+  kGaussian,   // W + sigma max|W| xi, differentiable: standard noise-injection training
+  kFull,       // the chip simulator's value, gradient through a differentiable model of the programmed chip
+  kSte,        // fused STE: forward = chip only; backward = the clean layer's, from saved x and W
+  kSteNograd,  // Algorithm 1 literally: clean forward + chip under NoGradGuard, y_clean + delta.detach()
+  kSteDetach,  // Algorithm 1 with the chip path recorded by autograd, then detached
+};
+
+const std::vector<std::string>& gradient_mode_names();  // in enum order: clean, gaussian, full, ste, ...
+std::string to_string(GradientMode mode);
+// Throws std::invalid_argument listing the known names.
+GradientMode gradient_mode_from_string(const std::string& name);
+// True for the modes whose training forward runs the chip simulator.
+bool uses_chip(GradientMode mode);
+
+}  // namespace cimtrain::nn

@@ -1,0 +1,100 @@
+// Atomic, validated checkpoints (see checkpoint.h).
+#include "train/checkpoint.h"
+
+#include <torch/serialize/input-archive.h>
+#include <torch/serialize/output-archive.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <stdexcept>
+
+namespace cimtrain::train {
+
+namespace {
+
+std::runtime_error checkpoint_error(const std::string& path, const std::string& what) {
+  return std::runtime_error("checkpoint '" + path + "': " + what);
+}
+
+torch::serialize::InputArchive open_archive(const std::string& path) {
+  if (!std::filesystem::exists(path)) throw checkpoint_error(path, "file not found");
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(path);
+  } catch (const c10::Error& e) {
+    throw checkpoint_error(path, "not a readable cimtrain checkpoint (truncated or corrupt?): " +
+                                     std::string(e.what_without_backtrace()).substr(0, 300));
+  }
+  return archive;
+}
+
+nlohmann::json meta_of(torch::serialize::InputArchive& archive, const std::string& path) {
+  c10::IValue value;
+  if (!archive.try_read("cimtrain_meta", value) || !value.isString())
+    throw checkpoint_error(path, "no cimtrain record inside (a checkpoint written by another program?)");
+  nlohmann::json meta;
+  try {
+    meta = nlohmann::json::parse(value.toStringRef());
+  } catch (const nlohmann::json::exception& e) {
+    throw checkpoint_error(path, std::string("its record is not valid JSON: ") + e.what());
+  }
+  const int version = meta.value("format_version", -1);
+  if (version != kCheckpointFormatVersion)
+    throw checkpoint_error(path, "format version " + std::to_string(version) + ", expected " +
+                                     std::to_string(kCheckpointFormatVersion));
+  return meta;
+}
+
+}  // namespace
+
+void save_checkpoint(const std::string& path, const torch::nn::Module& model, const torch::optim::Optimizer* optimizer,
+                     nlohmann::json meta) {
+  meta["format_version"] = kCheckpointFormatVersion;
+  torch::serialize::OutputArchive archive;
+  archive.write("cimtrain_meta", c10::IValue(meta.dump()));
+  torch::serialize::OutputArchive model_archive;
+  model.save(model_archive);
+  archive.write("model", model_archive);
+  if (optimizer) {
+    torch::serialize::OutputArchive optimizer_archive;
+    optimizer->save(optimizer_archive);
+    archive.write("optimizer", optimizer_archive);
+  }
+  const std::string tmp = path + ".tmp";
+  archive.save_to(tmp);
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) throw std::runtime_error("cannot move checkpoint '" + tmp + "' to '" + path + "': " + ec.message());
+}
+
+nlohmann::json read_checkpoint_meta(const std::string& path) {
+  auto archive = open_archive(path);
+  return meta_of(archive, path);
+}
+
+nlohmann::json load_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer) {
+  auto archive = open_archive(path);
+  auto meta = meta_of(archive, path);
+  torch::serialize::InputArchive model_archive;
+  if (!archive.try_read("model", model_archive)) throw checkpoint_error(path, "holds no model");
+  try {
+    model.load(model_archive);
+  } catch (const c10::Error& e) {
+    throw checkpoint_error(path, "does not fit this model (" + meta.value("model", std::string("?")) +
+                                     "): " + std::string(e.what_without_backtrace()).substr(0, 300));
+  }
+  if (optimizer) {
+    torch::serialize::InputArchive optimizer_archive;
+    if (archive.try_read("optimizer", optimizer_archive)) {
+      try {
+        optimizer->load(optimizer_archive);
+      } catch (const c10::Error& e) {
+        throw checkpoint_error(path, "optimiser state does not fit: " +
+                                         std::string(e.what_without_backtrace()).substr(0, 300));
+      }
+    }
+  }
+  return meta;
+}
+
+}  // namespace cimtrain::train

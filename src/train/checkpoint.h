@@ -1,0 +1,29 @@
+// Checkpoints: the model's parameters and buffers, the optimiser state and a JSON record of the run
+// (config, progress), written atomically (a temporary file, then rename) and validated when read.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <torch/nn/module.h>
+#include <torch/optim/optimizer.h>
+
+#include <string>
+
+namespace cimtrain::train {
+
+constexpr int kCheckpointFormatVersion = 1;
+
+// Writes `path` atomically: a reader sees the old file or the new one, never half of one.
+// `meta` must hold at least "kind" (e.g. "classifier"); the format version is added.
+void save_checkpoint(const std::string& path, const torch::nn::Module& model, const torch::optim::Optimizer* optimizer,
+                     nlohmann::json meta);
+
+// The JSON record of a checkpoint; throws std::runtime_error naming the file for a missing, truncated or
+// foreign file or an unknown format version.
+nlohmann::json read_checkpoint_meta(const std::string& path);
+
+// Loads the parameters and buffers into `model` (and the optimiser state into `optimizer`, if given and
+// present); the model must have the checkpoint's architecture, else the error names the first mismatch.
+nlohmann::json load_checkpoint(const std::string& path, torch::nn::Module& model,
+                               torch::optim::Optimizer* optimizer = nullptr);
+
+}  // namespace cimtrain::train

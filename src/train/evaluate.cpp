@@ -1,0 +1,104 @@
+// Float and Monte-Carlo chip evaluation (see evaluate.h).
+#include "train/evaluate.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/csrc/api/include/torch/utils.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "nn/convert.h"
+
+namespace cimtrain::train {
+
+uint64_t mix_seed(std::initializer_list<uint64_t> values) {
+  uint64_t h = 0x9E3779B97F4A7C15ull;
+  for (uint64_t v : values) {  // splitmix64 steps
+    h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+    h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9ull;
+    h = (h ^ (h >> 27)) * 0x94D049BB133111EBull;
+    h ^= h >> 31;
+  }
+  return h;
+}
+
+double accuracy(models::Classifier& model, data::BatchLoader& loader, double* mean_loss) {
+  torch::NoGradGuard no_grad;
+  const bool was_training = model.is_training();
+  model.eval();
+  int64_t correct = 0, seen = 0;
+  double loss_sum = 0;
+  loader.start_epoch(0);
+  data::Batch batch;
+  while (loader.next(batch)) {
+    const auto logits = model.forward(batch.images);
+    correct += logits.argmax(1).eq(batch.labels).sum().item<int64_t>();
+    if (mean_loss) loss_sum += at::cross_entropy_loss(logits, batch.labels, {}, at::Reduction::Sum).item<double>();
+    seen += batch.labels.size(0);
+  }
+  model.train(was_training);
+  if (mean_loss) *mean_loss = seen ? loss_sum / seen : 0.0;
+  return seen ? static_cast<double>(correct) / seen : 0.0;
+}
+
+namespace {
+// Two-sided 95% quantile of Student's t with `dof` degrees of freedom.
+double t95(int dof) {
+  static const double table[] = {12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+                                 2.201,  2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086};
+  if (dof < 1) return 0;
+  if (dof <= 20) return table[dof - 1];
+  return 1.96 + 2.4 / dof;  // within 0.01 of the exact value beyond 20
+}
+}  // namespace
+
+LevelResult summarize(double level, std::vector<double> values) {
+  LevelResult r;
+  r.level = level;
+  r.values = std::move(values);
+  const auto n = static_cast<double>(r.values.size());
+  if (r.values.empty()) return r;
+  double sum = 0;
+  for (double v : r.values) sum += v;
+  r.mean = sum / n;
+  double ss = 0;
+  for (double v : r.values) ss += (v - r.mean) * (v - r.mean);
+  r.std = r.values.size() > 1 ? std::sqrt(ss / (n - 1)) : 0.0;
+  const double half = r.values.size() > 1 ? t95(static_cast<int>(n) - 1) * r.std / std::sqrt(n) : 0.0;
+  r.ci_low = r.mean - half;
+  r.ci_high = r.mean + half;
+  return r;
+}
+
+std::vector<LevelResult> evaluate_on_chip(models::Classifier& model, nn::AnalogContext& context,
+                                          data::BatchLoader& loader, const ChipEvalOptions& options,
+                                          const std::function<void(int, int)>& on_instance) {
+  const double saved_level = context.chip.level;
+  std::vector<LevelResult> results;
+  const int total = static_cast<int>(options.levels.size()) * options.instances;
+  int done = 0;
+  for (const double level : options.levels) {
+    context.chip.level = level;
+    uint64_t level_bits;
+    std::memcpy(&level_bits, &level, sizeof level_bits);
+    std::vector<double> values;
+    for (int k = 0; k < options.instances; ++k) {
+      auto gen = at::make_generator<at::CPUGeneratorImpl>(mix_seed({options.seed, level_bits, uint64_t(k), 1}));
+      nn::program_chip(model, gen);
+      context.gen.set_current_seed(mix_seed({options.seed, level_bits, uint64_t(k), 2}));  // read noise
+      values.push_back(accuracy(model, loader));
+      nn::clear_chip(model);
+      if (on_instance) on_instance(++done, total);
+    }
+    results.push_back(summarize(level, std::move(values)));
+  }
+  context.chip.level = saved_level;
+  return results;
+}
+
+nlohmann::json to_json(const LevelResult& r) {
+  return {{"level", r.level},         {"mean", r.mean},         {"std", r.std},
+          {"ci95", {r.ci_low, r.ci_high}}, {"instances", r.values.size()}, {"values", r.values}};
+}
+
+}  // namespace cimtrain::train

@@ -1,0 +1,47 @@
+// Evaluation: float accuracy, and Monte-Carlo accuracy over chip instances (DESIGN §3.3): each instance is
+// programmed once and reads the whole test set, as a deployed chip would.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <vector>
+
+#include "data/batch_loader.h"
+#include "models/classifier.h"
+#include "nn/analog_context.h"
+
+namespace cimtrain::train {
+
+// Fraction of correct top-1 predictions over one pass of `loader` (eval mode, no autograd); also the mean
+// cross-entropy into `mean_loss` when given.
+double accuracy(models::Classifier& model, data::BatchLoader& loader, double* mean_loss = nullptr);
+
+struct LevelResult {
+  double level = 0;
+  std::vector<double> values;  // metric per chip instance
+  double mean = 0, std = 0;    // std: sample standard deviation over instances (0 for one)
+  double ci_low = 0, ci_high = 0;  // 95% interval of the mean (Student t over instances)
+};
+
+// Summary statistics of per-instance values.
+LevelResult summarize(double level, std::vector<double> values);
+
+struct ChipEvalOptions {
+  std::vector<double> levels = {1, 2, 3};
+  int instances = 5;
+  uint64_t seed = 0;  // instance k at level L is drawn from a generator seeded by (seed, L, k)
+};
+
+// Accuracy of `model` on `loader` on `instances` chip instances at each level; `context` is the model's
+// analog context (its chip level is set per level and restored). `on_instance` reports progress.
+std::vector<LevelResult> evaluate_on_chip(models::Classifier& model, nn::AnalogContext& context,
+                                          data::BatchLoader& loader, const ChipEvalOptions& options,
+                                          const std::function<void(int done, int total)>& on_instance = {});
+
+// {"level", "mean", "std", "ci95": [low, high], "instances", "values"}
+nlohmann::json to_json(const LevelResult& r);
+
+// Deterministic 64-bit mix of several values (seeds for instances and steps).
+uint64_t mix_seed(std::initializer_list<uint64_t> values);
+
+}  // namespace cimtrain::train

@@ -1,0 +1,32 @@
+// Building a vision model on a simulated chip from a training config: the model, its shared analog
+// context (mode, chip, noise generator) and which layers are analog or digital.
+#pragma once
+
+#include <memory>
+
+#include "models/classifier.h"
+#include "nn/analog_context.h"
+#include "nn/convert.h"
+#include "train/train_config.h"
+
+namespace cimtrain::train {
+
+struct AnalogModel {
+  std::shared_ptr<models::Classifier> model;
+  std::shared_ptr<nn::AnalogContext> context;
+  nn::ConversionReport layers;
+};
+
+// The chip of a run: the preset (or a chip config file) at noise level `level`.
+sim::ChipConfig chip_for(const std::string& preset, const std::string& chip_config_file, double level);
+
+// The model (initialised from torch's global generator, seeded by the caller) converted to analog.
+AnalogModel build_model(const TrainConfig& config, int64_t in_channels, int64_t num_classes);
+
+// The relative weight-noise std (fraction of max|W|) that gives the same output error as `chip` on a random
+// layer: how the `gaussian` baseline is calibrated to the chip (DESIGN §2). Measured on `rows x cols` int8
+// weights and ReLU-like inputs over `instances` chip instances.
+double equivalent_gaussian_sigma(const sim::ChipConfig& chip, uint64_t seed, int64_t rows = 256, int64_t cols = 128,
+                                 int instances = 4);
+
+}  // namespace cimtrain::train

@@ -1,0 +1,49 @@
+// gnuplot-driven PNG plots (see plot.h).
+#include "train/plot.h"
+
+#include <fmt/core.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+namespace cimtrain::train {
+
+bool plot_png(const std::string& png_path, const PlotSpec& spec, const std::vector<Series>& series) {
+  const std::string data_path = png_path + ".dat";
+  {
+    std::ofstream data(data_path);
+    for (const auto& s : series) {
+      for (size_t i = 0; i < s.x.size(); ++i)
+        data << s.x[i] << ' ' << s.y[i] << ' ' << (i < s.err.size() ? s.err[i] : 0.0) << '\n';
+      data << "\n\n";  // gnuplot data-set separator (index)
+    }
+  }
+  std::string script = fmt::format(
+      "set terminal pngcairo size 900,560 noenhanced\nset output '{}'\nset title '{}'\nset xlabel '{}'\n"
+      "set ylabel '{}'\nset grid\nset key outside right top\n{}",
+      png_path, spec.title, spec.xlabel, spec.ylabel, spec.log_y ? "set logscale y\n" : "");
+  std::string plot = "plot ";
+  for (size_t i = 0; i < series.size(); ++i) {
+    const bool bars = spec.points && !series[i].err.empty();
+    plot += fmt::format("{}'{}' index {} using 1:2{} with {} lw 2 title '{}'", i ? ", " : "", data_path, i,
+                        bars ? ":3" : "", bars ? "yerrorlines" : spec.points ? "linespoints" : "lines",
+                        series[i].title);
+  }
+  script += plot + "\n";
+  FILE* pipe = popen("gnuplot 2>&1", "w");
+  bool ok = pipe != nullptr;
+  if (ok) {
+    std::fputs(script.c_str(), pipe);
+    ok = pclose(pipe) == 0;
+  }
+  std::error_code ec;
+  std::filesystem::remove(data_path, ec);
+  if (!ok || !std::filesystem::exists(png_path)) {
+    fmt::print(stderr, "warning: could not draw '{}' (is gnuplot installed? Debian package gnuplot-nox)\n", png_path);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace cimtrain::train

@@ -1,0 +1,25 @@
+// PNG plots drawn by gnuplot (Debian's gnuplot-nox): loss curves and accuracy against noise level.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace cimtrain::train {
+
+struct Series {
+  std::string title;
+  std::vector<double> x, y;
+  std::vector<double> err;  // optional error bars (same size as y)
+};
+
+struct PlotSpec {
+  std::string title, xlabel, ylabel;
+  bool log_y = false;
+  bool points = false;  // lines with points (and error bars when given) instead of plain lines
+};
+
+// Writes `png_path`; returns false (with a warning on stderr) when gnuplot is missing or fails: a plot is
+// never worth losing a run for.
+bool plot_png(const std::string& png_path, const PlotSpec& spec, const std::vector<Series>& series);
+
+}  // namespace cimtrain::train

@@ -1,0 +1,40 @@
+// Training configuration checks and the learning-rate schedules (see train_config.h).
+#include "train/train_config.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "nn/gradient_mode.h"
+
+namespace cimtrain::train {
+
+using sim::require;
+
+void TrainConfig::validate() const {
+  try {
+    nn::gradient_mode_from_string(mode);
+  } catch (const std::invalid_argument& e) {
+    throw sim::ConfigError(e.what());
+  }
+  require(level >= 0 && level <= 10, "level must be in [0, 10], found " + std::to_string(level));
+  require(gaussian_sigma >= 0 && gaussian_sigma < 10, "gaussian sigma must be in [0, 10), found " + std::to_string(gaussian_sigma));
+  require(epochs >= 1, "epochs must be >= 1, found " + std::to_string(epochs));
+  require(batch >= 1, "batch must be >= 1, found " + std::to_string(batch));
+  require(lr > 0 && std::isfinite(lr), "lr must be > 0, found " + std::to_string(lr));
+  require(optimizer == "sgd" || optimizer == "adam", "optimizer must be sgd or adam, found '" + optimizer + "'");
+  require(weight_decay >= 0, "weight decay must be >= 0, found " + std::to_string(weight_decay));
+  require(schedule == "cosine" || schedule == "step" || schedule == "none",
+          "schedule must be cosine, step or none, found '" + schedule + "'");
+  require(subset >= 0, "subset must be >= 0, found " + std::to_string(subset));
+  require(steps >= 0, "steps must be >= 0, found " + std::to_string(steps));
+  require(eval_limit >= 0, "eval limit must be >= 0, found " + std::to_string(eval_limit));
+}
+
+double learning_rate(const TrainConfig& c, int64_t step, int64_t total_steps) {
+  const double t = total_steps > 0 ? std::clamp(static_cast<double>(step) / total_steps, 0.0, 1.0) : 0.0;
+  if (c.schedule == "cosine") return c.lr * 0.5 * (1.0 + std::cos(M_PI * t));
+  if (c.schedule == "step") return c.lr * (t < 0.5 ? 1.0 : t < 0.75 ? 0.1 : 0.01);
+  return c.lr;
+}
+
+}  // namespace cimtrain::train

@@ -1,0 +1,43 @@
+// Everything that defines a training run (the `cimtrain train` flags), saved as JSON with its results.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/config_util.h"
+
+namespace cimtrain::train {
+
+struct TrainConfig {
+  std::string model = "resnet20";    // models::model_names()
+  std::string data = "cifar10";      // data::image_dataset_names()
+  std::string data_dir;              // empty: the data set's default folder
+  std::string mode = "clean";        // nn::gradient_mode_names()
+  std::string preset = "rram";       // chip preset (sim::preset_names())
+  std::string chip_config;           // optional chip config JSON file (overrides the preset)
+  double level = 1.0;                // chip noise level L during training
+  double gaussian_sigma = 0.0;       // `gaussian` mode: weight noise, fraction of max|W|; 0: measured from the chip
+  std::vector<std::string> digital;  // layers kept digital ("first", "last" or names)
+  int64_t epochs = 10;               // passes over the training set
+  int64_t batch = 128;               // examples per step
+  double lr = 0.1;                   // peak learning rate
+  std::string optimizer = "sgd";     // sgd (momentum 0.9, Nesterov) | adam
+  double weight_decay = 5e-4;        // L2 penalty
+  std::string schedule = "cosine";   // cosine | step (x0.1 at 50% and 75%) | none
+  uint64_t seed = 0;                 // data order, augmentation, initialisation and chip noise
+  int64_t subset = 0;                // > 0: only the first N training images
+  int64_t steps = 0;                 // > 0: stop after this many optimiser steps in all
+  std::string init;                  // checkpoint to start from (weights only)
+  int64_t eval_limit = 0;            // > 0: validate per epoch on the first N test images only
+
+  void validate() const;  // throws sim::ConfigError
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainConfig, model, data, data_dir, mode, preset, chip_config, level,
+                                                gaussian_sigma, digital, epochs, batch, lr, optimizer, weight_decay,
+                                                schedule, seed, subset, steps, init, eval_limit)
+
+// Learning rate at `step` of `total_steps` for the config's schedule (no state: resume-safe).
+double learning_rate(const TrainConfig& config, int64_t step, int64_t total_steps);
+
+}  // namespace cimtrain::train
