@@ -11,7 +11,8 @@ namespace cimtrain::nn {
 
 std::vector<std::pair<std::string, AnalogLayer*>> analog_layers(torch::nn::Module& model) {
   std::vector<std::pair<std::string, AnalogLayer*>> out;
-  for (const auto& item : model.named_modules("", /*include_self=*/true))
+  if (auto* self = dynamic_cast<AnalogLayer*>(&model)) out.emplace_back("", self);  // a lone layer
+  for (const auto& item : model.named_modules("", /*include_self=*/false))
     if (auto* layer = dynamic_cast<AnalogLayer*>(item.value().get())) out.emplace_back(item.key(), layer);
   return out;
 }
@@ -19,7 +20,7 @@ std::vector<std::pair<std::string, AnalogLayer*>> analog_layers(torch::nn::Modul
 ConversionReport convert_to_analog(torch::nn::Module& model, std::shared_ptr<AnalogContext> context,
                                    const std::vector<std::string>& digital_layers) {
   TORCH_CHECK(context, "convert_to_analog needs a context");
-  for (const auto& item : model.named_modules("", true)) {
+  for (const auto& item : model.named_modules("", /*include_self=*/false)) {
     const auto* m = item.value().get();
     if (dynamic_cast<const torch::nn::LinearImpl*>(m) || dynamic_cast<const torch::nn::Conv2dImpl*>(m))
       throw std::invalid_argument("layer '" + item.key() + "' is a plain " + m->name() +

@@ -87,6 +87,11 @@ void ChipInstance::set_conditions(const ReadConditions& conditions) {
     read_var_ = at::Tensor();
   }
 
+  // What the fused read multiplies: without the padding rows of a single, partly used row tile.
+  const bool trim = l.row_tiles == 1 && l.inputs < l.tile_rows;
+  read_signal_ = trim ? signal_.narrow(1, 0, l.inputs).contiguous() : signal_;
+  read_var_rows_ = trim && read_var_.defined() ? read_var_.narrow(1, 0, l.inputs).contiguous() : read_var_;
+
   drift_compensation_ = 1.0;
   if (cfg.drift.enabled && cfg.drift.compensation) {
     // A reference read right after programming and one now; noise-free (the chip averages reference reads).
@@ -182,14 +187,17 @@ at::Tensor ChipInstance::infer_reference(const at::Tensor& x_int, at::Generator&
 at::Tensor ChipInstance::infer(const at::Tensor& x_int, at::Generator& gen) const {
   const auto& cfg = config_;
   const auto x = x_int.to(at::kFloat).contiguous();
-  const ReadShape sh = read_shape(x);
+  ReadShape sh = read_shape(x);
+  // One row tile: the padding rows are driven at 0 V and add nothing, so the fused read skips them (the
+  // IR-drop physics of the full tile is already in the effective conductances).
+  if (layout_.row_tiles == 1) sh.tile_rows = layout_.inputs;
   const PhiloxKey dac_key = draw_philox_key(gen), adc_key = draw_philox_key(gen);
   at::Tensor V2;
   const auto V = drive_word_lines(x, sh, cfg.dac, cfg.device_nonlinearity, dac_inl_, dac_key,
                                   read_var_.defined() ? &V2 : nullptr);
-  const auto current = at::bmm(V, signal_);  // [row_tiles, M, S * outputs], uA
+  const auto current = at::bmm(V, read_signal_);  // [row_tiles, M, S * outputs], uA
   at::Tensor var;
-  if (read_var_.defined()) var = at::bmm(V2, read_var_);
+  if (read_var_.defined()) var = at::bmm(V2, read_var_rows_);
   const double sat = cfg.device_nonlinearity.enabled ? cfg.device_nonlinearity.saturation_uA : 0.0;
   at::Tensor full_scale = fixed_full_scale_;
   if (!full_scale.defined()) {

@@ -76,6 +76,7 @@ class ChipInstance {
   // Derived for the present conditions by set_conditions().
   at::Tensor signal_;      // [row_tiles, tile_rows, S * outputs] differential conductance G+ - G-, uS
   at::Tensor read_var_;    // [row_tiles, tile_rows, S * outputs] read-noise variance per V^2, uS^2 (or undefined)
+  at::Tensor read_signal_, read_var_rows_;  // the same, without unused padding rows (one row tile only)
   double drift_compensation_ = 1.0;  // digital output scale from the global drift compensation
   at::Tensor fixed_full_scale_;      // [S] ADC full scale, uA (or undefined: per batch)
 };

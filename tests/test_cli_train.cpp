@@ -1,0 +1,149 @@
+// End-to-end tests of `cimtrain train` and `cimtrain eval`: the files a run writes, the evaluation JSON, and
+// clear errors (non-zero exit) for bad input.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "data/fashion_mnist.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct TrainProgramRun {
+  int exit_code;
+  std::string out;  // stdout and stderr together
+};
+
+TrainProgramRun run_cimtrain_cmd(const std::string& args, bool with_stderr = true) {
+  const std::string cmd = std::string(CIMTRAIN_BINARY) + " " + args + (with_stderr ? " 2>&1" : " 2>/dev/null");
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (!pipe) return {-1, "popen failed"};
+  std::string out;
+  std::array<char, 4096> buf{};
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) out.append(buf.data(), n);
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+std::string fresh_dir(const std::string& name) {
+  const fs::path dir = fs::path(::testing::TempDir()) / ("cimtrain_cli_train_" + name);
+  fs::remove_all(dir);
+  return dir.string();
+}
+
+bool have_fashion_mnist() {
+  return fs::exists(std::string(cimtrain::data::kDefaultFashionMnistDir) + "/train-images-idx3-ubyte.gz") ||
+         fs::exists(std::string(cimtrain::data::kDefaultFashionMnistDir) + "/train-images-idx3-ubyte");
+}
+
+bool have_gnuplot() { return std::system("which gnuplot > /dev/null 2>&1") == 0; }
+
+const std::string kTiny =
+    "train --data fashion-mnist --epochs 1 --lr 0.05 --subset 128 --eval-limit 100 --seed 1 --quiet ";
+
+TEST(CliTrain, TrainWritesItsFilesAndEvalPrintsJson) {
+  if (!have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  const std::string dir = fresh_dir("run");
+  const auto trained = run_cimtrain_cmd(kTiny + "--model small-cnn --batch 32 --mode clean --out " + dir);
+  ASSERT_EQ(trained.exit_code, 0) << trained.out;
+  EXPECT_NE(trained.out.find("finished: 4 steps"), std::string::npos) << trained.out;
+  for (const char* f : {"config.json", "checkpoint.pt", "steps.csv", "epochs.csv"})
+    EXPECT_TRUE(fs::exists(dir + "/" + f)) << f;
+  if (have_gnuplot()) {
+    EXPECT_TRUE(fs::exists(dir + "/loss.png"));
+    EXPECT_GT(fs::file_size(dir + "/loss.png"), 0u);
+  }
+  const auto config = nlohmann::json::parse(std::ifstream(dir + "/config.json"));
+  EXPECT_EQ(config["model"], "small-cnn");
+  EXPECT_EQ(config["subset"], 128);
+  int lines = 0;
+  {
+    std::ifstream in(dir + "/steps.csv");
+    std::string line;
+    std::getline(in, line);
+    EXPECT_EQ(line, "step,epoch,loss,accuracy,lr,seconds");
+    while (std::getline(in, line)) lines += !line.empty();
+  }
+  EXPECT_EQ(lines, 4);  // 128 images / batch 32
+
+  const std::string plot = dir + "/eval_plot.png";
+  const auto eval = run_cimtrain_cmd(
+      "eval --checkpoint " + dir + "/checkpoint.pt --level 1,2 --instances 2 --limit 100 --json --plot " + plot,
+      /*with_stderr=*/false);
+  ASSERT_EQ(eval.exit_code, 0) << eval.out;
+  nlohmann::json j;
+  ASSERT_NO_THROW(j = nlohmann::json::parse(eval.out)) << eval.out;
+  EXPECT_EQ(j["metric"], "accuracy");
+  EXPECT_GE(j["clean"].get<double>(), 0.0);
+  EXPECT_LE(j["clean"].get<double>(), 1.0);
+  EXPECT_EQ(j["test_images"], 100);
+  ASSERT_EQ(j["levels"].size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    const auto& l = j["levels"][i];
+    EXPECT_EQ(l["level"].get<double>(), i + 1.0);
+    EXPECT_EQ(l["instances"], 2);
+    ASSERT_EQ(l["values"].size(), 2u);
+    const double mean = l["mean"].get<double>();
+    EXPECT_GE(mean, 0.0);
+    EXPECT_LE(mean, 1.0);
+    EXPECT_GE(l["std"].get<double>(), 0.0);
+    ASSERT_EQ(l["ci95"].size(), 2u);
+    EXPECT_LE(l["ci95"][0].get<double>(), mean);
+    EXPECT_GE(l["ci95"][1].get<double>(), mean);
+    const double v0 = l["values"][0].get<double>(), v1 = l["values"][1].get<double>();
+    EXPECT_NEAR(mean, (v0 + v1) / 2, 1e-12);
+  }
+  if (have_gnuplot()) EXPECT_TRUE(fs::exists(plot));
+}
+
+TEST(CliTrain, BadInputGetsAClearMessage) {
+  if (!have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  const std::string out = fresh_dir("bad_out");
+  auto r = run_cimtrain_cmd(kTiny + "--batch 32 --model lenet --out " + out);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.out.find("lenet"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("small-cnn, vgg8, vgg11, resnet20, resnet18"), std::string::npos) << r.out;
+
+  r = run_cimtrain_cmd(kTiny + "--model small-cnn --batch 32 --mode sideways --out " + out);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.out.find("sideways"), std::string::npos) << r.out;
+
+  const std::string empty = fresh_dir("empty_data");
+  fs::create_directories(empty);
+  r = run_cimtrain_cmd(kTiny + "--model small-cnn --batch 32 --mode clean --data-dir " + empty + " --out " + out);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.out.find("train-images-idx3-ubyte"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(empty), std::string::npos) << r.out;
+
+  const std::string garbage = fresh_dir("garbage") + ".pt";
+  std::ofstream(garbage) << "not a checkpoint at all\n";
+  r = run_cimtrain_cmd("eval --checkpoint " + garbage + " --level 1 --instances 1 --limit 10");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.out.find("checkpoint"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(garbage), std::string::npos) << r.out;
+
+  r = run_cimtrain_cmd("eval --checkpoint " + fresh_dir("nothing") + "/checkpoint.pt --limit 10");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.out.find("not found"), std::string::npos) << r.out;
+
+  const std::string empty_run = fresh_dir("empty_run");
+  fs::create_directories(empty_run);
+  r = run_cimtrain_cmd("train --quiet --resume " + empty_run);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.out.find(empty_run + "/checkpoint.pt"), std::string::npos) << r.out;
+
+  r = run_cimtrain_cmd(kTiny + "--model small-cnn --mode clean --batch 0 --out " + out);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("batch must be >= 1, found 0"), std::string::npos) << r.out;
+}
+
+}  // namespace
