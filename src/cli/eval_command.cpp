@@ -18,7 +18,7 @@ namespace cimtrain::cli {
 namespace {
 
 struct EvalOptions {
-  std::string checkpoint;
+  std::vector<std::string> checkpoints;
   std::vector<double> levels = {1, 2, 3};
   int instances = 5;
   double time_s = 3600.0;
@@ -29,23 +29,33 @@ struct EvalOptions {
   std::string data_dir;
   int64_t limit = 0;
   int64_t batch = 256;
-  std::string plot;  // default: eval.png next to the checkpoint
+  std::string plot;  // default: eval.png next to the (first) checkpoint
   bool json = false;
 };
 
-void run_eval(const EvalOptions& o) {
-  if (o.instances < 1) throw sim::ConfigError("--instances must be >= 1, found " + std::to_string(o.instances));
-  if (o.batch < 1) throw sim::ConfigError("--batch must be >= 1, found " + std::to_string(o.batch));
-  if (o.levels.empty()) throw sim::ConfigError("--level needs at least one level");
-  const auto meta = train::read_checkpoint_meta(o.checkpoint);
+struct CheckpointResult {
+  std::string path;
+  train::TrainConfig config;
+  std::string preset;
+  int64_t test_images = 0;
+  double clean = 0;
+  std::vector<train::LevelResult> levels;
+};
+
+CheckpointResult evaluate_checkpoint(const std::string& path, const EvalOptions& o, int index, int count) {
+  const auto meta = train::read_checkpoint_meta(path);
   if (meta.value("kind", std::string()) != "classifier")
-    throw std::runtime_error("checkpoint '" + o.checkpoint + "' holds a " + meta.value("kind", std::string("?")) +
+    throw std::runtime_error("checkpoint '" + path + "' holds a " + meta.value("kind", std::string("?")) +
                              ", not a classifier");
-  auto config = meta.at("config").get<train::TrainConfig>();
+  CheckpointResult r;
+  r.path = path;
+  r.config = meta.at("config").get<train::TrainConfig>();
+  auto config = r.config;
   if (!o.preset.empty()) config.preset = o.preset;
   if (!o.chip_config.empty()) config.chip_config = o.chip_config;
   const auto test_set = data::load_image_dataset(config.data, o.data_dir.empty() ? config.data_dir : o.data_dir, false,
                                                  o.limit > 0 ? o.limit : -1);
+  r.test_images = test_set.size();
   data::BatchLoaderOptions opts;
   opts.batch_size = o.batch;
   opts.shuffle = false;
@@ -53,64 +63,109 @@ void run_eval(const EvalOptions& o) {
   data::BatchLoader loader(test_set, opts);
 
   auto am = train::build_model(config, meta.at("in_channels").get<int64_t>(), meta.at("num_classes").get<int64_t>());
-  train::load_checkpoint(o.checkpoint, *am.model);
+  train::load_checkpoint(path, *am.model);
   am.context->conditions = {o.time_s, o.temperature_K};
   am.context->conditions.validate();
-
-  const double clean = train::accuracy(*am.model, loader);
-  train::ProgressBar bar("eval", static_cast<int>(o.levels.size()) * o.instances, "chips");
+  r.preset = am.context->chip.preset;
+  r.clean = train::accuracy(*am.model, loader);
+  const std::string label = count > 1 ? fmt::format("eval {}/{}", index + 1, count) : "eval";
+  train::ProgressBar bar(label, static_cast<int>(o.levels.size()) * o.instances, "chips");
   train::ChipEvalOptions eo;
   eo.levels = o.levels;
   eo.instances = o.instances;
   eo.seed = o.seed;
-  const auto results = train::evaluate_on_chip(*am.model, *am.context, loader, eo,
-                                               [&](int done, int) { bar.update(done); });
+  r.levels = train::evaluate_on_chip(*am.model, *am.context, loader, eo, [&](int done, int) { bar.update(done); });
   bar.finish();
+  return r;
+}
 
-  const std::string plot_path =
-      !o.plot.empty() ? o.plot : (std::filesystem::path(o.checkpoint).parent_path() / "eval.png").string();
-  train::Series chip_series{"on the chip (mean, +-1 std)", {}, {}, {}};
-  train::Series float_series{"float", {}, {}, {}};
+nlohmann::json to_json(const CheckpointResult& r, const EvalOptions& o) {
+  nlohmann::json levels = nlohmann::json::array();
+  for (const auto& l : r.levels) levels.push_back(train::to_json(l));
+  return {{"metric", "accuracy"},         {"clean", r.clean},
+          {"levels", levels},             {"checkpoint", r.path},
+          {"model", r.config.model},      {"trained_mode", r.config.mode},
+          {"trained_level", r.config.level}, {"preset", r.preset},
+          {"time_s", o.time_s},           {"temperature_K", o.temperature_K},
+          {"test_images", r.test_images}, {"seed", o.seed}};
+}
+
+std::string describe(const CheckpointResult& r) {
+  return r.config.mode == "clean" ? fmt::format("{} clean", r.config.model)
+                                  : fmt::format("{} {} L{}", r.config.model, r.config.mode, r.config.level);
+}
+
+void run_eval(const EvalOptions& o) {
+  if (o.instances < 1) throw sim::ConfigError("--instances must be >= 1, found " + std::to_string(o.instances));
+  if (o.batch < 1) throw sim::ConfigError("--batch must be >= 1, found " + std::to_string(o.batch));
+  if (o.levels.empty()) throw sim::ConfigError("--level needs at least one level");
+  std::vector<CheckpointResult> results;
+  for (size_t i = 0; i < o.checkpoints.size(); ++i)
+    results.push_back(evaluate_checkpoint(o.checkpoints[i], o, static_cast<int>(i), static_cast<int>(o.checkpoints.size())));
+
+  const std::string plot_path = !o.plot.empty() ? o.plot
+                                                : (std::filesystem::path(o.checkpoints.front()).parent_path() / "eval.png").string();
+  std::vector<train::Series> series;
   for (const auto& r : results) {
-    chip_series.x.push_back(r.level);
-    chip_series.y.push_back(100 * r.mean);
-    chip_series.err.push_back(100 * r.std);
-    float_series.x.push_back(r.level);
-    float_series.y.push_back(100 * clean);
+    train::Series chip{describe(r) + " on the chip (mean +- std)", {}, {}, {}};
+    train::Series flt{describe(r) + " float", {}, {}, {}};
+    for (const auto& l : r.levels) {
+      chip.x.push_back(l.level);
+      chip.y.push_back(100 * l.mean);
+      chip.err.push_back(100 * l.std);
+      flt.x.push_back(l.level);
+      flt.y.push_back(100 * r.clean);
+    }
+    series.push_back(chip);
+    series.push_back(flt);
   }
   const bool plotted = train::plot_png(
       plot_path,
-      {fmt::format("{} trained {} (level {}), chip {}", config.model, config.mode, config.level, am.context->chip.preset),
+      {fmt::format("test accuracy on chip instances ({} preset, t = {} s, {} instances per level)", results.front().preset,
+                   o.time_s, o.instances),
        "noise level L", "test accuracy (%)", false, true},
-      {chip_series, float_series});
+      series);
 
   if (o.json) {
-    nlohmann::json levels = nlohmann::json::array();
-    for (const auto& r : results) levels.push_back(train::to_json(r));
-    nlohmann::json j = {{"metric", "accuracy"},
-                        {"clean", clean},
-                        {"levels", levels},
-                        {"checkpoint", o.checkpoint},
-                        {"model", config.model},
-                        {"trained_mode", config.mode},
-                        {"trained_level", config.level},
-                        {"preset", am.context->chip.preset},
-                        {"time_s", o.time_s},
-                        {"temperature_K", o.temperature_K},
-                        {"test_images", test_set.size()},
-                        {"seed", o.seed}};
+    nlohmann::json j;
+    if (results.size() == 1) {
+      j = to_json(results.front(), o);
+    } else {
+      j = {{"metric", "accuracy"}, {"checkpoints", nlohmann::json::array()}, {"delta_vs_first", nlohmann::json::array()}};
+      for (const auto& r : results) j["checkpoints"].push_back(to_json(r, o));
+      for (size_t i = 0; i < o.levels.size(); ++i) {
+        nlohmann::json d = {{"level", o.levels[i]}};
+        for (size_t k = 1; k < results.size(); ++k) d[results[k].path] = results[k].levels[i].mean - results[0].levels[i].mean;
+        j["delta_vs_first"].push_back(d);
+      }
+    }
     if (plotted) j["plot"] = plot_path;
     fmt::print("{}\n", j.dump(2));
     return;
   }
-  fmt::print("{}: {} trained {} at level {}; chip {}, t = {} s, T = {} K, {} test images, {} instances per level\n",
-             o.checkpoint, config.model, config.mode, config.level, am.context->chip.preset, o.time_s, o.temperature_K,
-             test_set.size(), o.instances);
-  fmt::print("float accuracy: {:.2f}%\n\n", 100 * clean);
-  fmt::print("{:>6} {:>10} {:>8} {:>20} {:>10}\n", "level", "accuracy", "std", "95% interval", "vs float");
+  fmt::print("chip {}, t = {} s, T = {} K, {} test images, {} instances per level (mean +- std over instances)\n",
+             results.front().preset, o.time_s, o.temperature_K, results.front().test_images, o.instances);
   for (const auto& r : results)
-    fmt::print("{:>6} {:>9.2f}% {:>7.2f} {:>9.2f}..{:<8.2f}% {:>+9.2f}\n", r.level, 100 * r.mean, 100 * r.std,
-               100 * r.ci_low, 100 * r.ci_high, 100 * (r.mean - clean));
+    fmt::print("  {:<28} {}  float accuracy {:.2f}%\n", describe(r), r.path, 100 * r.clean);
+  fmt::print("\n{:>6}", "level");
+  for (const auto& r : results) fmt::print(" {:>24}", describe(r));
+  for (size_t k = 1; k < results.size(); ++k) fmt::print(" {:>12}", fmt::format("delta {}-1", k + 1));
+  fmt::print("\n");
+  for (size_t i = 0; i < o.levels.size(); ++i) {
+    fmt::print("{:>6}", o.levels[i]);
+    for (const auto& r : results)
+      fmt::print(" {:>24}", fmt::format("{:.2f} +- {:.2f}%", 100 * r.levels[i].mean, 100 * r.levels[i].std));
+    for (size_t k = 1; k < results.size(); ++k)
+      fmt::print(" {:>12}", fmt::format("{:+.2f}", 100 * (results[k].levels[i].mean - results[0].levels[i].mean)));
+    fmt::print("\n");
+  }
+  if (results.size() == 1) {
+    const auto& r = results.front();
+    fmt::print("\n{:>6} {:>20} {:>10}\n", "level", "95% interval", "vs float");
+    for (const auto& l : r.levels)
+      fmt::print("{:>6} {:>20} {:>+10.2f}\n", l.level, fmt::format("{:.2f}..{:.2f}%", 100 * l.ci_low, 100 * l.ci_high),
+                 100 * (l.mean - r.clean));
+  }
   if (plotted) fmt::print("\nplot: {}\n", plot_path);
 }
 
@@ -119,7 +174,11 @@ void run_eval(const EvalOptions& o) {
 void add_eval_command(CLI::App& app) {
   auto o = std::make_shared<EvalOptions>();
   auto* cmd = app.add_subcommand("eval", "Accuracy of a checkpoint in float and on simulated chip instances");
-  cmd->add_option("--checkpoint", o->checkpoint, "checkpoint.pt written by cimtrain train")->required();
+  cmd->add_option("--checkpoint", o->checkpoints,
+                  "checkpoint.pt written by cimtrain train; several (comma separated or repeated) are compared, "
+                  "the differences taken against the first")
+      ->required()
+      ->delimiter(',');
   cmd->add_option("--level", o->levels, "noise levels (comma separated)")->delimiter(',')->capture_default_str();
   cmd->add_option("--instances", o->instances, "chip instances per level (Monte-Carlo)")->capture_default_str();
   cmd->add_option("--time", o->time_s, "time since programming, seconds")->capture_default_str();

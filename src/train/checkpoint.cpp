@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <sstream>
 #include <stdexcept>
 
 namespace cimtrain::train {
@@ -45,11 +46,22 @@ nlohmann::json meta_of(torch::serialize::InputArchive& archive, const std::strin
   return meta;
 }
 
+// Module::save nests one archive per submodule: "layer1_0.conv1.weight" is tensor "weight" of archive
+// "conv1" inside archive "layer1_0".
+bool read_nested(torch::serialize::InputArchive& archive, const std::string& key, at::Tensor& out, bool is_buffer) {
+  const auto dot = key.find('.');
+  if (dot == std::string::npos) return archive.try_read(key, out, is_buffer);
+  torch::serialize::InputArchive sub;
+  if (!archive.try_read(key.substr(0, dot), sub)) return false;
+  return read_nested(sub, key.substr(dot + 1), out, is_buffer);
+}
+
 }  // namespace
 
 void save_checkpoint(const std::string& path, const torch::nn::Module& model, const torch::optim::Optimizer* optimizer,
                      nlohmann::json meta) {
   meta["format_version"] = kCheckpointFormatVersion;
+  meta["tensor_count"] = model.named_parameters(true).size() + model.named_buffers(true).size();
   torch::serialize::OutputArchive archive;
   archive.write("cimtrain_meta", c10::IValue(meta.dump()));
   torch::serialize::OutputArchive model_archive;
@@ -77,6 +89,29 @@ nlohmann::json load_checkpoint(const std::string& path, torch::nn::Module& model
   auto meta = meta_of(archive, path);
   torch::serialize::InputArchive model_archive;
   if (!archive.try_read("model", model_archive)) throw checkpoint_error(path, "holds no model");
+  // Module::load swaps in stored tensors whatever their shape and ignores extra ones: check both ways first.
+  for (const auto& [kind, tensors] : {std::pair{"parameter", model.named_parameters(true)},
+                                      std::pair{"buffer", model.named_buffers(true)}}) {
+    for (const auto& item : tensors) {
+      at::Tensor stored;
+      const bool found = read_nested(model_archive, item.key(), stored, kind == std::string("buffer"));
+      if (!found)
+        throw checkpoint_error(path, "does not fit this model: it has no " + std::string(kind) + " '" + item.key() +
+                                         "' (it holds a " + meta.value("model", std::string("?")) + ")");
+      if (stored.sizes() != item.value().sizes()) {
+        std::ostringstream s;
+        s << "does not fit this model: " << kind << " '" << item.key() << "' has shape " << stored.sizes()
+          << " in the checkpoint, " << item.value().sizes() << " in the model";
+        throw checkpoint_error(path, s.str());
+      }
+    }
+  }
+  const auto expected = model.named_parameters(true).size() + model.named_buffers(true).size();
+  const auto stored_count = meta.value("tensor_count", static_cast<int64_t>(expected));
+  if (stored_count != static_cast<int64_t>(expected))
+    throw checkpoint_error(path, "does not fit this model: it holds " + std::to_string(stored_count) +
+                                     " parameters and buffers, the model has " + std::to_string(expected) + " (a " +
+                                     meta.value("model", std::string("?")) + "?)");
   try {
     model.load(model_archive);
   } catch (const c10::Error& e) {

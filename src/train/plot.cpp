@@ -20,8 +20,8 @@ bool plot_png(const std::string& png_path, const PlotSpec& spec, const std::vect
     }
   }
   std::string script = fmt::format(
-      "set terminal pngcairo size 900,560 noenhanced\nset output '{}'\nset title '{}'\nset xlabel '{}'\n"
-      "set ylabel '{}'\nset grid\nset key outside right top\n{}",
+      "set terminal pngcairo size 1000,700 noenhanced\nset output '{}'\nset title '{}'\nset xlabel '{}'\n"
+      "set ylabel '{}'\nset grid\nset key below\n{}",
       png_path, spec.title, spec.xlabel, spec.ylabel, spec.log_y ? "set logscale y\n" : "");
   std::string plot = "plot ";
   for (size_t i = 0; i < series.size(); ++i) {
