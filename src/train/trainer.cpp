@@ -93,8 +93,19 @@ void plot_loss(const TrainPaths& p, const TrainConfig& c) {
   const auto steps = read_csv_columns(p.steps_csv, {0, 2});
   if (steps[0].empty()) return;
   std::vector<Series> series = {{"training loss per step", steps[0], steps[1], {}}};
+  // A centred moving average over ~2% of the run (at least 5 steps) shows the trend through the batch noise.
+  const int64_t n = static_cast<int64_t>(steps[1].size());
+  const int64_t half = std::max<int64_t>(2, n / 100);
+  Series smooth{fmt::format("moving average ({} steps)", 2 * half + 1), {}, {}, {}};
+  for (int64_t i = half; i + half < n; ++i) {
+    double sum = 0;
+    for (int64_t k = i - half; k <= i + half; ++k) sum += steps[1][k];
+    smooth.x.push_back(steps[0][i]);
+    smooth.y.push_back(sum / (2 * half + 1));
+  }
+  if (!smooth.x.empty()) series.push_back(smooth);
   const auto epochs = read_csv_columns(p.epochs_csv, {1, 2});
-  if (!epochs[0].empty()) series.push_back({"epoch mean", epochs[0], epochs[1], {}});
+  if (!epochs[0].empty()) series.push_back({"epoch mean (at its last step)", epochs[0], epochs[1], {}, true});
   plot_png(p.loss_png, {fmt::format("{} on {}, mode {} (level {})", c.model, c.data, c.mode, c.level), "step",
                         "cross-entropy loss", true, false},
            series);
