@@ -5,6 +5,7 @@
 #include <torch/utils.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "data/dataset_registry.h"
 #include "train/checkpoint.h"
@@ -31,6 +32,7 @@ struct EvalOptions {
   int64_t batch = 256;
   std::string plot;  // default: eval.png next to the (first) checkpoint
   bool json = false;
+  std::string json_out;  // also write the JSON object to this file
 };
 
 struct CheckpointResult {
@@ -126,7 +128,7 @@ void run_eval(const EvalOptions& o) {
        "noise level L", "test accuracy (%)", false, true},
       series);
 
-  if (o.json) {
+  if (o.json || !o.json_out.empty()) {
     nlohmann::json j;
     if (results.size() == 1) {
       j = to_json(results.front(), o);
@@ -140,8 +142,15 @@ void run_eval(const EvalOptions& o) {
       }
     }
     if (plotted) j["plot"] = plot_path;
-    fmt::print("{}\n", j.dump(2));
-    return;
+    if (!o.json_out.empty()) {
+      std::ofstream out(o.json_out);
+      out << j.dump(2) << '\n';
+      if (!out) throw std::runtime_error("cannot write '" + o.json_out + "'");
+    }
+    if (o.json) {
+      fmt::print("{}\n", j.dump(2));
+      return;
+    }
   }
   fmt::print("chip {}, t = {} s, T = {} K, {} test images, {} instances per level (mean +- std over instances)\n",
              results.front().preset, o.time_s, o.temperature_K, results.front().test_images, o.instances);
@@ -191,6 +200,7 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--batch", o->batch, "images per read batch (the ADC range follows each batch)")->capture_default_str();
   cmd->add_option("--plot", o->plot, "accuracy-vs-level PNG (default: eval.png next to the checkpoint)");
   cmd->add_flag("--json", o->json, "print one JSON object instead of the table");
+  cmd->add_option("--json-out", o->json_out, "also write the JSON object to this file");
   cmd->callback([o]() { run_eval(*o); });
 }
 
