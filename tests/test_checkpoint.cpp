@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "models/model_registry.h"
+#include "test_support.h"
 #include "train/checkpoint.h"
 
 namespace cimtrain::train {
@@ -25,10 +26,7 @@ namespace fs = std::filesystem;
 
 // A fresh, empty folder under the test temp dir.
 std::string fresh_dir(const std::string& name) {
-  const fs::path dir = fs::path(::testing::TempDir()) / ("cimtrain_checkpoint_" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir.string();
+  return testing_support::fresh_dir("cimtrain_checkpoint_" + name, true);
 }
 
 torch::optim::SGD make_sgd(torch::nn::Module& model) {

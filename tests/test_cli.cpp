@@ -2,6 +2,8 @@
 // for bad input.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+
+#include "test_support.h"
 #include <sys/wait.h>
 
 #include <array>
@@ -11,22 +13,8 @@
 
 namespace {
 
-struct ProgramRun {
-  int exit_code;
-  std::string out;  // stdout and stderr together
-};
-
-ProgramRun run_cimtrain(const std::string& args) {
-  const std::string cmd = std::string(CIMTRAIN_BINARY) + " " + args + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (!pipe) return {-1, "popen failed"};
-  std::string out;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) out.append(buf.data(), n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using cimtrain::testing_support::ProgramRun;
+using cimtrain::testing_support::run_cimtrain;
 
 nlohmann::json chip_json(const std::string& args) {
   const ProgramRun r = run_cimtrain("chip --json --rows 96 --cols 40 --batch 16 " + args);

@@ -1,7 +1,12 @@
 // End-to-end tests of `cimtrain train` and `cimtrain eval`: the files a run writes, the evaluation JSON, and
 // clear errors (non-zero exit) for bad input.
 #include <gtest/gtest.h>
+
+#include "test_support.h"
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
 
 #include <array>
 #include <cstdio>
@@ -12,32 +17,17 @@
 #include <string>
 
 #include "data/fashion_mnist.h"
+#include "train/checkpoint.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-struct TrainProgramRun {
-  int exit_code;
-  std::string out;  // stdout and stderr together
-};
-
-TrainProgramRun run_cimtrain_cmd(const std::string& args, bool with_stderr = true) {
-  const std::string cmd = std::string(CIMTRAIN_BINARY) + " " + args + (with_stderr ? " 2>&1" : " 2>/dev/null");
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (!pipe) return {-1, "popen failed"};
-  std::string out;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) out.append(buf.data(), n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using TrainProgramRun = cimtrain::testing_support::ProgramRun;
+using cimtrain::testing_support::run_cimtrain;
 
 std::string fresh_dir(const std::string& name) {
-  const fs::path dir = fs::path(::testing::TempDir()) / ("cimtrain_cli_train_" + name);
-  fs::remove_all(dir);
-  return dir.string();
+  return cimtrain::testing_support::fresh_dir("cimtrain_cli_train_" + name, false);
 }
 
 bool have_fashion_mnist() {
@@ -53,7 +43,7 @@ const std::string kTiny =
 TEST(CliTrain, TrainWritesItsFilesAndEvalPrintsJson) {
   if (!have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed";
   const std::string dir = fresh_dir("run");
-  const auto trained = run_cimtrain_cmd(kTiny + "--model small-cnn --batch 32 --mode clean --out " + dir);
+  const auto trained = run_cimtrain(kTiny + "--model small-cnn --batch 32 --mode clean --out " + dir);
   ASSERT_EQ(trained.exit_code, 0) << trained.out;
   EXPECT_NE(trained.out.find("finished: 4 steps"), std::string::npos) << trained.out;
   for (const char* f : {"config.json", "checkpoint.pt", "steps.csv", "epochs.csv"})
@@ -76,7 +66,7 @@ TEST(CliTrain, TrainWritesItsFilesAndEvalPrintsJson) {
   EXPECT_EQ(lines, 4);  // 128 images / batch 32
 
   const std::string plot = dir + "/eval_plot.png";
-  const auto eval = run_cimtrain_cmd(
+  const auto eval = run_cimtrain(
       "eval --checkpoint " + dir + "/checkpoint.pt --level 1,2 --instances 2 --limit 100 --json --plot " + plot,
       /*with_stderr=*/false);
   ASSERT_EQ(eval.exit_code, 0) << eval.out;
@@ -108,42 +98,82 @@ TEST(CliTrain, TrainWritesItsFilesAndEvalPrintsJson) {
 TEST(CliTrain, BadInputGetsAClearMessage) {
   if (!have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed";
   const std::string out = fresh_dir("bad_out");
-  auto r = run_cimtrain_cmd(kTiny + "--batch 32 --model lenet --out " + out);
+  auto r = run_cimtrain(kTiny + "--batch 32 --model lenet --out " + out);
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.out.find("lenet"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("small-cnn, vgg8, vgg11, resnet20, resnet18"), std::string::npos) << r.out;
 
-  r = run_cimtrain_cmd(kTiny + "--model small-cnn --batch 32 --mode sideways --out " + out);
+  r = run_cimtrain(kTiny + "--model small-cnn --batch 32 --mode sideways --out " + out);
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.out.find("sideways"), std::string::npos) << r.out;
 
   const std::string empty = fresh_dir("empty_data");
   fs::create_directories(empty);
-  r = run_cimtrain_cmd(kTiny + "--model small-cnn --batch 32 --mode clean --data-dir " + empty + " --out " + out);
+  r = run_cimtrain(kTiny + "--model small-cnn --batch 32 --mode clean --data-dir " + empty + " --out " + out);
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.out.find("train-images-idx3-ubyte"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find(empty), std::string::npos) << r.out;
 
   const std::string garbage = fresh_dir("garbage") + ".pt";
   std::ofstream(garbage) << "not a checkpoint at all\n";
-  r = run_cimtrain_cmd("eval --checkpoint " + garbage + " --level 1 --instances 1 --limit 10");
+  r = run_cimtrain("eval --checkpoint " + garbage + " --level 1 --instances 1 --limit 10");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.out.find("checkpoint"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find(garbage), std::string::npos) << r.out;
 
-  r = run_cimtrain_cmd("eval --checkpoint " + fresh_dir("nothing") + "/checkpoint.pt --limit 10");
+  r = run_cimtrain("eval --checkpoint " + fresh_dir("nothing") + "/checkpoint.pt --limit 10");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.out.find("not found"), std::string::npos) << r.out;
 
   const std::string empty_run = fresh_dir("empty_run");
   fs::create_directories(empty_run);
-  r = run_cimtrain_cmd("train --quiet --resume " + empty_run);
+  r = run_cimtrain("train --quiet --resume " + empty_run);
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.out.find(empty_run + "/checkpoint.pt"), std::string::npos) << r.out;
 
-  r = run_cimtrain_cmd(kTiny + "--model small-cnn --mode clean --batch 0 --out " + out);
+  r = run_cimtrain(kTiny + "--model small-cnn --mode clean --batch 0 --out " + out);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.out.find("batch must be >= 1, found 0"), std::string::npos) << r.out;
+}
+
+
+// Ctrl-C: the program saves its checkpoint, exits with 130, and --resume finishes the run.
+TEST(CliTrain, InterruptSavesAndResumeFinishes) {
+  if (!have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  const std::string dir = fresh_dir("interrupt");
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    freopen("/dev/null", "w", stdout);
+    freopen((dir + ".log").c_str(), "w", stderr);
+    execl(CIMTRAIN_BINARY, CIMTRAIN_BINARY, "train", "--model", "small-cnn", "--data", "fashion-mnist", "--subset",
+          "4096", "--batch", "32", "--epochs", "1", "--eval-limit", "100", "--mode", "ste", "--out", dir.c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Wait until some steps are done (at most 60 s), then press Ctrl-C.
+  int rows = 0;
+  for (int i = 0; i < 600 && rows < 3; ++i) {
+    usleep(100000);
+    std::ifstream in(dir + "/steps.csv");
+    std::string line;
+    rows = 0;
+    while (std::getline(in, line)) rows += !line.empty();
+  }
+  ASSERT_GE(rows, 3) << "the run made no progress";
+  kill(pid, SIGINT);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  EXPECT_EQ(WEXITSTATUS(status), 130);
+  const auto meta = cimtrain::train::read_checkpoint_meta(dir + "/checkpoint.pt");
+  EXPECT_FALSE(meta["finished"].get<bool>());
+  const int64_t stopped_at = meta["progress"]["step"].get<int64_t>();
+  EXPECT_GE(stopped_at, 2);
+  EXPECT_LT(stopped_at, 128) << "it stopped at once, not at the end";
+  const auto resumed = run_cimtrain("train --resume " + dir + " --quiet");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.out;
+  EXPECT_NE(resumed.out.find("finished: 128 steps"), std::string::npos) << resumed.out;
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 
 #include "data/fashion_mnist.h"
 #include "models/model_registry.h"
+#include "test_support.h"
 #include "train/checkpoint.h"
 #include "train/evaluate.h"
 #include "train/train_config.h"
@@ -27,9 +28,7 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string fresh_dir(const std::string& name) {
-  const fs::path dir = fs::path(::testing::TempDir()) / ("cimtrain_training_" + name);
-  fs::remove_all(dir);
-  return dir.string();
+  return testing_support::fresh_dir("cimtrain_training_" + name, false);
 }
 
 bool have_fashion_mnist() {

@@ -212,7 +212,8 @@ TrainOutcome run(const TrainConfig& config, const TrainPaths& paths, Progress pr
       progress.epoch_seen += batch.labels.size(0);
       progress.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count();
       steps_out << fmt::format("{},{},{:.6f},{:.4f},{:.6g},{:.3f}\n", progress.step, progress.epoch, loss_value,
-                               static_cast<double>(correct) / batch.labels.size(0), lr, progress.seconds);
+                               static_cast<double>(correct) / batch.labels.size(0), lr, progress.seconds)
+                << std::flush;  // users (and tests) follow the file while the run goes on
       bar.update(static_cast<int>(progress.step), fmt::format("loss {:.3f}", loss_value));
       if (stop && stop->load()) {
         interrupted = true;
