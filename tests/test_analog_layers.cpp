@@ -28,7 +28,8 @@ sim::ChipConfig rram(double level = 1.0) {
 
 // Forward + backward of a fresh copy of `layer` in `mode` (noise seeded by `seed`) with a fixed upstream grad.
 template <class Layer>
-Grads run(const Layer& proto, GradientMode mode, const at::Tensor& x_in, const sim::ChipConfig& chip, uint64_t seed = 5) {
+Grads run(const Layer& proto, GradientMode mode, const at::Tensor& x_in, const sim::ChipConfig& chip,
+          uint64_t seed = 5) {
   auto layer = std::dynamic_pointer_cast<typename Layer::Impl>(proto->clone());
   layer->set_context(nn::AnalogContext::make(mode, chip, seed));
   layer->context()->gaussian_sigma = 0.05;
@@ -113,7 +114,8 @@ TEST(AnalogLayers, IdealChipEqualsTheFloatLayerWithinInt8Quantisation) {
     const auto clean = run(layer, GradientMode::kClean, x, chip);
     const auto bound = quantisation_bound(x, layer->weight.detach(), m.input_max(), m.weight_max());
     const auto err = (ste.y - clean.y).abs();
-    EXPECT_TRUE((err <= bound * 1.0001 + 1e-6).all().item<bool>()) << "max err " << err.max() << " bound " << bound.min();
+    EXPECT_TRUE((err <= bound * 1.0001 + 1e-6).all().item<bool>())
+        << "max err " << err.max() << " bound " << bound.min();
     EXPECT_GT(err.max().item<double>(), 0) << "int8 quantisation must show";
     EXPECT_LT(err.max().item<double>(), 0.02 * clean.y.abs().max().item<double>());
   }

@@ -1,14 +1,11 @@
 // End-to-end tests of `cimtrain train` and `cimtrain eval`: the files a run writes, the evaluation JSON, and
 // clear errors (non-zero exit) for bad input.
 #include <gtest/gtest.h>
-
-#include "test_support.h"
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <csignal>
-
 #include <array>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -17,6 +14,7 @@
 #include <string>
 
 #include "data/fashion_mnist.h"
+#include "test_support.h"
 #include "train/checkpoint.h"
 
 namespace {
@@ -135,7 +133,6 @@ TEST(CliTrain, BadInputGetsAClearMessage) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.out.find("batch must be >= 1, found 0"), std::string::npos) << r.out;
 }
-
 
 // Ctrl-C: the program saves its checkpoint, exits with 130, and --resume finishes the run.
 TEST(CliTrain, InterruptSavesAndResumeFinishes) {

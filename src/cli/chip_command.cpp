@@ -12,10 +12,10 @@
 #include <optional>
 #include <sstream>
 
-#include "train/progress_bar.h"
 #include "sim/chip.h"
 #include "sim/error_budget.h"
 #include "sim/presets.h"
+#include "train/progress_bar.h"
 
 namespace cimtrain::cli {
 
@@ -137,8 +137,8 @@ void run_chip(const ChipOptions& o) {
   const auto x = make_inputs(o.inputs, o.batch, w.size(1), cfg.mapping.input_max(), gen);
 
   train::ProgressBar bar("chip", static_cast<int>(nonideality_names().size()) + 1, "configs");
-  const auto budget = measure_error_budget(cfg, w, x, cond, o.instances, o.seed + 1,
-                                           [&](int done, int) { bar.update(done); });
+  const auto budget =
+      measure_error_budget(cfg, w, x, cond, o.instances, o.seed + 1, [&](int done, int) { bar.update(done); });
   bar.finish();
   const auto layout = make_layout(cfg.mapping, w.size(1), w.size(0));
 
@@ -163,23 +163,25 @@ void run_chip(const ChipOptions& o) {
     fmt::print("{}\n", j.dump(2));
     return;
   }
-  fmt::print("cimtrain chip: preset {}{}, level {}, {} inputs x {} outputs, batch {} ({} inputs), t = {} s, "
-             "T = {} K, seed {}\n",
-             cfg.preset, o.ideal ? " (ideal)" : "", cfg.level, w.size(1), w.size(0), o.batch, o.inputs, cond.time_s,
-             cond.temperature_K, o.seed);
-  fmt::print("mapping: {} x {} tiles of {} x {} cells, {} slice(s) of {} bit(s) per weight sign, {}-bit DAC{}, "
-             "{}-bit ADC, IR drop {} ({} ohm)\n\n",
-             layout.row_tiles, layout.col_tiles, cfg.mapping.tile_rows, cfg.mapping.tile_cols, layout.slices,
-             cfg.mapping.bits_per_cell, cfg.dac.bits,
-             cfg.dac.input_bits_per_cycle > 0 ? fmt::format(" ({} bit(s) per cycle)", cfg.dac.input_bits_per_cycle)
-                                              : std::string(),
-             cfg.adc.bits, cfg.ir_drop.mode, cfg.ir_drop.r_wire_ohm);
+  fmt::print(
+      "cimtrain chip: preset {}{}, level {}, {} inputs x {} outputs, batch {} ({} inputs), t = {} s, "
+      "T = {} K, seed {}\n",
+      cfg.preset, o.ideal ? " (ideal)" : "", cfg.level, w.size(1), w.size(0), o.batch, o.inputs, cond.time_s,
+      cond.temperature_K, o.seed);
+  fmt::print(
+      "mapping: {} x {} tiles of {} x {} cells, {} slice(s) of {} bit(s) per weight sign, {}-bit DAC{}, "
+      "{}-bit ADC, IR drop {} ({} ohm)\n\n",
+      layout.row_tiles, layout.col_tiles, cfg.mapping.tile_rows, cfg.mapping.tile_cols, layout.slices,
+      cfg.mapping.bits_per_cell, cfg.dac.bits,
+      cfg.dac.input_bits_per_cycle > 0 ? fmt::format(" ({} bit(s) per cycle)", cfg.dac.input_bits_per_cycle)
+                                       : std::string(),
+      cfg.adc.bits, cfg.ir_drop.mode, cfg.ir_drop.r_wire_ohm);
   const std::string spread = o.instances > 1 ? fmt::format(" (mean +- std over {} instances)", o.instances) : "";
   fmt::print("{:<22} {:>22} {:>9}\n", "non-ideality alone", "relative error" + std::string(), "SNR dB");
   auto row = [](const std::string& name, const ErrorStats& s) {
     const double m = s.mean();
-    const std::string val = s.per_instance.size() > 1 ? fmt::format("{:.3e} +- {:.1e}", m, s.stddev())
-                                                      : fmt::format("{:.3e}", m);
+    const std::string val =
+        s.per_instance.size() > 1 ? fmt::format("{:.3e} +- {:.1e}", m, s.stddev()) : fmt::format("{:.3e}", m);
     const std::string snr = m > 0 ? fmt::format("{:.1f}", -20 * std::log10(m)) : "inf";
     fmt::print("{:<22} {:>22} {:>9}\n", name, val, snr);
   };
@@ -195,9 +197,9 @@ void run_chip(const ChipOptions& o) {
 void add_chip_command(CLI::App& app) {
   auto o = std::make_shared<ChipOptions>();
   auto* cmd = app.add_subcommand("chip", "Error budget of one layer on a simulated chip: total and per non-ideality");
-  cmd->add_option("--preset", o->preset, "chip preset: rram or pcm")->capture_default_str()->each([o](const std::string&) {
-    o->preset_given = true;
-  });
+  cmd->add_option("--preset", o->preset, "chip preset: rram or pcm")
+      ->capture_default_str()
+      ->each([o](const std::string&) { o->preset_given = true; });
   cmd->add_option("--config", o->config_file, "chip config JSON (starts from its 'preset'; overrides --preset)");
   cmd->add_option("--level", o->level, "noise level L (scales the stochastic device noise; default: the config's, 1)");
   cmd->add_option("--rows", o->rows, "inputs (word lines) of the random weight matrix")->capture_default_str();

@@ -84,12 +84,18 @@ CheckpointResult evaluate_checkpoint(const std::string& path, const EvalOptions&
 nlohmann::json to_json(const CheckpointResult& r, const EvalOptions& o) {
   nlohmann::json levels = nlohmann::json::array();
   for (const auto& l : r.levels) levels.push_back(train::to_json(l));
-  return {{"metric", "accuracy"},         {"clean", r.clean},
-          {"levels", levels},             {"checkpoint", r.path},
-          {"model", r.config.model},      {"trained_mode", r.config.mode},
-          {"trained_level", r.config.level}, {"preset", r.preset},
-          {"time_s", o.time_s},           {"temperature_K", o.temperature_K},
-          {"test_images", r.test_images}, {"seed", o.seed}};
+  return {{"metric", "accuracy"},
+          {"clean", r.clean},
+          {"levels", levels},
+          {"checkpoint", r.path},
+          {"model", r.config.model},
+          {"trained_mode", r.config.mode},
+          {"trained_level", r.config.level},
+          {"preset", r.preset},
+          {"time_s", o.time_s},
+          {"temperature_K", o.temperature_K},
+          {"test_images", r.test_images},
+          {"seed", o.seed}};
 }
 
 std::string describe(const CheckpointResult& r) {
@@ -103,10 +109,11 @@ void run_eval(const EvalOptions& o) {
   if (o.levels.empty()) throw sim::ConfigError("--level needs at least one level");
   std::vector<CheckpointResult> results;
   for (size_t i = 0; i < o.checkpoints.size(); ++i)
-    results.push_back(evaluate_checkpoint(o.checkpoints[i], o, static_cast<int>(i), static_cast<int>(o.checkpoints.size())));
+    results.push_back(
+        evaluate_checkpoint(o.checkpoints[i], o, static_cast<int>(i), static_cast<int>(o.checkpoints.size())));
 
-  const std::string plot_path = !o.plot.empty() ? o.plot
-                                                : (std::filesystem::path(o.checkpoints.front()).parent_path() / "eval.png").string();
+  const std::string plot_path =
+      !o.plot.empty() ? o.plot : (std::filesystem::path(o.checkpoints.front()).parent_path() / "eval.png").string();
   std::vector<train::Series> series;
   for (const auto& r : results) {
     train::Series chip{describe(r) + " on the chip (mean +- std)", {}, {}, {}};
@@ -121,23 +128,26 @@ void run_eval(const EvalOptions& o) {
     series.push_back(chip);
     series.push_back(flt);
   }
-  const bool plotted = train::plot_png(
-      plot_path,
-      {fmt::format("test accuracy on chip instances ({} preset, t = {} s, {} instances per level)", results.front().preset,
-                   o.time_s, o.instances),
-       "noise level L", "test accuracy (%)", false, true},
-      series);
+  const bool plotted =
+      train::plot_png(plot_path,
+                      {fmt::format("test accuracy on chip instances ({} preset, t = {} s, {} instances per level)",
+                                   results.front().preset, o.time_s, o.instances),
+                       "noise level L", "test accuracy (%)", false, true},
+                      series);
 
   if (o.json || !o.json_out.empty()) {
     nlohmann::json j;
     if (results.size() == 1) {
       j = to_json(results.front(), o);
     } else {
-      j = {{"metric", "accuracy"}, {"checkpoints", nlohmann::json::array()}, {"delta_vs_first", nlohmann::json::array()}};
+      j = {{"metric", "accuracy"},
+           {"checkpoints", nlohmann::json::array()},
+           {"delta_vs_first", nlohmann::json::array()}};
       for (const auto& r : results) j["checkpoints"].push_back(to_json(r, o));
       for (size_t i = 0; i < o.levels.size(); ++i) {
         nlohmann::json d = {{"level", o.levels[i]}};
-        for (size_t k = 1; k < results.size(); ++k) d[results[k].path] = results[k].levels[i].mean - results[0].levels[i].mean;
+        for (size_t k = 1; k < results.size(); ++k)
+          d[results[k].path] = results[k].levels[i].mean - results[0].levels[i].mean;
         j["delta_vs_first"].push_back(d);
       }
     }
@@ -154,8 +164,7 @@ void run_eval(const EvalOptions& o) {
   }
   fmt::print("chip {}, t = {} s, T = {} K, {} test images, {} instances per level (mean +- std over instances)\n",
              results.front().preset, o.time_s, o.temperature_K, results.front().test_images, o.instances);
-  for (const auto& r : results)
-    fmt::print("  {:<28} {}  float accuracy {:.2f}%\n", describe(r), r.path, 100 * r.clean);
+  for (const auto& r : results) fmt::print("  {:<28} {}  float accuracy {:.2f}%\n", describe(r), r.path, 100 * r.clean);
   fmt::print("\n{:>6}", "level");
   for (const auto& r : results) fmt::print(" {:>24}", describe(r));
   for (size_t k = 1; k < results.size(); ++k) fmt::print(" {:>12}", fmt::format("delta {}-1", k + 1));
@@ -197,7 +206,8 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--seed", o->seed, "seed of the chip instances and read noise")->capture_default_str();
   cmd->add_option("--data-dir", o->data_dir, "data folder (default: the one trained with)");
   cmd->add_option("--limit", o->limit, "evaluate on the first N test images (0: all)");
-  cmd->add_option("--batch", o->batch, "images per read batch (the ADC range follows each batch)")->capture_default_str();
+  cmd->add_option("--batch", o->batch, "images per read batch (the ADC range follows each batch)")
+      ->capture_default_str();
   cmd->add_option("--plot", o->plot, "accuracy-vs-level PNG (default: eval.png next to the checkpoint)");
   cmd->add_flag("--json", o->json, "print one JSON object instead of the table");
   cmd->add_option("--json-out", o->json_out, "also write the JSON object to this file");

@@ -1,7 +1,7 @@
 // The cimtrain program: registers the subcommands and turns exceptions into exit codes.
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
 

@@ -30,9 +30,8 @@ void run_train(TrainOptions& o) {
   g_stop = false;
   std::signal(SIGINT, on_interrupt);
   std::signal(SIGTERM, on_interrupt);
-  const auto outcome = o.resume_dir.empty()
-                           ? train::train(o.config, o.out, &g_stop, o.quiet)
-                           : train::resume(o.resume_dir, o.config.steps, 0, &g_stop, o.quiet);
+  const auto outcome = o.resume_dir.empty() ? train::train(o.config, o.out, &g_stop, o.quiet)
+                                            : train::resume(o.resume_dir, o.config.steps, 0, &g_stop, o.quiet);
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
   const std::string dir = o.resume_dir.empty() ? o.out : o.resume_dir;
@@ -77,7 +76,8 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--eval-limit", c.eval_limit, "validate each epoch on the first N test images (0: all)");
   cmd->add_option("--init", c.init, "start from this checkpoint's weights (e.g. fine-tune a clean model with ste)");
   cmd->add_option("--out", o->out, "output folder: config, metrics CSV, checkpoint, loss plot")->capture_default_str();
-  cmd->add_option("--resume", o->resume_dir, "continue the run saved in this folder (its config; --steps may extend it)");
+  cmd->add_option("--resume", o->resume_dir,
+                  "continue the run saved in this folder (its config; --steps may extend it)");
   cmd->add_flag("--quiet", o->quiet, "no progress bar or log lines");
   cmd->callback([o]() { run_train(*o); });
 }

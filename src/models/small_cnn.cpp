@@ -6,7 +6,8 @@
 namespace cimtrain::models {
 
 SmallCnn::SmallCnn(int64_t in_channels, int64_t num_classes) {
-  conv1 = register_module("conv1", nn::AnalogConv2d(nn::AnalogConv2dOptions(in_channels, 32, 3).padding(1).bias(false)));
+  conv1 =
+      register_module("conv1", nn::AnalogConv2d(nn::AnalogConv2dOptions(in_channels, 32, 3).padding(1).bias(false)));
   bn1 = register_module("bn1", torch::nn::BatchNorm2d(32));
   conv2 = register_module("conv2", nn::AnalogConv2d(nn::AnalogConv2dOptions(32, 64, 3).padding(1).bias(false)));
   bn2 = register_module("bn2", torch::nn::BatchNorm2d(64));

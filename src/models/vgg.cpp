@@ -12,7 +12,8 @@ Vgg::Vgg(int64_t in_channels, int64_t num_classes, const std::vector<int64_t>& l
   for (const int64_t width : layout) {
     if (width == 0) continue;
     const auto i = std::to_string(convs_.size() + 1);
-    convs_.push_back(register_module("conv" + i, nn::AnalogConv2d(nn::AnalogConv2dOptions(c, width, 3).padding(1).bias(false))));
+    convs_.push_back(
+        register_module("conv" + i, nn::AnalogConv2d(nn::AnalogConv2dOptions(c, width, 3).padding(1).bias(false))));
     norms_.push_back(register_module("bn" + i, torch::nn::BatchNorm2d(width)));
     c = width;
   }
@@ -41,8 +42,8 @@ at::Tensor Vgg::forward(const at::Tensor& images) {
 }
 
 std::shared_ptr<Vgg> make_vgg8(int64_t in_channels, int64_t num_classes) {
-  return std::make_shared<Vgg>(in_channels, num_classes, std::vector<int64_t>{64, 128, 0, 256, 256, 0, 512, 512, 0},
-                               4, std::vector<int64_t>{1024});
+  return std::make_shared<Vgg>(in_channels, num_classes, std::vector<int64_t>{64, 128, 0, 256, 256, 0, 512, 512, 0}, 4,
+                               std::vector<int64_t>{1024});
 }
 
 std::shared_ptr<Vgg> make_vgg11(int64_t in_channels, int64_t num_classes) {

@@ -14,10 +14,10 @@ namespace cimtrain::nn {
 
 struct AnalogContext {
   GradientMode mode = GradientMode::kClean;
-  sim::ChipConfig chip;              // the simulated chip, its noise level included (chip.level)
-  sim::ReadConditions conditions;    // time since programming (s) and temperature (K) of every read
-  double gaussian_sigma = 0.0;       // `gaussian` mode: weight noise std as a fraction of max|W| (per tensor)
-  at::Generator gen;                 // CPU generator: a fresh chip instance per training forward, read noise
+  sim::ChipConfig chip;            // the simulated chip, its noise level included (chip.level)
+  sim::ReadConditions conditions;  // time since programming (s) and temperature (K) of every read
+  double gaussian_sigma = 0.0;     // `gaussian` mode: weight noise std as a fraction of max|W| (per tensor)
+  at::Generator gen;               // CPU generator: a fresh chip instance per training forward, read noise
 
   // A context whose generator is seeded with `seed` (never from the clock).
   static std::shared_ptr<AnalogContext> make(GradientMode mode, sim::ChipConfig chip, uint64_t seed);

@@ -10,7 +10,9 @@
 namespace cimtrain::nn {
 
 namespace {
-int64_t output_size(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d) { return (in + 2 * p - d * (k - 1) - 1) / s + 1; }
+int64_t output_size(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d) {
+  return (in + 2 * p - d * (k - 1) - 1) / s + 1;
+}
 }  // namespace
 
 AnalogConv2dImpl::AnalogConv2dImpl(const AnalogConv2dOptions& options_) : options(options_) {
@@ -42,8 +44,7 @@ AnalogConv2dImpl::AnalogConv2dImpl(const AnalogConv2dOptions& options_) : option
 
 void AnalogConv2dImpl::reset() {
   const auto k = *options.kernel_size();
-  weight = register_parameter("weight",
-                              torch::empty({options.out_channels(), options.in_channels(), k[0], k[1]}));
+  weight = register_parameter("weight", torch::empty({options.out_channels(), options.in_channels(), k[0], k[1]}));
   bias = options.bias() ? register_parameter("bias", torch::empty({options.out_channels()}))
                         : register_parameter("bias", {}, /*requires_grad=*/false);
   torch::NoGradGuard no_grad;

@@ -15,9 +15,9 @@ namespace cimtrain::nn {
 // How a concrete layer maps onto the crossbar: its input as rows of a matrix product with W [outputs, inputs].
 struct LayerAsMatrix {
   std::function<at::Tensor(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b)> clean;  // float layer
-  std::function<at::Tensor(const at::Tensor& x)> to_rows;  // input -> [M, inputs]
+  std::function<at::Tensor(const at::Tensor& x)> to_rows;                            // input -> [M, inputs]
   std::function<at::Tensor(const at::Tensor& rows, const at::Tensor& x)> from_rows;  // [M, outputs] -> output
-  std::function<at::Tensor(const at::Tensor& w)> weight_matrix;  // parameter -> [outputs, inputs]
+  std::function<at::Tensor(const at::Tensor& w)> weight_matrix;                      // parameter -> [outputs, inputs]
   // The fused STE: y_noisy as the value, the clean layer's gradient (from saved x, w) as the backward.
   std::function<at::Tensor(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, const at::Tensor& y_noisy)>
       ste;

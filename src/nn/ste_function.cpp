@@ -59,7 +59,9 @@ struct SteConv2d : public torch::autograd::Function<SteConv2d> {
 };
 
 // Autograd functions cannot take undefined tensors: a missing bias travels as an empty one.
-at::Tensor bias_or_empty(const at::Tensor& b, const at::Tensor& w) { return b.defined() ? b : at::empty({0}, w.options()); }
+at::Tensor bias_or_empty(const at::Tensor& b, const at::Tensor& w) {
+  return b.defined() ? b : at::empty({0}, w.options());
+}
 
 }  // namespace
 

@@ -41,8 +41,8 @@ nlohmann::json meta_of(torch::serialize::InputArchive& archive, const std::strin
   }
   const int version = meta.value("format_version", -1);
   if (version != kCheckpointFormatVersion)
-    throw checkpoint_error(path, "format version " + std::to_string(version) + ", expected " +
-                                     std::to_string(kCheckpointFormatVersion));
+    throw checkpoint_error(
+        path, "format version " + std::to_string(version) + ", expected " + std::to_string(kCheckpointFormatVersion));
   return meta;
 }
 
@@ -90,8 +90,8 @@ nlohmann::json load_checkpoint(const std::string& path, torch::nn::Module& model
   torch::serialize::InputArchive model_archive;
   if (!archive.try_read("model", model_archive)) throw checkpoint_error(path, "holds no model");
   // Module::load swaps in stored tensors whatever their shape and ignores extra ones: check both ways first.
-  for (const auto& [kind, tensors] : {std::pair{"parameter", model.named_parameters(true)},
-                                      std::pair{"buffer", model.named_buffers(true)}}) {
+  for (const auto& [kind, tensors] :
+       {std::pair{"parameter", model.named_parameters(true)}, std::pair{"buffer", model.named_buffers(true)}}) {
     for (const auto& item : tensors) {
       at::Tensor stored;
       const bool found = read_nested(model_archive, item.key(), stored, kind == std::string("buffer"));
@@ -124,8 +124,8 @@ nlohmann::json load_checkpoint(const std::string& path, torch::nn::Module& model
       try {
         optimizer->load(optimizer_archive);
       } catch (const c10::Error& e) {
-        throw checkpoint_error(path, "optimiser state does not fit: " +
-                                         std::string(e.what_without_backtrace()).substr(0, 300));
+        throw checkpoint_error(
+            path, "optimiser state does not fit: " + std::string(e.what_without_backtrace()).substr(0, 300));
       }
     }
   }

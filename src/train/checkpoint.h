@@ -2,10 +2,10 @@
 // (config, progress), written atomically (a temporary file, then rename) and validated when read.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <torch/nn/module.h>
 #include <torch/optim/optimizer.h>
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace cimtrain::train {

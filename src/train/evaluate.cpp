@@ -97,8 +97,12 @@ std::vector<LevelResult> evaluate_on_chip(models::Classifier& model, nn::AnalogC
 }
 
 nlohmann::json to_json(const LevelResult& r) {
-  return {{"level", r.level},         {"mean", r.mean},         {"std", r.std},
-          {"ci95", {r.ci_low, r.ci_high}}, {"instances", r.values.size()}, {"values", r.values}};
+  return {{"level", r.level},
+          {"mean", r.mean},
+          {"std", r.std},
+          {"ci95", {r.ci_low, r.ci_high}},
+          {"instances", r.values.size()},
+          {"values", r.values}};
 }
 
 }  // namespace cimtrain::train

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
-
 #include <vector>
 
 #include "data/batch_loader.h"
@@ -18,8 +17,8 @@ double accuracy(models::Classifier& model, data::BatchLoader& loader, double* me
 
 struct LevelResult {
   double level = 0;
-  std::vector<double> values;  // metric per chip instance
-  double mean = 0, std = 0;    // std: sample standard deviation over instances (0 for one)
+  std::vector<double> values;      // metric per chip instance
+  double mean = 0, std = 0;        // std: sample standard deviation over instances (0 for one)
   double ci_low = 0, ci_high = 0;  // 95% interval of the mean (Student t over instances)
 };
 

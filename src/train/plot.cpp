@@ -28,7 +28,10 @@ bool plot_png(const std::string& png_path, const PlotSpec& spec, const std::vect
     const bool bars = spec.points && !series[i].err.empty();
     const bool points = spec.points || series[i].points;
     plot += fmt::format("{}'{}' index {} using 1:2{} with {} lw 2{} title '{}'", i ? ", " : "", data_path, i,
-                        bars ? ":3" : "", bars ? "yerrorlines" : points ? "linespoints" : "lines",
+                        bars ? ":3" : "",
+                        bars     ? "yerrorlines"
+                        : points ? "linespoints"
+                                 : "lines",
                         points ? " pt 7 ps 1.2" : "", series[i].title);
   }
   script += plot + "\n";

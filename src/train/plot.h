@@ -10,7 +10,7 @@ struct Series {
   std::string title;
   std::vector<double> x, y;
   std::vector<double> err;  // optional error bars (same size as y)
-  bool points = false;       // draw points too (a series of one point needs them)
+  bool points = false;      // draw points too (a series of one point needs them)
 };
 
 struct PlotSpec {

@@ -35,12 +35,12 @@ namespace {
 
 // Where a run stands: saved in the checkpoint record.
 struct Progress {
-  int64_t epoch = 0;           // current epoch
-  int64_t batch = 0;           // next batch of that epoch
-  int64_t step = 0;            // optimiser steps done
-  double epoch_loss_sum = 0;   // over the current epoch's steps so far
+  int64_t epoch = 0;          // current epoch
+  int64_t batch = 0;          // next batch of that epoch
+  int64_t step = 0;           // optimiser steps done
+  double epoch_loss_sum = 0;  // over the current epoch's steps so far
   int64_t epoch_correct = 0, epoch_seen = 0;
-  double seconds = 0;          // training time so far, all invocations
+  double seconds = 0;  // training time so far, all invocations
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Progress, epoch, batch, step, epoch_loss_sum, epoch_correct, epoch_seen, seconds)
 
@@ -64,7 +64,10 @@ void trim_csv(const std::string& path, const std::string& header, int64_t last) 
   std::string line;
   bool first = true;
   while (std::getline(in, line)) {
-    if (first) { first = false; continue; }
+    if (first) {
+      first = false;
+      continue;
+    }
     if (line.empty()) continue;
     if (std::stoll(line.substr(0, line.find(','))) <= last) keep.push_back(line);
   }
@@ -106,8 +109,9 @@ void plot_loss(const TrainPaths& p, const TrainConfig& c) {
   if (!smooth.x.empty()) series.push_back(smooth);
   const auto epochs = read_csv_columns(p.epochs_csv, {1, 2});
   if (!epochs[0].empty()) series.push_back({"epoch mean (at its last step)", epochs[0], epochs[1], {}, true});
-  plot_png(p.loss_png, {fmt::format("{} on {}, mode {} (level {})", c.model, c.data, c.mode, c.level), "step",
-                        "cross-entropy loss", true, false},
+  plot_png(p.loss_png,
+           {fmt::format("{} on {}, mode {} (level {})", c.model, c.data, c.mode, c.level), "step", "cross-entropy loss",
+            true, false},
            series);
 }
 
@@ -117,9 +121,10 @@ TrainOutcome run(const TrainConfig& config, const TrainPaths& paths, Progress pr
   const auto log = [&](const std::string& s) {
     if (!quiet) fmt::print(stderr, "{}\n", s);
   };
-  const auto train_set = data::load_image_dataset(config.data, config.data_dir, true, config.subset > 0 ? config.subset : -1);
-  const auto test_set = data::load_image_dataset(config.data, config.data_dir, false,
-                                                 config.eval_limit > 0 ? config.eval_limit : -1);
+  const auto train_set =
+      data::load_image_dataset(config.data, config.data_dir, true, config.subset > 0 ? config.subset : -1);
+  const auto test_set =
+      data::load_image_dataset(config.data, config.data_dir, false, config.eval_limit > 0 ? config.eval_limit : -1);
   const auto norm = data::default_normalization(config.data);
   data::BatchLoaderOptions train_opts;
   train_opts.batch_size = config.batch;
@@ -179,9 +184,10 @@ TrainOutcome run(const TrainConfig& config, const TrainPaths& paths, Progress pr
     save_checkpoint(paths.checkpoint, model, optimizer.get(), meta);
   };
 
-  log(fmt::format("training {} on {} ({} images, {} steps/epoch), mode {}, chip {} level {}: {} analog, {} digital layers",
-                  config.model, config.data, train_set.size(), per_epoch, config.mode, am.context->chip.preset,
-                  config.level, am.layers.analog.size(), am.layers.digital.size()));
+  log(fmt::format(
+      "training {} on {} ({} images, {} steps/epoch), mode {}, chip {} level {}: {} analog, {} digital layers",
+      config.model, config.data, train_set.size(), per_epoch, config.mode, am.context->chip.preset, config.level,
+      am.layers.analog.size(), am.layers.digital.size()));
   TrainOutcome outcome;
   ProgressBar bar("train", static_cast<int>(last_step), "steps");
   const int64_t first_step = progress.step;
@@ -203,7 +209,8 @@ TrainOutcome run(const TrainConfig& config, const TrainPaths& paths, Progress pr
       optimizer->step();
       const double loss_value = loss.item<double>();
       if (!std::isfinite(loss_value))
-        throw std::runtime_error(fmt::format("training diverged: loss {} at step {} (lower --lr?)", loss_value, progress.step));
+        throw std::runtime_error(
+            fmt::format("training diverged: loss {} at step {} (lower --lr?)", loss_value, progress.step));
       const int64_t correct = logits.argmax(1).eq(batch.labels).sum().item<int64_t>();
       ++progress.step;
       ++progress.batch;
@@ -225,10 +232,9 @@ TrainOutcome run(const TrainConfig& config, const TrainPaths& paths, Progress pr
     const double epoch_steps = std::max<int64_t>(1, progress.batch);
     const double test_acc = accuracy(model, test_loader);
     last_test_accuracy = test_acc;
-    epochs_out << fmt::format("{},{},{:.6f},{:.4f},{:.4f},{:.1f}\n", progress.epoch + 1, progress.step,
-                              progress.epoch_loss_sum / epoch_steps,
-                              progress.epoch_seen ? double(progress.epoch_correct) / progress.epoch_seen : 0.0,
-                              test_acc, progress.seconds);
+    epochs_out << fmt::format(
+        "{},{},{:.6f},{:.4f},{:.4f},{:.1f}\n", progress.epoch + 1, progress.step, progress.epoch_loss_sum / epoch_steps,
+        progress.epoch_seen ? double(progress.epoch_correct) / progress.epoch_seen : 0.0, test_acc, progress.seconds);
     epochs_out.flush();
     bar.pause();
     log(fmt::format("epoch {}/{}: train loss {:.4f}, train accuracy {:.2f}%, test accuracy {:.2f}% (float), {:.0f} s",
@@ -245,7 +251,9 @@ TrainOutcome run(const TrainConfig& config, const TrainPaths& paths, Progress pr
   steps_out.flush();
   outcome.finished = progress.epoch >= config.epochs;
   if (!outcome.finished) save(false);
-  if (interrupted) log(fmt::format("interrupted at step {}: saved {}; continue with --resume {}", progress.step, paths.checkpoint, paths.dir));
+  if (interrupted)
+    log(fmt::format("interrupted at step {}: saved {}; continue with --resume {}", progress.step, paths.checkpoint,
+                    paths.dir));
   plot_loss(paths, config);
   outcome.steps = progress.step;
   outcome.test_accuracy = last_test_accuracy;

@@ -10,10 +10,10 @@
 namespace cimtrain::train {
 
 struct TrainOutcome {
-  bool finished = false;   // false: stopped early (interrupted, or --steps reached before the last epoch)
-  int64_t steps = 0;       // optimiser steps done in all
+  bool finished = false;      // false: stopped early (interrupted, or --steps reached before the last epoch)
+  int64_t steps = 0;          // optimiser steps done in all
   double test_accuracy = -1;  // float accuracy on the test set after the last epoch (-1: not measured)
-  double seconds = 0;      // wall-clock time of this invocation
+  double seconds = 0;         // wall-clock time of this invocation
 };
 
 // Output folder layout (all written by train()):
