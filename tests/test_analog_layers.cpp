@@ -252,4 +252,28 @@ TEST(AnalogLayers, BadShapesGetClearErrors) {
   EXPECT_THROW(nn::gradient_mode_from_string("stee"), std::invalid_argument);
 }
 
+
+TEST(AnalogLayers, CalibratedChipKeepsItsRangesAndClipsBeyondThem) {
+  auto layer = make_linear();
+  auto ctx = nn::AnalogContext::make(GradientMode::kClean, sim::ideal_config(rram()), 1);
+  ctx->chip.adc.enabled = true;  // an 8-bit ADC whose range calibration fixes
+  ctx->chip.adc.bits = 8;
+  ctx->chip.adc.noise_sigma_lsb = ctx->chip.adc.offset_sigma_lsb = ctx->chip.adc.inl_lsb = 0;
+  layer->set_context(ctx);
+  layer->eval();
+  torch::NoGradGuard no_grad;
+  const auto x = linear_input();
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(3);
+  layer->program(gen);
+  const auto per_batch = layer->forward(2 * x);  // ranges from this batch: twice the output of x
+  nn::calibrate_chip(*layer, [&] { layer->forward(x); }, *ctx);
+  EXPECT_FALSE(ctx->calibrating);
+  const auto y = layer->forward(x);
+  const auto y2 = layer->forward(2 * x);  // beyond the calibrated input range: clipped
+  const auto clean2 = at::linear(2 * x, layer->weight, layer->bias);
+  EXPECT_LT(((per_batch - clean2).norm() / clean2.norm()).item<double>(), 0.02);
+  EXPECT_GT(((y2 - clean2).norm() / clean2.norm()).item<double>(), 0.1) << "calibrated ranges must clip";
+  EXPECT_LT(((y - at::linear(x, layer->weight, layer->bias)).norm() / y.norm()).item<double>(), 0.02);
+}
+
 }  // namespace

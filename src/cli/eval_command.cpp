@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "data/dataset_registry.h"
+#include "data/normalization.h"
 #include "train/checkpoint.h"
 #include "train/evaluate.h"
 #include "train/model_setup.h"
@@ -30,6 +31,7 @@ struct EvalOptions {
   std::string data_dir;
   int64_t limit = 0;
   int64_t batch = 256;
+  int64_t calibration = 512;  // training images the deployed chip's ranges are calibrated on (0: per batch)
   std::string plot;  // default: eval.png next to the (first) checkpoint
   bool json = false;
   std::string json_out;  // also write the JSON object to this file
@@ -73,6 +75,11 @@ CheckpointResult evaluate_checkpoint(const std::string& path, const EvalOptions&
   const std::string label = count > 1 ? fmt::format("eval {}/{}", index + 1, count) : "eval";
   train::ProgressBar bar(label, static_cast<int>(o.levels.size()) * o.instances, "chips");
   train::ChipEvalOptions eo;
+  if (o.calibration > 0) {
+    const auto calib = data::load_image_dataset(config.data, o.data_dir.empty() ? config.data_dir : o.data_dir, true,
+                                                o.calibration);
+    eo.calibration_images = data::normalize(calib.images, opts.norm);
+  }
   eo.levels = o.levels;
   eo.instances = o.instances;
   eo.seed = o.seed;
@@ -95,7 +102,8 @@ nlohmann::json to_json(const CheckpointResult& r, const EvalOptions& o) {
           {"time_s", o.time_s},
           {"temperature_K", o.temperature_K},
           {"test_images", r.test_images},
-          {"seed", o.seed}};
+          {"seed", o.seed},
+          {"calibration_images", o.calibration}};
 }
 
 std::string describe(const CheckpointResult& r) {
@@ -162,8 +170,10 @@ void run_eval(const EvalOptions& o) {
       return;
     }
   }
-  fmt::print("chip {}, t = {} s, T = {} K, {} test images, {} instances per level (mean +- std over instances)\n",
-             results.front().preset, o.time_s, o.temperature_K, results.front().test_images, o.instances);
+  fmt::print("chip {}, t = {} s, T = {} K, {} test images, {} instances per level (mean +- std over instances), {}\n",
+             results.front().preset, o.time_s, o.temperature_K, results.front().test_images, o.instances,
+             o.calibration > 0 ? fmt::format("ranges calibrated on {} training images", o.calibration)
+                               : std::string("ranges set by each read batch"));
   for (const auto& r : results) fmt::print("  {:<28} {}  float accuracy {:.2f}%\n", describe(r), r.path, 100 * r.clean);
   fmt::print("\n{:>6}", "level");
   for (const auto& r : results) fmt::print(" {:>24}", describe(r));
@@ -207,6 +217,10 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--data-dir", o->data_dir, "data folder (default: the one trained with)");
   cmd->add_option("--limit", o->limit, "evaluate on the first N test images (0: all)");
   cmd->add_option("--batch", o->batch, "images per read batch (the ADC range follows each batch)")
+      ->capture_default_str();
+  cmd->add_option("--calibration", o->calibration,
+                  "training images each chip instance's input and ADC ranges are calibrated on, once (0: every read "
+                  "batch sets its own ranges, as in training)")
       ->capture_default_str();
   cmd->add_option("--plot", o->plot, "accuracy-vs-level PNG (default: eval.png next to the checkpoint)");
   cmd->add_flag("--json", o->json, "print one JSON object instead of the table");

@@ -32,7 +32,9 @@ at::Tensor AnalogLayer::chip_rows(const at::Tensor& rows, const at::Tensor& w2d,
                                   at::Tensor* effective, at::Tensor* w_int) const {
   auto& ctx = *context_;
   const auto& m = ctx.chip.mapping;
-  const auto xq = quantize_per_tensor(rows, m.input_max());  // recorded in `ste-detach`, else under no-grad
+  // Recorded in `ste-detach`, else under no-grad; a calibrated chip uses its fixed input scale (and clips).
+  const auto xq = fixed && fixed->input_scale.defined() ? quantize_with_scale(rows, fixed->input_scale, m.input_max())
+                                                         : quantize_per_tensor(rows, m.input_max());
   std::shared_ptr<sim::ChipInstance> instance;
   at::Tensor w_scale;
   if (fixed) {
@@ -72,13 +74,20 @@ at::Tensor AnalogLayer::full_mode_rows(const at::Tensor& rows, const at::Tensor&
 }
 
 at::Tensor AnalogLayer::analog_forward(const LayerAsMatrix& ops, const at::Tensor& x, const at::Tensor& w,
-                                       const at::Tensor& b, bool training) const {
+                                       const at::Tensor& b, bool training) {
   const auto with_bias = [&](at::Tensor y) { return b.defined() ? y + b : y; };
   if (digital_ || !context_) return ops.clean(x, w, b);
   if (!training) {
     if (!programmed_) return ops.clean(x, w, b);
     torch::NoGradGuard no_grad;
-    return ops.from_rows(with_bias(chip_rows(ops.to_rows(x), ops.weight_matrix(w), &*programmed_)), x);
+    const auto rows = ops.to_rows(x);
+    if (context_->calibrating) {
+      // Deployment: the input range and each ADC's full scale are set once, from this calibration batch.
+      const auto xq = quantize_per_tensor(rows, context_->chip.mapping.input_max());
+      programmed_->input_scale = xq.scale;
+      programmed_->instance->calibrate_adc(xq.values.to(at::kCPU), context_->gen);
+    }
+    return ops.from_rows(with_bias(chip_rows(rows, ops.weight_matrix(w), &*programmed_)), x);
   }
   auto& ctx = *context_;
   switch (ctx.mode) {

@@ -44,13 +44,16 @@ class AnalogLayer {
  protected:
   // The layer's forward in the present mode: training runs the context's gradient mode; eval reads the
   // programmed instance if there is one, else the float layer.
+  // In eval mode with `context()->calibrating` set, the forward also fixes the programmed instance's input
+  // scale and ADC full scales from this batch (deployment calibration, DESIGN §3.3).
   at::Tensor analog_forward(const LayerAsMatrix& ops, const at::Tensor& x, const at::Tensor& w, const at::Tensor& b,
-                            bool training) const;
+                            bool training);
 
  private:
   struct Programmed {
     std::shared_ptr<sim::ChipInstance> instance;
     at::Tensor weight_scale;  // [outputs, 1]
+    at::Tensor input_scale;   // scalar s_x fixed by calibration; undefined: max|x| / qmax of each batch
   };
   // The chip's output for rows [M, inputs] (float), y [M, outputs] in float units without the bias.
   // With `instance` given, reads it; else programs a fresh instance from w2d. `effective` receives the

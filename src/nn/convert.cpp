@@ -54,6 +54,23 @@ void program_chip(torch::nn::Module& model, at::Generator& gen) {
   for (auto& [name, layer] : analog_layers(model)) layer->program(gen);
 }
 
+void calibrate_chip(torch::nn::Module& model, const std::function<void()>& forward_calibration_batch,
+                    AnalogContext& context) {
+  for (auto& [name, layer] : analog_layers(model))
+    TORCH_CHECK(layer->digital() || layer->programmed(), "calibrate_chip: layer '", name, "' is not programmed");
+  const bool was_training = model.is_training();
+  model.eval();
+  context.calibrating = true;
+  try {
+    forward_calibration_batch();
+  } catch (...) {
+    context.calibrating = false;
+    throw;
+  }
+  context.calibrating = false;
+  model.train(was_training);
+}
+
 void clear_chip(torch::nn::Module& model) {
   for (auto& [name, layer] : analog_layers(model)) layer->clear_programmed();
 }

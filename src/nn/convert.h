@@ -4,6 +4,7 @@
 
 #include <torch/nn/module.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -32,6 +33,10 @@ ConversionReport convert_to_analog(torch::nn::Module& model, std::shared_ptr<Ana
 
 // Programs every analog layer onto one chip instance drawn from `gen` (eval-mode forwards read it).
 void program_chip(torch::nn::Module& model, at::Generator& gen);
+// Calibrates the programmed chip on `images` (eval mode, no autograd): each analog layer fixes its input
+// quantisation scale and its ADC full scales from this batch, as a deployed chip is calibrated once.
+void calibrate_chip(torch::nn::Module& model, const std::function<void()>& forward_calibration_batch,
+                    AnalogContext& context);
 // Forgets the programmed instances: eval-mode forwards compute the float model again.
 void clear_chip(torch::nn::Module& model);
 

@@ -15,6 +15,11 @@ Quantized quantize_per_tensor(const at::Tensor& x, int64_t qmax) {
   return {(x / scale).round_().clamp_(-q, q), scale};
 }
 
+Quantized quantize_with_scale(const at::Tensor& x, const at::Tensor& scale, int64_t qmax) {
+  const double q = static_cast<double>(qmax);
+  return {(x / scale).round_().clamp_(-q, q), scale};
+}
+
 Quantized quantize_per_row(const at::Tensor& w, int64_t qmax) {
   TORCH_CHECK(w.dim() == 2, "weights must be a matrix [rows, cols], found shape ", w.sizes());
   const auto scale = safe_scale(std::get<0>(w.abs().max(1, /*keepdim=*/true)), qmax);

@@ -13,6 +13,8 @@ struct Quantized {
 
 // x ~ values x scale with scale = max|x| / qmax over the whole tensor (1 for an all-zero tensor).
 Quantized quantize_per_tensor(const at::Tensor& x, int64_t qmax);
+// x ~ values x scale for a given (calibrated) scale; values beyond qmax clip.
+Quantized quantize_with_scale(const at::Tensor& x, const at::Tensor& scale, int64_t qmax);
 // W [rows, cols] ~ values x scale with scale[r] = max|W[r]| / qmax (1 for an all-zero row).
 Quantized quantize_per_row(const at::Tensor& w, int64_t qmax);
 // round(v / scale) clamped to [-qmax, qmax], with the identity as its gradient (straight through), and the

@@ -86,6 +86,10 @@ std::vector<LevelResult> evaluate_on_chip(models::Classifier& model, nn::AnalogC
       auto gen = at::make_generator<at::CPUGeneratorImpl>(mix_seed({options.seed, level_bits, uint64_t(k), 1}));
       nn::program_chip(model, gen);
       context.gen.set_current_seed(mix_seed({options.seed, level_bits, uint64_t(k), 2}));  // read noise
+      if (options.calibration_images.defined()) {
+        torch::NoGradGuard no_grad;
+        nn::calibrate_chip(model, [&] { model.forward(options.calibration_images); }, context);
+      }
       values.push_back(accuracy(model, loader));
       nn::clear_chip(model);
       if (on_instance) on_instance(++done, total);

@@ -29,6 +29,9 @@ struct ChipEvalOptions {
   std::vector<double> levels = {1, 2, 3};
   int instances = 5;
   uint64_t seed = 0;  // instance k at level L is drawn from a generator seeded by (seed, L, k)
+  // Normalised images [N, C, H, W] each programmed instance is calibrated on once (input scales and ADC full
+  // scales fixed, DESIGN §3.3); undefined: every read batch sets its own ranges, as in training.
+  at::Tensor calibration_images;
 };
 
 // Accuracy of `model` on `loader` on `instances` chip instances at each level; `context` is the model's
