@@ -252,7 +252,6 @@ TEST(AnalogLayers, BadShapesGetClearErrors) {
   EXPECT_THROW(nn::gradient_mode_from_string("stee"), std::invalid_argument);
 }
 
-
 TEST(AnalogLayers, CalibratedChipKeepsItsRangesAndClipsBeyondThem) {
   auto layer = make_linear();
   auto ctx = nn::AnalogContext::make(GradientMode::kClean, sim::ideal_config(rram()), 1);
@@ -266,7 +265,8 @@ TEST(AnalogLayers, CalibratedChipKeepsItsRangesAndClipsBeyondThem) {
   auto gen = at::make_generator<at::CPUGeneratorImpl>(3);
   layer->program(gen);
   const auto per_batch = layer->forward(2 * x);  // ranges from this batch: twice the output of x
-  nn::calibrate_chip(*layer, [&] { layer->forward(x); }, *ctx);
+  nn::calibrate_chip(
+      *layer, [&] { layer->forward(x); }, *ctx);
   EXPECT_FALSE(ctx->calibrating);
   const auto y = layer->forward(x);
   const auto y2 = layer->forward(2 * x);  // beyond the calibrated input range: clipped

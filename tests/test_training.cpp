@@ -16,9 +16,12 @@
 
 #include "data/fashion_mnist.h"
 #include "models/model_registry.h"
+#include "sim/chip_config.h"
+#include "sim/presets.h"
 #include "test_support.h"
 #include "train/checkpoint.h"
 #include "train/evaluate.h"
+#include "train/model_setup.h"
 #include "train/train_config.h"
 #include "train/trainer.h"
 
@@ -256,4 +259,21 @@ TEST(Training, EveryModelMapsImagesToLogits) {
 }
 
 }  // namespace
+
+// The gaussian baseline's sigma is measured from the chip: zero for an ideal chip, growing with the level,
+// and of the size of the chip's relative error (0.157 at level 1 for 256-input layers, README).
+TEST(Training, EquivalentGaussianSigmaFollowsTheChip) {
+  auto chip = sim::preset_config("rram");
+  EXPECT_LT(equivalent_gaussian_sigma(sim::ideal_config(chip), 1), 1e-6);
+  double last = 0;
+  for (double level : {1.0, 2.0, 3.0}) {
+    chip.level = level;
+    const double sigma = equivalent_gaussian_sigma(chip, 1);
+    EXPECT_GT(sigma, last * 1.15) << "level " << level;
+    EXPECT_GT(sigma, 0.01);
+    EXPECT_LT(sigma, 0.3);
+    last = sigma;
+  }
+}
+
 }  // namespace cimtrain::train

@@ -32,7 +32,7 @@ struct EvalOptions {
   int64_t limit = 0;
   int64_t batch = 256;
   int64_t calibration = 512;  // training images the deployed chip's ranges are calibrated on (0: per batch)
-  std::string plot;  // default: eval.png next to the (first) checkpoint
+  std::string plot;           // default: eval.png next to the (first) checkpoint
   bool json = false;
   std::string json_out;  // also write the JSON object to this file
 };
@@ -76,8 +76,8 @@ CheckpointResult evaluate_checkpoint(const std::string& path, const EvalOptions&
   train::ProgressBar bar(label, static_cast<int>(o.levels.size()) * o.instances, "chips");
   train::ChipEvalOptions eo;
   if (o.calibration > 0) {
-    const auto calib = data::load_image_dataset(config.data, o.data_dir.empty() ? config.data_dir : o.data_dir, true,
-                                                o.calibration);
+    const auto calib =
+        data::load_image_dataset(config.data, o.data_dir.empty() ? config.data_dir : o.data_dir, true, o.calibration);
     eo.calibration_images = data::normalize(calib.images, opts.norm);
   }
   eo.levels = o.levels;

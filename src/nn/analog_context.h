@@ -18,7 +18,7 @@ struct AnalogContext {
   sim::ReadConditions conditions;  // time since programming (s) and temperature (K) of every read
   double gaussian_sigma = 0.0;     // `gaussian` mode: weight noise std as a fraction of max|W| (per tensor)
   at::Generator gen;               // CPU generator: a fresh chip instance per training forward, read noise
-  bool calibrating = false;  // eval forwards fix each programmed layer's input and ADC ranges (calibrate_chip)
+  bool calibrating = false;        // eval forwards fix each programmed layer's input and ADC ranges (calibrate_chip)
 
   // A context whose generator is seeded with `seed` (never from the clock).
   static std::shared_ptr<AnalogContext> make(GradientMode mode, sim::ChipConfig chip, uint64_t seed);

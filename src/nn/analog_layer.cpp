@@ -34,7 +34,7 @@ at::Tensor AnalogLayer::chip_rows(const at::Tensor& rows, const at::Tensor& w2d,
   const auto& m = ctx.chip.mapping;
   // Recorded in `ste-detach`, else under no-grad; a calibrated chip uses its fixed input scale (and clips).
   const auto xq = fixed && fixed->input_scale.defined() ? quantize_with_scale(rows, fixed->input_scale, m.input_max())
-                                                         : quantize_per_tensor(rows, m.input_max());
+                                                        : quantize_per_tensor(rows, m.input_max());
   std::shared_ptr<sim::ChipInstance> instance;
   at::Tensor w_scale;
   if (fixed) {

@@ -88,7 +88,8 @@ std::vector<LevelResult> evaluate_on_chip(models::Classifier& model, nn::AnalogC
       context.gen.set_current_seed(mix_seed({options.seed, level_bits, uint64_t(k), 2}));  // read noise
       if (options.calibration_images.defined()) {
         torch::NoGradGuard no_grad;
-        nn::calibrate_chip(model, [&] { model.forward(options.calibration_images); }, context);
+        nn::calibrate_chip(
+            model, [&] { model.forward(options.calibration_images); }, context);
       }
       values.push_back(accuracy(model, loader));
       nn::clear_chip(model);
