@@ -17,21 +17,24 @@ ProgressBar::ProgressBar(std::string label, int total, std::string unit)
       last_draw_(start_) {}
 
 void ProgressBar::update(int done, const std::string& note) {
-  if (!enabled_) return;
   if (first_ < 0) {
     first_ = done > 0 ? done - 1 : 0;
     start_ = std::chrono::steady_clock::now();
   }
   const auto now = std::chrono::steady_clock::now();
-  if (done < total_ && now - last_draw_ < std::chrono::milliseconds(100)) return;
+  // Not a terminal (a log file, CI): a plain line every 30 s instead of a redrawn bar.
+  const auto interval = enabled_ ? std::chrono::milliseconds(100) : std::chrono::milliseconds(30000);
+  if (done < total_ && now - last_draw_ < interval) return;
+  if (!enabled_ && done >= total_) return;  // the caller's own summary follows
   last_draw_ = now;
   const double elapsed = std::chrono::duration<double>(now - start_).count();
   const double rate = elapsed > 0 ? (done - first_) / elapsed : 0.0;
   const double eta = rate > 0 ? (total_ - done) / rate : 0.0;
   constexpr int width = 30;
   const int filled = total_ > 0 ? width * done / total_ : width;
-  fmt::print(stderr, "\r{} [{}{}] {}/{} {:.2f} {}/s ETA {:.0f}s {} ", label_, std::string(filled, '#'),
-             std::string(width - filled, '.'), done, total_, rate, unit_, eta, note);
+  fmt::print(stderr, "{}{} [{}{}] {}/{} {:.2f} {}/s ETA {:.0f}s {}{}", enabled_ ? "\r" : "", label_,
+             std::string(filled, '#'), std::string(width - filled, '.'), done, total_, rate, unit_, eta, note,
+             enabled_ ? " " : "\n");
   std::fflush(stderr);
 }
 

@@ -1,4 +1,4 @@
-// A terminal progress bar on stderr with rate and ETA; silent when stderr is not a terminal.
+// A progress bar on stderr with rate and ETA, redrawn in a terminal; elsewhere (logs, CI) a line every 30 s.
 #pragma once
 
 #include <chrono>
