@@ -100,15 +100,7 @@ void run_chip(const ChipOptions& o) {
   ChipConfig cfg;
   if (!o.config_file.empty()) {
     if (o.preset_given) throw ConfigError("give either --preset or --config (whose 'preset' field names its base)");
-    std::ifstream in(o.config_file);
-    if (!in) throw std::runtime_error("cannot open config file '" + o.config_file + "'");
-    nlohmann::json j;
-    try {
-      in >> j;
-    } catch (const nlohmann::json::exception& e) {
-      throw std::runtime_error("config file '" + o.config_file + "' is not valid JSON: " + e.what());
-    }
-    cfg = chip_config_from_json(j);
+    cfg = chip_config_from_file(o.config_file);
   } else {
     cfg = preset_config(o.preset);
   }

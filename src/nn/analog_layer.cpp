@@ -25,7 +25,7 @@ void AnalogLayer::program(at::Generator& gen) {
   const auto wq = quantize_per_row(weight_matrix().detach().to(at::kFloat), m.weight_max());
   const sim::Chip chip(context_->chip);
   programmed_ =
-      Programmed{std::make_shared<sim::ChipInstance>(chip.program(wq.values, gen, context_->conditions)), wq.scale};
+      Programmed{std::make_shared<sim::ChipInstance>(chip.program(wq.values, gen, context_->conditions)), wq.scale, at::Tensor()};
 }
 
 at::Tensor AnalogLayer::chip_rows(const at::Tensor& rows, const at::Tensor& w2d, const Programmed* fixed,

@@ -1,6 +1,8 @@
 // ChipConfig validation, JSON round-trip and per-non-ideality switching (see chip_config.h).
 #include "sim/chip_config.h"
 
+#include <fstream>
+
 #include <algorithm>
 
 #include "sim/presets.h"
@@ -113,6 +115,18 @@ ChipConfig only_nonideality(const ChipConfig& base, const std::string& name) {
   else if (name == "ir_drop") c.ir_drop = base.ir_drop;
   else throw ConfigError("unknown non-ideality '" + name + "'");
   return c;
+}
+
+ChipConfig chip_config_from_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError("cannot open chip config file '" + path + "'");
+  nlohmann::json j;
+  try {
+    in >> j;
+  } catch (const nlohmann::json::exception& e) {
+    throw ConfigError("chip config file '" + path + "' is not valid JSON: " + e.what());
+  }
+  return chip_config_from_json(j);
 }
 
 }  // namespace cimtrain::sim

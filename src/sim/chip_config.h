@@ -38,6 +38,8 @@ void to_json(nlohmann::json& j, const ChipConfig& c);
 // Starts from the preset named in j["preset"] (default "rram"), overrides the fields given; rejects unknown
 // sections and fields, wrong types and invalid values with a message naming them.
 ChipConfig chip_config_from_json(const nlohmann::json& j);
+// The same from a JSON file; a missing file or invalid JSON is a ConfigError naming the file.
+ChipConfig chip_config_from_file(const std::string& path);
 
 // Every non-ideality off and the converters exact: the chip computes the integer product.
 ChipConfig ideal_config(ChipConfig base);

@@ -13,15 +13,7 @@ namespace cimtrain::train {
 sim::ChipConfig chip_for(const std::string& preset, const std::string& chip_config_file, double level) {
   sim::ChipConfig chip;
   if (!chip_config_file.empty()) {
-    std::ifstream in(chip_config_file);
-    if (!in) throw std::runtime_error("cannot open chip config '" + chip_config_file + "'");
-    nlohmann::json j;
-    try {
-      in >> j;
-    } catch (const nlohmann::json::exception& e) {
-      throw sim::ConfigError("chip config '" + chip_config_file + "' is not valid JSON: " + e.what());
-    }
-    chip = sim::chip_config_from_json(j);
+    chip = sim::chip_config_from_file(chip_config_file);
   } else {
     chip = sim::preset_config(preset);
   }

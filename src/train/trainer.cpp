@@ -190,7 +190,6 @@ TrainOutcome run(const TrainConfig& config, const TrainPaths& paths, Progress pr
       am.layers.analog.size(), am.layers.digital.size()));
   TrainOutcome outcome;
   ProgressBar bar("train", static_cast<int>(last_step), "steps");
-  const int64_t first_step = progress.step;
   bool interrupted = false;
   double last_test_accuracy = -1;
   model.train();
@@ -258,7 +257,6 @@ TrainOutcome run(const TrainConfig& config, const TrainPaths& paths, Progress pr
   outcome.steps = progress.step;
   outcome.test_accuracy = last_test_accuracy;
   outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  (void)first_step;
   return outcome;
 }
 
