@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <exception>
 
+#include "cli/bench_command.h"
 #include "cli/chip_command.h"
 #include "cli/eval_command.h"
 #include "cli/train_command.h"
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
   cimtrain::cli::add_chip_command(app);
   cimtrain::cli::add_train_command(app);
   cimtrain::cli::add_eval_command(app);
+  cimtrain::cli::add_bench_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

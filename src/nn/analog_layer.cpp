@@ -4,7 +4,10 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/csrc/api/include/torch/utils.h>
 
+#include <optional>
+
 #include "nn/quantize.h"
+#include "sim/stage_timer.h"
 
 namespace cimtrain::nn {
 
@@ -33,14 +36,17 @@ at::Tensor AnalogLayer::chip_rows(const at::Tensor& rows, const at::Tensor& w2d,
   auto& ctx = *context_;
   const auto& m = ctx.chip.mapping;
   // Recorded in `ste-detach`, else under no-grad; a calibrated chip uses its fixed input scale (and clips).
+  std::optional<sim::StageTimer> quantize_timer(std::in_place, "quantize inputs");
   const auto xq = fixed && fixed->input_scale.defined() ? quantize_with_scale(rows, fixed->input_scale, m.input_max())
                                                         : quantize_per_tensor(rows, m.input_max());
+  quantize_timer.reset();
   std::shared_ptr<sim::ChipInstance> instance;
   at::Tensor w_scale;
   if (fixed) {
     instance = fixed->instance;
     w_scale = fixed->weight_scale;
   } else {
+    const sim::StageTimer timer("program");
     const auto wq = quantize_per_row(w2d.detach(), m.weight_max());
     instance = std::make_shared<sim::ChipInstance>(sim::Chip(ctx.chip).program(wq.values, ctx.gen, ctx.conditions));
     w_scale = wq.scale;
@@ -48,6 +54,7 @@ at::Tensor AnalogLayer::chip_rows(const at::Tensor& rows, const at::Tensor& w2d,
   }
   if (effective) *effective = instance->effective_weights().to(rows.device());
   // The chip is CPU code: inputs go to the CPU and the result comes back to the layer's device.
+  const sim::StageTimer timer("read");
   const auto y_int = instance->infer(xq.values.to(at::kCPU), ctx.gen).to(rows.device());
   return y_int * xq.scale * w_scale.view({1, -1}).to(rows.device());
 }

@@ -9,6 +9,7 @@
 #include "sim/ir_drop.h"
 #include "sim/programming_noise.h"
 #include "sim/read_noise.h"
+#include "sim/stage_timer.h"
 #include "sim/thermal.h"
 
 namespace cimtrain::sim {
@@ -192,12 +193,17 @@ at::Tensor ChipInstance::infer(const at::Tensor& x_int, at::Generator& gen) cons
   // IR-drop physics of the full tile is already in the effective conductances).
   if (layout_.row_tiles == 1) sh.tile_rows = layout_.inputs;
   const PhiloxKey dac_key = draw_philox_key(gen), adc_key = draw_philox_key(gen);
-  at::Tensor V2;
-  const auto V = drive_word_lines(x, sh, cfg.dac, cfg.device_nonlinearity, dac_inl_, dac_key,
-                                  read_var_.defined() ? &V2 : nullptr);
-  const auto current = at::bmm(V, read_signal_);  // [row_tiles, M, S * outputs], uA
-  at::Tensor var;
-  if (read_var_.defined()) var = at::bmm(V2, read_var_rows_);
+  at::Tensor V2, V, current, var;
+  {
+    const StageTimer timer("read.drive");
+    V = drive_word_lines(x, sh, cfg.dac, cfg.device_nonlinearity, dac_inl_, dac_key, read_var_.defined() ? &V2 : nullptr);
+  }
+  {
+    const StageTimer timer("read.products");
+    current = at::bmm(V, read_signal_);  // [row_tiles, M, S * outputs], uA
+    if (read_var_.defined()) var = at::bmm(V2, read_var_rows_);
+  }
+  const StageTimer timer("read.adc");
   const double sat = cfg.device_nonlinearity.enabled ? cfg.device_nonlinearity.saturation_uA : 0.0;
   at::Tensor full_scale = fixed_full_scale_;
   if (!full_scale.defined()) {

@@ -9,6 +9,27 @@
 
 namespace cimtrain::train {
 
+namespace {
+
+// Feeds `script` to gnuplot, removes the data file, and reports whether the PNG was written.
+bool run_gnuplot(const std::string& script, const std::string& png_path, const std::string& data_path) {
+  FILE* pipe = popen("gnuplot 2>&1", "w");
+  bool ok = pipe != nullptr;
+  if (ok) {
+    std::fputs(script.c_str(), pipe);
+    ok = pclose(pipe) == 0;
+  }
+  std::error_code ec;
+  std::filesystem::remove(data_path, ec);
+  if (!ok || !std::filesystem::exists(png_path)) {
+    fmt::print(stderr, "warning: could not draw '{}' (is gnuplot installed? Debian package gnuplot-nox)\n", png_path);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 bool plot_png(const std::string& png_path, const PlotSpec& spec, const std::vector<Series>& series) {
   const std::string data_path = png_path + ".dat";
   {
@@ -35,19 +56,31 @@ bool plot_png(const std::string& png_path, const PlotSpec& spec, const std::vect
                         points ? " pt 7 ps 1.2" : "", series[i].title);
   }
   script += plot + "\n";
-  FILE* pipe = popen("gnuplot 2>&1", "w");
-  bool ok = pipe != nullptr;
-  if (ok) {
-    std::fputs(script.c_str(), pipe);
-    ok = pclose(pipe) == 0;
+  return run_gnuplot(script, png_path, data_path);
+}
+
+bool plot_bars_png(const std::string& png_path, const PlotSpec& spec, const std::vector<std::string>& categories,
+                   const std::vector<Series>& series) {
+  const std::string data_path = png_path + ".dat";
+  {
+    std::ofstream data(data_path);
+    for (size_t j = 0; j < categories.size(); ++j) {
+      data << '"' << categories[j] << '"';
+      for (const auto& s : series) data << ' ' << (j < s.y.size() ? s.y[j] : 0.0);
+      data << '\n';
+    }
   }
-  std::error_code ec;
-  std::filesystem::remove(data_path, ec);
-  if (!ok || !std::filesystem::exists(png_path)) {
-    fmt::print(stderr, "warning: could not draw '{}' (is gnuplot installed? Debian package gnuplot-nox)\n", png_path);
-    return false;
-  }
-  return true;
+  std::string script = fmt::format(
+      "set terminal pngcairo size 1000,700 noenhanced\nset output '{}'\nset title '{}'\nset xlabel '{}'\n"
+      "set ylabel '{}'\nset grid ytics\nset key below\nset style data histogram\nset style histogram cluster gap 1\n"
+      "set style fill solid 0.8 border -1\nset boxwidth 0.9\nset yrange [0:*]\n",
+      png_path, spec.title, spec.xlabel, spec.ylabel);
+  std::string plot = "plot ";
+  for (size_t i = 0; i < series.size(); ++i)
+    plot += fmt::format("{}'{}' using {}{} title '{}'", i ? ", " : "", data_path, i + 2, i ? "" : ":xtic(1)",
+                        series[i].title);
+  script += plot + "\n";
+  return run_gnuplot(script, png_path, data_path);
 }
 
 }  // namespace cimtrain::train

@@ -23,4 +23,9 @@ struct PlotSpec {
 // never worth losing a run for.
 bool plot_png(const std::string& png_path, const PlotSpec& spec, const std::vector<Series>& series);
 
+// A clustered bar chart: one group of bars per category, one bar per series (series[i].y[j] is the bar
+// of category j; x is unused). Same failure rule as plot_png.
+bool plot_bars_png(const std::string& png_path, const PlotSpec& spec, const std::vector<std::string>& categories,
+                   const std::vector<Series>& series);
+
 }  // namespace cimtrain::train

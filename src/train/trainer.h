@@ -2,12 +2,19 @@
 // (CSV), a loss-curve image, atomic checkpoints, clean interruption and exact resumption.
 #pragma once
 
+#include <torch/optim/optimizer.h>
+#include <torch/nn/module.h>
+
 #include <atomic>
+#include <memory>
 #include <string>
 
 #include "train/train_config.h"
 
 namespace cimtrain::train {
+
+// The run's optimiser over `model`'s parameters (SGD with Nesterov momentum 0.9, or Adam).
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& config, torch::nn::Module& model);
 
 struct TrainOutcome {
   bool finished = false;      // false: stopped early (interrupted, or --steps reached before the last epoch)
