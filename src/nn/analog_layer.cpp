@@ -31,14 +31,21 @@ void AnalogLayer::program(at::Generator& gen) {
       Programmed{std::make_shared<sim::ChipInstance>(chip.program(wq.values, gen, context_->conditions)), wq.scale, at::Tensor()};
 }
 
-at::Tensor AnalogLayer::chip_rows(const at::Tensor& rows, const at::Tensor& w2d, const Programmed* fixed,
-                                  at::Tensor* effective, at::Tensor* w_int) const {
+bool AnalogLayer::direct_read(const LayerAsMatrix& ops) const {
+  return ops.chip_read && context_->chip.mapping.conv_read == "direct";
+}
+
+at::Tensor AnalogLayer::chip_output(const LayerAsMatrix& ops, const at::Tensor& x, const at::Tensor& w2d,
+                                    const at::Tensor& b, const Programmed* fixed, at::Tensor* effective,
+                                    at::Tensor* w_int) const {
   auto& ctx = *context_;
   const auto& m = ctx.chip.mapping;
+  const bool direct = direct_read(ops);
+  const auto input = direct ? x : ops.to_rows(x);
   // Recorded in `ste-detach`, else under no-grad; a calibrated chip uses its fixed input scale (and clips).
   std::optional<sim::StageTimer> quantize_timer(std::in_place, "quantize inputs");
-  const auto xq = fixed && fixed->input_scale.defined() ? quantize_with_scale(rows, fixed->input_scale, m.input_max())
-                                                        : quantize_per_tensor(rows, m.input_max());
+  const auto xq = fixed && fixed->input_scale.defined() ? quantize_with_scale(input, fixed->input_scale, m.input_max())
+                                                        : quantize_per_tensor(input, m.input_max());
   quantize_timer.reset();
   std::shared_ptr<sim::ChipInstance> instance;
   at::Tensor w_scale;
@@ -52,49 +59,61 @@ at::Tensor AnalogLayer::chip_rows(const at::Tensor& rows, const at::Tensor& w2d,
     w_scale = wq.scale;
     if (w_int) *w_int = wq.values;
   }
-  if (effective) *effective = instance->effective_weights().to(rows.device());
+  if (effective) *effective = instance->effective_weights().to(x.device());
   // The chip is CPU code: inputs go to the CPU and the result comes back to the layer's device.
   const sim::StageTimer timer("read");
-  const auto y_int = instance->infer(xq.values.to(at::kCPU), ctx.gen).to(rows.device());
-  return y_int * xq.scale * w_scale.view({1, -1}).to(rows.device());
+  if (!direct) {
+    const auto y_int = instance->infer(xq.values.to(at::kCPU), ctx.gen).to(x.device());
+    const auto y = y_int * xq.scale * w_scale.view({1, -1}).to(x.device());
+    return ops.from_rows(b.defined() ? y + b : y, x);
+  }
+  const auto y_int = ops.chip_read(*instance, xq.values.to(at::kCPU), ctx.gen).to(x.device());
+  std::vector<int64_t> channels(static_cast<size_t>(y_int.dim()), 1);
+  channels[1] = -1;
+  const auto y = y_int * xq.scale * w_scale.view(channels).to(x.device());
+  return b.defined() ? y + b.view(channels) : y;
 }
 
-at::Tensor AnalogLayer::full_mode_rows(const at::Tensor& rows, const at::Tensor& w2d) const {
+at::Tensor AnalogLayer::full_mode(const LayerAsMatrix& ops, const at::Tensor& x, const at::Tensor& w,
+                                  const at::Tensor& b) const {
   // Value: the chip's. Gradient: autograd through a differentiable model of the same programmed instance,
-  // y = s_x s_w (q(x) (q(W) . r)^T), where q are the quantisers (straight-through), s_x and s_w their scales
-  // (differentiable max) and r = W_eff / q(W) the instance's per-weight gain (programming noise, drift,
+  // y = layer(s_x q(x), s_w (q(W) . r)), where q are the quantisers (straight-through), s_x and s_w their
+  // scales (differentiable max) and r = W_eff / q(W) the instance's per-weight gain (programming noise, drift,
   // temperature, IR drop): the gradient a differentiable weight-noise model of this chip would give.
   const auto& m = context_->chip.mapping;
+  const auto w2d = ops.weight_matrix(w);
   at::Tensor effective, w_int, y_chip;
   {
     torch::NoGradGuard no_grad;
-    y_chip = chip_rows(rows, w2d, nullptr, &effective, &w_int);
+    y_chip = chip_output(ops, x, w2d, b, nullptr, &effective, &w_int);
   }
   const auto gain = at::where(w_int.abs() >= 0.5, effective / w_int.where(w_int.abs() >= 0.5, at::ones_like(w_int)),
                               at::ones_like(w_int));
-  const auto s_x = rows.abs().max().clamp_min(1e-30) / static_cast<double>(m.input_max());
+  const auto s_x = x.abs().max().clamp_min(1e-30) / static_cast<double>(m.input_max());
   const auto s_w = std::get<0>(w2d.abs().max(1, true)).clamp_min(1e-30) / static_cast<double>(m.weight_max());
-  const auto xq = fake_quantize_ste(rows, s_x, m.input_max());
-  const auto wq = fake_quantize_ste(w2d, s_w, m.weight_max());
-  const auto y_model = at::mm(xq, (wq * gain).t()) * s_x * s_w.view({1, -1});
+  const auto xq = fake_quantize_ste(x, s_x, m.input_max()) * s_x;
+  const auto wq = fake_quantize_ste(w2d, s_w, m.weight_max()) * (gain * s_w);
+  const auto y_model = ops.clean(xq, wq.view_as(w), b);
   return y_model + (y_chip - y_model).detach();
 }
 
 at::Tensor AnalogLayer::analog_forward(const LayerAsMatrix& ops, const at::Tensor& x, const at::Tensor& w,
                                        const at::Tensor& b, bool training) {
-  const auto with_bias = [&](at::Tensor y) { return b.defined() ? y + b : y; };
   if (digital_ || !context_) return ops.clean(x, w, b);
   if (!training) {
     if (!programmed_) return ops.clean(x, w, b);
     torch::NoGradGuard no_grad;
-    const auto rows = ops.to_rows(x);
     if (context_->calibrating) {
       // Deployment: the input range and each ADC's full scale are set once, from this calibration batch.
-      const auto xq = quantize_per_tensor(rows, context_->chip.mapping.input_max());
+      const bool direct = direct_read(ops);
+      const auto xq = quantize_per_tensor(direct ? x : ops.to_rows(x), context_->chip.mapping.input_max());
       programmed_->input_scale = xq.scale;
-      programmed_->instance->calibrate_adc(xq.values.to(at::kCPU), context_->gen);
+      if (direct)
+        ops.chip_calibrate(*programmed_->instance, xq.values.to(at::kCPU), context_->gen);
+      else
+        programmed_->instance->calibrate_adc(xq.values.to(at::kCPU), context_->gen);
     }
-    return ops.from_rows(with_bias(chip_rows(rows, ops.weight_matrix(w), &*programmed_)), x);
+    return chip_output(ops, x, ops.weight_matrix(w), b, &*programmed_);
   }
   auto& ctx = *context_;
   switch (ctx.mode) {
@@ -107,12 +126,12 @@ at::Tensor AnalogLayer::analog_forward(const LayerAsMatrix& ops, const at::Tenso
       return ops.clean(x, w + noise, b);
     }
     case GradientMode::kFull:
-      return ops.from_rows(with_bias(full_mode_rows(ops.to_rows(x), ops.weight_matrix(w))), x);
+      return full_mode(ops, x, w, b);
     case GradientMode::kSte: {
       at::Tensor y_noisy;
       {
         torch::NoGradGuard no_grad;
-        y_noisy = ops.from_rows(with_bias(chip_rows(ops.to_rows(x), ops.weight_matrix(w), nullptr)), x);
+        y_noisy = chip_output(ops, x, ops.weight_matrix(w), b, nullptr);
       }
       return ops.ste(x, w, b, y_noisy);
     }
@@ -121,7 +140,7 @@ at::Tensor AnalogLayer::analog_forward(const LayerAsMatrix& ops, const at::Tenso
       at::Tensor delta;
       {
         torch::NoGradGuard no_grad;
-        const auto y_noisy = ops.from_rows(with_bias(chip_rows(ops.to_rows(x), ops.weight_matrix(w), nullptr)), x);
+        const auto y_noisy = chip_output(ops, x, ops.weight_matrix(w), b, nullptr);
         delta = y_noisy - y_clean;
       }
       return y_clean + delta.detach();
@@ -129,7 +148,7 @@ at::Tensor AnalogLayer::analog_forward(const LayerAsMatrix& ops, const at::Tenso
     case GradientMode::kSteDetach: {
       const auto y_clean = ops.clean(x, w, b);
       // The chip path recorded by autograd (its input rows and quantisers), then cut off.
-      const auto y_noisy = ops.from_rows(with_bias(chip_rows(ops.to_rows(x), ops.weight_matrix(w), nullptr)), x);
+      const auto y_noisy = chip_output(ops, x, ops.weight_matrix(w), b, nullptr);
       const auto delta = y_noisy - y_clean.detach();
       return y_clean + delta.detach();
     }

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "nn/analog_context.h"
+#include "sim/chip.h"
 
 namespace cimtrain::nn {
 
@@ -21,6 +22,12 @@ struct LayerAsMatrix {
   // The fused STE: y_noisy as the value, the clean layer's gradient (from saved x, w) as the backward.
   std::function<at::Tensor(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, const at::Tensor& y_noisy)>
       ste;
+  // Optional: reads a chip instance directly on the layer's integer-valued input, without rows (a conv:
+  // sim::ChipInstance::infer_conv); the integer output has the layer's layout, channels in dim 1. Used when
+  // the chip's mapping.conv_read is "direct"; empty: the rows path.
+  std::function<at::Tensor(const sim::ChipInstance&, const at::Tensor& x_int, at::Generator& gen)> chip_read;
+  // Its deployment calibration (sim::ChipInstance::calibrate_adc_conv).
+  std::function<void(sim::ChipInstance&, const at::Tensor& x_int, at::Generator& gen)> chip_calibrate;
 };
 
 class AnalogLayer {
@@ -55,12 +62,16 @@ class AnalogLayer {
     at::Tensor weight_scale;  // [outputs, 1]
     at::Tensor input_scale;   // scalar s_x fixed by calibration; undefined: max|x| / qmax of each batch
   };
-  // The chip's output for rows [M, inputs] (float), y [M, outputs] in float units without the bias.
-  // With `instance` given, reads it; else programs a fresh instance from w2d. `effective` receives the
-  // instance's effective integer weights when asked (the `full` mode's backward model).
-  at::Tensor chip_rows(const at::Tensor& rows, const at::Tensor& w2d, const Programmed* instance,
-                       at::Tensor* effective = nullptr, at::Tensor* w_int = nullptr) const;
-  at::Tensor full_mode_rows(const at::Tensor& rows, const at::Tensor& w2d) const;
+  // The chip's output for the layer input x (float), in the layer's output layout with the bias added:
+  // the direct read when the layer has one and the chip asks for it, else x as rows [M, inputs].
+  // With `fixed` given, reads that instance; else programs a fresh one from w2d ([outputs, inputs]).
+  // `effective` receives the instance's effective integer weights and `w_int` the integer weights, when asked
+  // (the `full` mode's backward model).
+  at::Tensor chip_output(const LayerAsMatrix& ops, const at::Tensor& x, const at::Tensor& w2d, const at::Tensor& b,
+                         const Programmed* fixed, at::Tensor* effective = nullptr, at::Tensor* w_int = nullptr) const;
+  bool direct_read(const LayerAsMatrix& ops) const;
+  // The `full` mode: the chip's value with the gradient of a differentiable model of the same instance.
+  at::Tensor full_mode(const LayerAsMatrix& ops, const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const;
 
   std::shared_ptr<AnalogContext> context_;
   bool digital_ = false;

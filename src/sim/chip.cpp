@@ -93,6 +93,16 @@ void ChipInstance::set_conditions(const ReadConditions& conditions) {
   read_signal_ = trim ? signal_.narrow(1, 0, l.inputs).contiguous() : signal_;
   read_var_rows_ = trim && read_var_.defined() ? read_var_.narrow(1, 0, l.inputs).contiguous() : read_var_;
 
+  // Column DAC noise: word-line voltage noise e_i (std v_read * noise_sigma) adds sum_i f'(0) e_i G_i to a
+  // column's current to first order, a Gaussian of variance (v_read noise_sigma f'(0))^2 sum_i G_i^2.
+  dac_col_var_ = at::Tensor();
+  if (cfg.dac.column_noise()) {
+    const auto& nl = cfg.device_nonlinearity;
+    const double slope = nl.enabled && nl.alpha != 0 ? (1 - nl.alpha) + nl.alpha * nl.k / std::sinh(nl.k) : 1.0;
+    const double sd_V = cfg.dac.v_read_V * cfg.dac.noise_sigma * slope;
+    dac_col_var_ = (signal_.square().sum(1) * (sd_V * sd_V)).contiguous();
+  }
+
   drift_compensation_ = 1.0;
   if (cfg.drift.enabled && cfg.drift.compensation) {
     // A reference read right after programming and one now; noise-free (the chip averages reference reads).
@@ -103,22 +113,26 @@ void ChipInstance::set_conditions(const ReadConditions& conditions) {
 }
 
 ReadShape ChipInstance::read_shape(const at::Tensor& x) const {
+  TORCH_CHECK(x.dim() == 2 && x.size(1) == layout_.inputs, "inputs must have shape [batch, ", layout_.inputs,
+              "], found ", x.sizes());
+  const auto [lo, hi] = at::aminmax(x);
+  return read_shape_from_range(x.size(0), lo.item<double>(), hi.item<double>());
+}
+
+ReadShape ChipInstance::read_shape_from_range(int64_t batch, double lo, double hi) const {
   const auto& cfg = config_;
   const auto& l = layout_;
-  TORCH_CHECK(x.dim() == 2 && x.size(1) == l.inputs, "inputs must have shape [batch, ", l.inputs, "], found ",
-              x.sizes());
   ReadShape sh;
-  sh.batch = x.size(0);
+  sh.batch = batch;
   sh.inputs = l.inputs;
   sh.row_tiles = l.row_tiles;
   sh.tile_rows = l.tile_rows;
   sh.slices = l.slices;
   sh.outputs = l.outputs;
-  const auto [lo, hi] = at::aminmax(x);
-  const double max_abs = std::max(-lo.item<double>(), hi.item<double>());
+  const double max_abs = std::max(-lo, hi);
   TORCH_CHECK(max_abs <= cfg.mapping.input_max(), "inputs must be integers in [", -cfg.mapping.input_max(), ", ",
               cfg.mapping.input_max(), "] for input_bits = ", cfg.mapping.input_bits, ", found max |x| = ", max_abs);
-  sh.phases = lo.item<double>() < 0 ? 2 : 1;  // the negative read phase only when some input is negative
+  sh.phases = lo < 0 ? 2 : 1;  // the negative read phase only when some input is negative
   sh.bits_per_cycle = cfg.dac.input_bits_per_cycle;
   if (sh.bits_per_cycle > 0) {  // bit-serial: cycle c applies bits [b c, b (c + 1)) of the magnitude
     sh.cycles = (cfg.mapping.input_bits - 1 + sh.bits_per_cycle - 1) / sh.bits_per_cycle;
@@ -143,7 +157,9 @@ at::Tensor ChipInstance::word_line_voltages(const at::Tensor& x, const ReadShape
     parts = std::move(chunks);
   }
   const auto u = at::cat(parts, 0);  // [phases * cycles * batch, inputs]
-  auto v = dac_convert(u, sh.u_max, cfg.dac, dac_inl_.narrow(0, 0, l.inputs), key);
+  auto dac = cfg.dac;
+  if (!dac.word_line_noise()) dac.noise_sigma = 0;  // the column model adds it at the ADC
+  auto v = dac_convert(u, sh.u_max, dac, dac_inl_.narrow(0, 0, l.inputs), key);
   v = apply_iv_nonlinearity(v, cfg.device_nonlinearity) * cfg.dac.v_read_V;
   return at::constant_pad_nd(v, {0, l.padded_rows() - l.inputs})
       .view({sh.rows(), l.row_tiles, l.tile_rows})
@@ -178,6 +194,10 @@ at::Tensor ChipInstance::infer_reference(const at::Tensor& x_int, at::Generator&
                            .view({l.row_tiles, m, l.slices, l.outputs});  // uA
   at::Tensor var;
   if (read_var_.defined()) var = at::bmm(V.square(), read_var_).view({l.row_tiles, m, l.slices, l.outputs});
+  if (dac_col_var_.defined()) {
+    const auto col = dac_col_var_.view({l.row_tiles, 1, l.slices, l.outputs});
+    var = var.defined() ? var + col : col.expand({l.row_tiles, m, l.slices, l.outputs}).contiguous();
+  }
   const auto full_scale = fixed_full_scale_.defined() ? fixed_full_scale_ : adc_full_scale(current, cfg.adc);
   const auto read = adc_convert(current, var, full_scale, cfg.adc, adc_static_, adc_key);
   // Digital recombination: row tiles add; phases subtract; cycles and slices shift-and-add.
@@ -212,7 +232,84 @@ at::Tensor ChipInstance::infer(const at::Tensor& x_int, at::Generator& gen) cons
     if (sat > 0) max_abs = at::tanh(max_abs / sat) * sat;
     full_scale = (max_abs * cfg.adc.headroom).clamp_min(1e-12);
   }
-  return convert_and_combine(current, var, full_scale, sh, cfg.adc, adc_static_, sat, combine_weights(sh), adc_key);
+  return convert_and_combine(current, var, dac_col_var_, full_scale, sh, cfg.adc, adc_static_, sat, combine_weights(sh),
+                             adc_key);
+}
+
+std::vector<at::Tensor> ChipInstance::conv_currents(const at::Tensor& x, const ConvGeometry& g, const ReadShape& sh,
+                                                    std::vector<at::Tensor>* var) const {
+  const auto& cfg = config_;
+  const auto& l = layout_;
+  const int64_t C = x.size(1), khw = g.kernel_h * g.kernel_w, SO = l.slices * l.outputs;
+  // The DAC's INL, one per input channel: that of the channel's first word line.
+  const auto inl = dac_inl_.narrow(0, 0, l.inputs).view({C, khw}).select(1, 0).contiguous();
+  at::Tensor V2, V;
+  {
+    const StageTimer timer("read.drive");
+    V = drive_input_map(x, sh, cfg.dac, cfg.device_nonlinearity, inl, var && read_var_.defined() ? &V2 : nullptr);
+  }
+  const StageTimer timer("read.products");
+  const std::vector<int64_t> stride = {g.stride_h, g.stride_w}, pad = {g.pad_h, g.pad_w},
+                             dil = {g.dilation_h, g.dilation_w};
+  std::vector<at::Tensor> current;
+  for (int64_t t = 0; t < l.row_tiles; ++t) {
+    // Tile t holds crossbar rows [r0, r1): input channels [c0, c1), the first and last maybe in part (zeros).
+    const int64_t r0 = t * l.tile_rows, r1 = std::min(l.inputs, r0 + l.tile_rows);
+    const int64_t c0 = r0 / khw, c1 = (r1 + khw - 1) / khw;
+    const auto weights = [&](const at::Tensor& per_tile) {  // [tile_rows, SO] -> [SO, c1 - c0, kh, kw]
+      const auto rows = per_tile[t].narrow(0, 0, r1 - r0);
+      at::Tensor w;
+      if (r0 == c0 * khw && r1 == c1 * khw) {
+        w = rows;
+      } else {
+        w = at::zeros({(c1 - c0) * khw, SO});
+        w.narrow(0, r0 - c0 * khw, r1 - r0).copy_(rows);
+      }
+      return w.t().reshape({SO, c1 - c0, g.kernel_h, g.kernel_w}).contiguous();
+    };
+    const auto in = [&](const at::Tensor& map) { return c0 == 0 && c1 == C ? map : map.narrow(1, c0, c1 - c0); };
+    current.push_back(at::conv2d(in(V), weights(signal_), {}, stride, pad, dil).contiguous());
+    if (V2.defined()) var->push_back(at::conv2d(in(V2), weights(read_var_), {}, stride, pad, dil).contiguous());
+  }
+  return current;
+}
+
+at::Tensor ChipInstance::infer_conv(const at::Tensor& x_int, const ConvGeometry& g, at::Generator& gen) const {
+  const auto& cfg = config_;
+  const auto& l = layout_;
+  TORCH_CHECK(x_int.dim() == 4 && x_int.size(1) * g.kernel_h * g.kernel_w == l.inputs,
+              "conv read: input maps must be [batch, C, H, W] with C x ", g.kernel_h, " x ", g.kernel_w, " = ",
+              l.inputs, " crossbar rows, found ", x_int.sizes());
+  TORCH_CHECK(!cfg.dac.word_line_noise(),
+              "conv read: word-line DAC noise needs the im2col read (set mapping.conv_read to 'im2col')");
+  const auto x = x_int.to(at::kFloat).contiguous();
+  const auto [lo, hi] = at::aminmax(x);
+  const ReadShape sh = read_shape_from_range(x.size(0), lo.item<double>(), hi.item<double>());
+  const PhiloxKey adc_key = draw_philox_key(gen);
+  std::vector<at::Tensor> var;
+  const auto current = conv_currents(x, g, sh, &var);
+  const StageTimer timer("read.adc");
+  const double sat = cfg.device_nonlinearity.enabled ? cfg.device_nonlinearity.saturation_uA : 0.0;
+  at::Tensor full_scale = fixed_full_scale_;
+  if (!full_scale.defined()) {
+    auto max_abs = max_abs_per_slice_maps(current, sh);
+    if (sat > 0) max_abs = at::tanh(max_abs / sat) * sat;
+    full_scale = (max_abs * cfg.adc.headroom).clamp_min(1e-12);
+  }
+  const auto y = convert_and_combine_maps(current, var, dac_col_var_, full_scale, sh, cfg.adc, adc_static_, sat,
+                                          combine_weights(sh), adc_key);
+  return y.view({sh.batch, l.outputs, current[0].size(2), current[0].size(3)});
+}
+
+void ChipInstance::calibrate_adc_conv(const at::Tensor& x_int, const ConvGeometry& g, at::Generator& gen) {
+  (void)gen;  // the calibration read is noise-free, as calibrate_adc's signal currents
+  const auto x = x_int.to(at::kFloat).contiguous();
+  const auto [lo, hi] = at::aminmax(x);
+  const ReadShape sh = read_shape_from_range(x.size(0), lo.item<double>(), hi.item<double>());
+  auto max_abs = max_abs_per_slice_maps(conv_currents(x, g, sh, nullptr), sh);
+  const auto& nl = config_.device_nonlinearity;
+  if (nl.enabled && nl.saturation_uA > 0) max_abs = at::tanh(max_abs / nl.saturation_uA) * nl.saturation_uA;
+  fixed_full_scale_ = (max_abs * config_.adc.headroom).clamp_min(1e-12);
 }
 
 at::Tensor ChipInstance::effective_weights() const {

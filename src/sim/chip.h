@@ -3,6 +3,8 @@
 
 #include <ATen/ATen.h>
 
+#include <vector>
+
 #include "sim/adc.h"
 #include "sim/chip_config.h"
 #include "sim/mapping.h"
@@ -19,6 +21,14 @@ struct ReadConditions {
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ReadConditions, time_s, temperature_K)
 
+// A convolution's geometry, for reading a crossbar that holds its weights as [outputs, C * kh * kw].
+struct ConvGeometry {
+  int64_t kernel_h = 1, kernel_w = 1;
+  int64_t stride_h = 1, stride_w = 1;
+  int64_t pad_h = 0, pad_w = 0;
+  int64_t dilation_h = 1, dilation_w = 1;
+};
+
 // One programmed chip: the sampled device state (programmed conductances, stuck cells, drift exponents,
 // tile temperatures, DAC/ADC static errors) plus what is derived from it for the present read conditions.
 class ChipInstance {
@@ -31,6 +41,14 @@ class ChipInstance {
   // generator state it returns the same values up to float rounding.
   at::Tensor infer_reference(const at::Tensor& x_int, at::Generator& gen) const;
 
+  // The convolution read (mapping.conv_read "direct"): integer input maps [batch, C, H, W] -> the chip's
+  // [batch, outputs, H_out, W_out] for a crossbar holding W [outputs, C kh kw] (rows in (c, i, j) order, as
+  // torch's weight.view(outputs, -1)). The products run as convolutions of the word-line voltage maps with
+  // each row tile's conductances, so the im2col rows are never built; with noise off it returns what infer()
+  // returns on the im2col rows, up to float rounding, when the DAC has no INL (here one INL per input
+  // channel, there one per word line). Needs the column DAC-noise model.
+  at::Tensor infer_conv(const at::Tensor& x_int, const ConvGeometry& geometry, at::Generator& gen) const;
+
   // Recomputes the effective conductances for new read conditions (once, not per read).
   void set_conditions(const ReadConditions& conditions);
   const ReadConditions& conditions() const { return conditions_; }
@@ -38,6 +56,8 @@ class ChipInstance {
   // Fixes the ADC full scale from these inputs' column currents (deployment); without it every infer()
   // chooses the full scale from its own batch (training).
   void calibrate_adc(const at::Tensor& x_int, at::Generator& gen);
+  // The same for the convolution read, from input maps [batch, C, H, W].
+  void calibrate_adc_conv(const at::Tensor& x_int, const ConvGeometry& geometry, at::Generator& gen);
   void clear_adc_calibration() { fixed_full_scale_ = at::Tensor(); }
 
   // The instance's noise-free linear transfer in integer units, [outputs, inputs]: what the programmed,
@@ -59,6 +79,10 @@ class ChipInstance {
   friend class Chip;
   ChipInstance() = default;
   ReadShape read_shape(const at::Tensor& x) const;
+  ReadShape read_shape_from_range(int64_t batch, double lo, double hi) const;
+  // The convolution read's signal currents (and variances, when `var` is given), one per row tile.
+  std::vector<at::Tensor> conv_currents(const at::Tensor& x, const ConvGeometry& g, const ReadShape& sh,
+                                        std::vector<at::Tensor>* var) const;
   // Reference path: inputs -> word-line voltages [row_tiles, M, tile_rows], volts.
   at::Tensor word_line_voltages(const at::Tensor& x, const ReadShape& shape, PhiloxKey key) const;
   // Digital recombination weights [phases, cycles, S]: sign x shift x drift compensation / unit current.
@@ -77,6 +101,7 @@ class ChipInstance {
   at::Tensor signal_;      // [row_tiles, tile_rows, S * outputs] differential conductance G+ - G-, uS
   at::Tensor read_var_;    // [row_tiles, tile_rows, S * outputs] read-noise variance per V^2, uS^2 (or undefined)
   at::Tensor read_signal_, read_var_rows_;  // the same, without unused padding rows (one row tile only)
+  at::Tensor dac_col_var_;  // [row_tiles, S * outputs] column DAC-noise variance per read, uA^2 (or undefined)
   double drift_compensation_ = 1.0;  // digital output scale from the global drift compensation
   at::Tensor fixed_full_scale_;      // [S] ADC full scale, uA (or undefined: per batch)
 };

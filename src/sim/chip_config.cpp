@@ -20,6 +20,9 @@ void ChipConfig::validate() const {
   thermal.validate();
   drift.validate();
   ir_drop.validate();
+  require(mapping.conv_read != "direct" || !dac.word_line_noise(),
+          "mapping.conv_read 'direct' drives input maps, not word lines: it needs dac.noise_model 'column' "
+          "(or no DAC noise); for per-word-line DAC noise set mapping.conv_read to 'im2col'");
   require(dac.input_bits_per_cycle <= mapping.input_bits - 1,
           "dac.input_bits_per_cycle must be <= input_bits - 1 = " + std::to_string(mapping.input_bits - 1) +
               ", found " + std::to_string(dac.input_bits_per_cycle));

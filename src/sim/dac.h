@@ -3,6 +3,8 @@
 
 #include <ATen/ATen.h>
 
+#include <string>
+
 #include "sim/config_util.h"
 #include "sim/normal_rng.h"
 
@@ -14,12 +16,19 @@ struct DacConfig {
   int input_bits_per_cycle = 0;  // 0: the whole input magnitude in one read; b > 0: bit-serial, b bits per read
   double v_read_V = 0.2;         // full-scale read voltage on a word line, volts
   double noise_sigma = 0.002;    // Gaussian voltage noise per read, fraction of full scale (0.5 LSB at 8 bits)
+  // How the voltage noise is simulated. "column" (default, fast): its first-order effect on the column
+  // currents, a Gaussian of variance (v_read f'(0) noise_sigma)^2 sum_i G_i^2 per column and read (f: the
+  // I-V law), added to the read noise; exact marginals for ohmic cells, cross-column correlations dropped,
+  // no random number per input. "word_line" (exact): one normal per word line per read, before the I-V law.
+  std::string noise_model = "column";
   double inl_lsb = 0.25;         // std over DACs of the bow-shaped integral non-linearity amplitude, DAC LSB
 
   void validate() const;
+  bool word_line_noise() const { return enabled && noise_sigma > 0 && noise_model == "word_line"; }
+  bool column_noise() const { return enabled && noise_sigma > 0 && noise_model == "column"; }
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DacConfig, enabled, bits, input_bits_per_cycle, v_read_V, noise_sigma,
-                                                inl_lsb)
+                                                noise_model, inl_lsb)
 
 // Per-DAC static error, sampled once per chip instance: INL amplitude per word line, in DAC LSB.
 at::Tensor sample_dac_inl(const DacConfig& cfg, int64_t rows, at::Generator& gen);

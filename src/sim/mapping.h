@@ -4,6 +4,7 @@
 #include <ATen/ATen.h>
 
 #include <cstdint>
+#include <string>
 
 #include "sim/config_util.h"
 
@@ -17,6 +18,11 @@ struct MappingConfig {
   int bits_per_cell = 7;    // magnitude bits one cell stores; fewer than weight_bits-1 bit-slices the weight
   double g_max_uS = 50.0;   // conductance of a cell's highest level, microsiemens
   double g_min_uS = 0.5;    // conductance of a cell's lowest level (level 0), microsiemens
+  // How a convolution's input reaches the word lines. "direct" (default, fast): the products run as
+  // convolutions on the input map, never materialising the im2col rows; the DAC's static INL is then one
+  // per input channel (that of the channel's first word line) and the DAC noise must be the "column" model.
+  // "im2col": every im2col row is driven separately, each word line with its own DAC (exact, slower).
+  std::string conv_read = "direct";
 
   void validate() const;
   int weight_max() const { return (1 << (weight_bits - 1)) - 1; }
@@ -27,7 +33,7 @@ struct MappingConfig {
   double g_step_uS() const { return (g_max_uS - g_min_uS) / cell_max_level(); }  // per cell level
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(MappingConfig, tile_rows, tile_cols, weight_bits, input_bits,
-                                                bits_per_cell, g_max_uS, g_min_uS)
+                                                bits_per_cell, g_max_uS, g_min_uS, conv_read)
 
 // How a [outputs, inputs] weight matrix is laid out over tiles.
 // Logical cell tensors have shape [slices, 2 (0: G+, 1: G-), padded_rows, outputs].

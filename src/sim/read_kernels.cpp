@@ -21,21 +21,24 @@ inline float round_half_even(float u) {
 
 // One row of the common ADC case: convert and accumulate w x (code x LSB) into y.
 struct AdcRow {
-  const float *current, *var, *noise, *offset, *inl;
+  const float *current, *var, *colvar, *noise, *offset, *inl;
   float lsb, qmax, sigma2, inl_shape, weight;
 };
 
 // Compiled for AVX2 and for baseline x86-64, picked at run time (GCC function multi-versioning).
-template <bool kVar, bool kAdcNoise>
+template <bool kVar, bool kColVar, bool kAdcNoise>
 __attribute__((target_clones("avx2", "default"))) void adc_row(const AdcRow& r, float* __restrict y, int64_t n) {
   const float lsb = r.lsb, qmax = r.qmax, inv_lsb = 1.0f / r.lsb, inv_qmax = 1.0f / r.qmax;
+  const float inv_lsb2 = inv_lsb * inv_lsb;
   for (int64_t o = 0; o < n; ++o) {
     float u = r.current[o] * inv_lsb;
     const float xq = u * inv_qmax;
     u = u + r.offset[o] + r.inl[o] * r.inl_shape * xq * (1 - xq * xq);
-    if constexpr (kVar || kAdcNoise) {
+    if constexpr (kVar || kColVar || kAdcNoise) {
       float nv = 0.0f;
-      if constexpr (kVar) nv = r.var[o] / (lsb * lsb);
+      if constexpr (kVar) nv = r.var[o];
+      if constexpr (kColVar) nv += r.colvar[o];
+      nv = nv * inv_lsb2;
       if constexpr (kAdcNoise) nv += r.sigma2;
       u = u + r.noise[o] * std::sqrt(nv);
     }
@@ -44,13 +47,45 @@ __attribute__((target_clones("avx2", "default"))) void adc_row(const AdcRow& r, 
   }
 }
 
+void adc_row_dispatch(const AdcRow& r, float* y, int64_t n, bool var, bool colvar, bool adc_noise) {
+  const int k = (var ? 4 : 0) + (colvar ? 2 : 0) + (adc_noise ? 1 : 0);
+  switch (k) {
+    case 0: return adc_row<false, false, false>(r, y, n);
+    case 1: return adc_row<false, false, true>(r, y, n);
+    case 2: return adc_row<false, true, false>(r, y, n);
+    case 3: return adc_row<false, true, true>(r, y, n);
+    case 4: return adc_row<true, false, false>(r, y, n);
+    case 5: return adc_row<true, false, true>(r, y, n);
+    case 6: return adc_row<true, true, false>(r, y, n);
+    default: return adc_row<true, true, true>(r, y, n);
+  }
+}
+
+// One plane of the map layout (one tile, read, column; L pixels), common ADC case: every pixel shares the
+// converter's offset, INL and constant noise variance `sigma2` (ADC noise + column DAC noise, LSB^2).
+template <bool kVar, bool kNoise>
+__attribute__((target_clones("avx2", "default"))) void adc_plane(const float* __restrict current,
+                                                                  const float* __restrict var,
+                                                                  const float* __restrict noise, float offset,
+                                                                  float inl, float lsb, float qmax, float sigma2,
+                                                                  float weight, float* __restrict y, int64_t n) {
+  const float inv_lsb = 1.0f / lsb, inv_qmax = 1.0f / qmax, inv_lsb2 = inv_lsb * inv_lsb;
+  for (int64_t l = 0; l < n; ++l) {
+    float u = current[l] * inv_lsb;
+    const float xq = u * inv_qmax;
+    u = u + offset + inl * xq * (1 - xq * xq);
+    if constexpr (kNoise) {
+      float nv = sigma2;
+      if constexpr (kVar) nv += var[l] * inv_lsb2;
+      u = u + noise[l] * std::sqrt(nv);
+    }
+    u = std::min(std::max(u, -qmax), qmax);
+    y[l] += weight * (round_half_even(u) * lsb);
+  }
+}
+
 // Everything the drive passes need (see drive_word_lines).
 struct DriveParams {
-  const float* xp;
-  float* vp;
-  float* v2p;
-  const float* inlp;
-  int64_t n, tr, M;
   ReadShape sh;
   int bpc;
   bool quantise;
@@ -64,60 +99,81 @@ struct DriveParams {
   float k, a1, a2, v_read;
 };
 
-// The drive passes for rows [m0, m1), compiled for AVX2 and for baseline x86-64 (picked at run time).
-__attribute__((target_clones("avx2", "default"))) void drive_rows(const DriveParams& P, int64_t m0, int64_t m1) {
-  const auto& [xp, vp, v2p, inlp, n, tr, M, sh, bpc, quantise, levels_per_code, fdac_levels, fumax, use_inl, inl_scale,
-               use_noise, noise_sigma, key, use_nl, nl_poly, k, a1, a2, v_read] = P;
-  std::vector<float> noise(use_noise ? n : 0), buf(n);
-  float* v = buf.data();
-  for (int64_t m = m0; m < m1; ++m) {
-    const int64_t p = m / (sh.cycles * sh.batch), c = (m / sh.batch) % sh.cycles, b = m % sh.batch;
-    const float* xr = xp + b * n;
-    if (p == 0) {
-      for (int64_t j = 0; j < n; ++j) v[j] = std::max(xr[j], 0.0f);
+// Input values xr[0, n) of read phase p, cycle c -> normalised DAC voltages after the I-V law, v[0, n).
+// INL amplitude: inl[j] per element, or the constant inl_c when inl is null. DAC noise (word-line model):
+// normals [first_noise, first_noise + n) of the key, drawn into `noise`. Simple passes over the buffer,
+// each of which the compiler vectorises (measured: twice as fast here as one fused loop).
+__attribute__((target_clones("avx2", "default"))) void encode_inputs(const DriveParams& P, const float* xr, float* v,
+                                                                      int64_t n, int64_t p, int64_t c,
+                                                                      const float* inl, float inl_c, float* noise,
+                                                                      int64_t first_noise) {
+  if (p == 0) {
+    for (int64_t j = 0; j < n; ++j) v[j] = std::max(xr[j], 0.0f);
+  } else {
+    for (int64_t j = 0; j < n; ++j) v[j] = std::max(-xr[j], 0.0f);
+  }
+  if (P.bpc > 0)
+    for (int64_t j = 0; j < n; ++j)
+      v[j] = static_cast<float>((static_cast<int32_t>(v[j]) >> (P.bpc * c)) & static_cast<int32_t>(P.sh.u_max));
+  if (P.quantise) {
+    for (int64_t j = 0; j < n; ++j) v[j] = round_half_even(v[j] * P.levels_per_code) / P.fdac_levels;
+  } else {
+    for (int64_t j = 0; j < n; ++j) v[j] = v[j] / P.fumax;
+  }
+  if (P.use_inl) {
+    if (inl) {
+      for (int64_t j = 0; j < n; ++j) v[j] = v[j] + inl[j] * P.inl_scale * v[j] * (1 - v[j]);
     } else {
-      for (int64_t j = 0; j < n; ++j) v[j] = std::max(-xr[j], 0.0f);
-    }
-    if (bpc > 0)
-      for (int64_t j = 0; j < n; ++j)
-        v[j] = static_cast<float>((static_cast<int32_t>(v[j]) >> (bpc * c)) & static_cast<int32_t>(sh.u_max));
-    if (quantise) {
-      for (int64_t j = 0; j < n; ++j) v[j] = round_half_even(v[j] * levels_per_code) / fdac_levels;
-    } else {
-      for (int64_t j = 0; j < n; ++j) v[j] = v[j] / fumax;
-    }
-    if (use_inl)
-      for (int64_t j = 0; j < n; ++j) v[j] = v[j] + inlp[j] * inl_scale * v[j] * (1 - v[j]);
-    if (use_noise) {
-      fill_normal(noise.data(), n, key, m * n);
-      for (int64_t j = 0; j < n; ++j) v[j] = v[j] + noise[j] * noise_sigma;
-    }
-    if (use_nl && nl_poly) {
-      for (int64_t j = 0; j < n; ++j) {
-        const float z = v[j] * k, z2 = z * z;
-        float q = 1 + z2 * (1.0f / 156);
-        q = 1 + z2 * (1.0f / 110) * q;
-        q = 1 + z2 * (1.0f / 72) * q;
-        q = 1 + z2 * (1.0f / 42) * q;
-        q = 1 + z2 * (1.0f / 20) * q;
-        q = 1 + z2 * (1.0f / 6) * q;
-        v[j] = v[j] * a1 + (z * q) * a2;
-      }
-    } else if (use_nl) {
-      for (int64_t j = 0; j < n; ++j) v[j] = v[j] * a1 + std::sinh(v[j] * k) * a2;
-    }
-    for (int64_t t = 0; t < sh.row_tiles; ++t) {
-      const int64_t len = std::min(tr, n - t * tr);
-      const float* src = v + t * tr;
-      float* dst = vp + (t * M + m) * tr;
-      for (int64_t r = 0; r < len; ++r) dst[r] = src[r] * v_read;
-      for (int64_t r = len; r < tr; ++r) dst[r] = 0.0f;
-      if (v2p) {
-        float* dst2 = v2p + (t * M + m) * tr;
-        for (int64_t r = 0; r < tr; ++r) dst2[r] = dst[r] * dst[r];
-      }
+      const float a = inl_c * P.inl_scale;
+      for (int64_t j = 0; j < n; ++j) v[j] = v[j] + a * v[j] * (1 - v[j]);
     }
   }
+  if (P.use_noise) {
+    fill_normal(noise, n, P.key, first_noise);
+    for (int64_t j = 0; j < n; ++j) v[j] = v[j] + noise[j] * P.noise_sigma;
+  }
+  if (P.use_nl && P.nl_poly) {
+    const float k = P.k, a1 = P.a1, a2 = P.a2;
+    for (int64_t j = 0; j < n; ++j) {
+      const float z = v[j] * k, z2 = z * z;
+      float q = 1 + z2 * (1.0f / 156);
+      q = 1 + z2 * (1.0f / 110) * q;
+      q = 1 + z2 * (1.0f / 72) * q;
+      q = 1 + z2 * (1.0f / 42) * q;
+      q = 1 + z2 * (1.0f / 20) * q;
+      q = 1 + z2 * (1.0f / 6) * q;
+      v[j] = v[j] * a1 + (z * q) * a2;
+    }
+  } else if (P.use_nl) {
+    for (int64_t j = 0; j < n; ++j) v[j] = v[j] * P.a1 + std::sinh(v[j] * P.k) * P.a2;
+  }
+  const float vr = P.v_read;
+  for (int64_t j = 0; j < n; ++j) v[j] = v[j] * vr;
+}
+
+DriveParams drive_params(const ReadShape& sh, const DacConfig& dac, const DeviceNonlinearityConfig& nl, PhiloxKey key) {
+  DriveParams P{};
+  P.sh = sh;
+  P.bpc = sh.bits_per_cycle;
+  const bool on = dac.enabled;
+  const int64_t dac_levels = (int64_t{1} << dac.bits) - 1;
+  P.quantise = on && dac_levels < sh.u_max;
+  P.fumax = static_cast<float>(sh.u_max);
+  P.levels_per_code = static_cast<float>(static_cast<double>(dac_levels) / sh.u_max);
+  P.fdac_levels = static_cast<float>(dac_levels);
+  P.use_inl = on && dac.inl_lsb > 0;
+  P.use_noise = dac.word_line_noise();
+  P.inl_scale = static_cast<float>(4.0 / dac_levels);
+  P.noise_sigma = static_cast<float>(dac.noise_sigma);
+  P.key = key;
+  P.use_nl = nl.enabled && nl.alpha != 0;
+  P.a1 = static_cast<float>(1 - nl.alpha);
+  P.k = static_cast<float>(nl.k);
+  P.a2 = static_cast<float>(nl.alpha / std::sinh(nl.k));
+  P.v_read = static_cast<float>(dac.v_read_V);
+  // sinh(z) by its Taylor series (relative error < 4e-6 for |z| <= 3.5), which vectorises; exp otherwise.
+  P.nl_poly = std::abs(P.k) * 1.25f <= 3.5f;
+  return P;
 }
 
 }  // namespace
@@ -138,38 +194,66 @@ at::Tensor drive_word_lines(const at::Tensor& x, const ReadShape& sh, const DacC
   float* v2p = V2.defined() ? V2.data_ptr<float>() : nullptr;
   const auto inl = dac_inl_lsb.contiguous();
   const float* inlp = inl.data_ptr<float>();
-
-  const bool on = dac.enabled;
-  const int64_t dac_levels = (int64_t{1} << dac.bits) - 1;
-  const bool quantise = on && dac_levels < sh.u_max;
-  const float fumax = static_cast<float>(sh.u_max);
-  const float levels_per_code = static_cast<float>(static_cast<double>(dac_levels) / sh.u_max);
-  const float fdac_levels = static_cast<float>(dac_levels);
-  const bool use_inl = on && dac.inl_lsb > 0, use_noise = on && dac.noise_sigma > 0;
-  const float inl_scale = static_cast<float>(4.0 / dac_levels), noise_sigma = static_cast<float>(dac.noise_sigma);
-  const bool use_nl = nl.enabled && nl.alpha != 0;
-  const float a1 = static_cast<float>(1 - nl.alpha), k = static_cast<float>(nl.k),
-              a2 = static_cast<float>(nl.alpha / std::sinh(nl.k));
-  const float v_read = static_cast<float>(dac.v_read_V);
-  const int bpc = sh.bits_per_cycle;
-
-  // sinh(z) by its Taylor series (relative error < 4e-6 for |z| <= 3.5), which vectorises; exp otherwise.
-  const bool nl_poly = std::abs(k) * 1.25f <= 3.5f;
-
-  // Row by row, in simple passes over a buffer, each of which the compiler vectorises (measured: twice as
-  // fast here as one fused loop over the same operations).
-  const DriveParams params{
-      xp,          vp,    v2p,     inlp,      n,         tr,          M,   sh,     bpc,     quantise, levels_per_code,
-      fdac_levels, fumax, use_inl, inl_scale, use_noise, noise_sigma, key, use_nl, nl_poly, k,        a1,
-      a2,          v_read};
-  at::parallel_for(0, M, 1, [&](int64_t m0, int64_t m1) { drive_rows(params, m0, m1); });
+  const DriveParams P = drive_params(sh, dac, nl, key);
+  at::parallel_for(0, M, 1, [&](int64_t m0, int64_t m1) {
+    std::vector<float> noise(P.use_noise ? n : 0), buf(n);
+    float* v = buf.data();
+    for (int64_t m = m0; m < m1; ++m) {
+      const int64_t p = m / (sh.cycles * sh.batch), c = (m / sh.batch) % sh.cycles, b = m % sh.batch;
+      encode_inputs(P, xp + b * n, v, n, p, c, inlp, 0.0f, noise.data(), m * n);
+      for (int64_t t = 0; t < sh.row_tiles; ++t) {
+        const int64_t len = std::min(tr, n - t * tr);
+        float* dst = vp + (t * M + m) * tr;
+        std::copy(v + t * tr, v + t * tr + len, dst);
+        std::fill(dst + len, dst + tr, 0.0f);
+        if (v2p) {
+          float* dst2 = v2p + (t * M + m) * tr;
+          for (int64_t r = 0; r < tr; ++r) dst2[r] = dst[r] * dst[r];
+        }
+      }
+    }
+  });
   if (v_squared) *v_squared = V2;
   return V;
 }
 
-at::Tensor convert_and_combine(const at::Tensor& current_uA, const at::Tensor& var_uA2, const at::Tensor& full_scale_uA,
-                               const ReadShape& sh, const AdcConfig& adc, const AdcStatic& st, double saturation_uA,
-                               const at::Tensor& coef, PhiloxKey key) {
+at::Tensor drive_input_map(const at::Tensor& x, const ReadShape& sh, const DacConfig& dac,
+                           const DeviceNonlinearityConfig& nl, const at::Tensor& inl_per_channel, at::Tensor* v_squared) {
+  TORCH_CHECK(x.is_cpu() && x.scalar_type() == at::kFloat && x.is_contiguous() && x.dim() == 4 &&
+                  x.size(0) == sh.batch,
+              "drive_input_map: expected contiguous CPU float input maps [", sh.batch, ", C, H, W], found ", x.sizes());
+  TORCH_CHECK(!dac.word_line_noise(), "drive_input_map: word-line DAC noise needs the im2col read");
+  const int64_t C = x.size(1), HW = x.size(2) * x.size(3), M = sh.rows();
+  TORCH_CHECK(inl_per_channel.numel() == C, "drive_input_map: expected ", C, " INL amplitudes, found ",
+              inl_per_channel.numel());
+  auto V = at::empty({M, C, x.size(2), x.size(3)});
+  at::Tensor V2;
+  if (v_squared) V2 = at::empty_like(V);
+  const float* xp = x.data_ptr<float>();
+  float* vp = V.data_ptr<float>();
+  float* v2p = V2.defined() ? V2.data_ptr<float>() : nullptr;
+  const auto inl = inl_per_channel.contiguous();
+  const float* inlp = inl.data_ptr<float>();
+  const DriveParams P = drive_params(sh, dac, nl, PhiloxKey{});
+  at::parallel_for(0, M * C, 1, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      const int64_t m = i / C, ch = i % C;
+      const int64_t p = m / (sh.cycles * sh.batch), c = (m / sh.batch) % sh.cycles, b = m % sh.batch;
+      float* v = vp + i * HW;
+      encode_inputs(P, xp + (b * C + ch) * HW, v, HW, p, c, nullptr, inlp[ch], nullptr, 0);
+      if (v2p) {
+        float* v2 = v2p + i * HW;
+        for (int64_t j = 0; j < HW; ++j) v2[j] = v[j] * v[j];
+      }
+    }
+  });
+  if (v_squared) *v_squared = V2;
+  return V;
+}
+
+at::Tensor convert_and_combine(const at::Tensor& current_uA, const at::Tensor& var_uA2, const at::Tensor& col_var_uA2,
+                               const at::Tensor& full_scale_uA, const ReadShape& sh, const AdcConfig& adc,
+                               const AdcStatic& st, double saturation_uA, const at::Tensor& coef, PhiloxKey key) {
   const int64_t M = sh.rows(), S = sh.slices, O = sh.outputs, SO = S * O, B = sh.batch;
   TORCH_CHECK(current_uA.is_contiguous() && current_uA.numel() == sh.row_tiles * M * SO,
               "convert_and_combine: expected contiguous currents [", sh.row_tiles, ", ", M, ", ", SO, "], found ",
@@ -179,6 +263,10 @@ at::Tensor convert_and_combine(const at::Tensor& current_uA, const at::Tensor& v
   auto y = at::zeros({B, O});
   const float* ip = current_uA.data_ptr<float>();
   const float* vp = var_uA2.defined() ? var_uA2.data_ptr<float>() : nullptr;
+  const auto colv = col_var_uA2.defined() ? col_var_uA2.contiguous() : at::Tensor();
+  TORCH_CHECK(!colv.defined() || colv.numel() == sh.row_tiles * SO, "convert_and_combine: column variances must be [",
+              sh.row_tiles, ", ", SO, "], found ", col_var_uA2.sizes());
+  const float* cvp = colv.defined() ? colv.data_ptr<float>() : nullptr;
   const auto coefc = coef.contiguous();
   const float* cp = coefc.data_ptr<float>();
   const auto fs = full_scale_uA.contiguous();
@@ -192,7 +280,7 @@ at::Tensor convert_and_combine(const at::Tensor& current_uA, const at::Tensor& v
   const float qmax = static_cast<float>(adc.code_max());
   const float sig2 = static_cast<float>(adc.noise_sigma_lsb * adc.noise_sigma_lsb);
   const bool adc_noise = on && adc.noise_sigma_lsb > 0;
-  const bool use_noise = vp != nullptr || adc_noise;
+  const bool use_noise = vp != nullptr || cvp != nullptr || adc_noise;
   const float inl_shape = static_cast<float>(1.5 * std::sqrt(3.0));
   const bool saturate = saturation_uA > 0;
   const float sat = static_cast<float>(saturation_uA);
@@ -213,30 +301,25 @@ at::Tensor convert_and_combine(const at::Tensor& current_uA, const at::Tensor& v
               const float lsb = fsp[s] / qmax;
               const float* ir = ip + base + s * O;
               const float* vr = vp ? vp + base + s * O : nullptr;
+              const float* cvr = cvp ? cvp + t * SO + s * O : nullptr;
               const float* nz = use_noise ? noise.data() + s * O : nullptr;
               const float* offr = offp + (t * S + s) * O;
               const float* inlr = inlp + (t * S + s) * O;
               if (on && !saturate && small_codes) {  // the common case, in a branch-free loop
-                const AdcRow row{ir, vr, nz, offr, inlr, lsb, qmax, sig2, inl_shape, w};
-                if (vr && adc_noise)
-                  adc_row<true, true>(row, yr, O);
-                else if (vr)
-                  adc_row<true, false>(row, yr, O);
-                else if (adc_noise)
-                  adc_row<false, true>(row, yr, O);
-                else
-                  adc_row<false, false>(row, yr, O);
+                const AdcRow row{ir, vr, cvr, nz, offr, inlr, lsb, qmax, sig2, inl_shape, w};
+                adc_row_dispatch(row, yr, O, vr != nullptr, cvr != nullptr, adc_noise);
                 continue;
               }
               for (int64_t o = 0; o < O; ++o) {
                 float i = ir[o];
                 if (saturate) i = std::tanh(i / sat) * sat;
                 float r;
+                const float extra = (vr ? vr[o] : 0.0f) + (cvr ? cvr[o] : 0.0f);  // uA^2
                 if (!on) {
-                  r = vr ? i + nz[o] * std::sqrt(vr[o]) : i;
+                  r = use_noise ? i + nz[o] * std::sqrt(extra) : i;
                 } else {
                   float u = i / lsb;
-                  float nv = vr ? vr[o] / (lsb * lsb) : 0.0f;
+                  float nv = extra / (lsb * lsb);
                   if (adc_noise) nv += sig2;
                   const float xq = u / qmax;
                   u = u + offr[o] + inlr[o] * inl_shape * xq * (1 - xq * xq);
@@ -253,6 +336,125 @@ at::Tensor convert_and_combine(const at::Tensor& current_uA, const at::Tensor& v
   return y;
 }
 
+
+at::Tensor convert_and_combine_maps(const std::vector<at::Tensor>& current_uA, const std::vector<at::Tensor>& var_uA2,
+                                    const at::Tensor& col_var_uA2, const at::Tensor& full_scale_uA, const ReadShape& sh,
+                                    const AdcConfig& adc, const AdcStatic& st, double saturation_uA,
+                                    const at::Tensor& coef, PhiloxKey key) {
+  const int64_t M = sh.rows(), S = sh.slices, O = sh.outputs, SO = S * O, B = sh.batch, T = sh.row_tiles;
+  TORCH_CHECK(static_cast<int64_t>(current_uA.size()) == T && (var_uA2.empty() || var_uA2.size() == current_uA.size()),
+              "convert_and_combine_maps: expected ", T, " tiles of currents (and of variances or none), found ",
+              current_uA.size(), " and ", var_uA2.size());
+  const int64_t L = current_uA[0].numel() / std::max<int64_t>(1, M * SO);
+  std::vector<const float*> ip(T), vp(T, nullptr);
+  for (int64_t t = 0; t < T; ++t) {
+    TORCH_CHECK(current_uA[t].is_contiguous() && current_uA[t].numel() == M * SO * L,
+                "convert_and_combine_maps: tile ", t, " currents must be contiguous [", M, ", ", SO, ", ", L,
+                "], found ", current_uA[t].sizes());
+    ip[t] = current_uA[t].data_ptr<float>();
+    if (!var_uA2.empty()) {
+      TORCH_CHECK(var_uA2[t].is_contiguous() && var_uA2[t].numel() == M * SO * L,
+                  "convert_and_combine_maps: tile ", t, " variances must match the currents ", current_uA[t].sizes());
+      vp[t] = var_uA2[t].data_ptr<float>();
+    }
+  }
+  const auto colv = col_var_uA2.defined() ? col_var_uA2.contiguous() : at::Tensor();
+  TORCH_CHECK(!colv.defined() || colv.numel() == T * SO, "convert_and_combine_maps: column variances must be [", T,
+              ", ", SO, "], found ", col_var_uA2.sizes());
+  const float* cvp = colv.defined() ? colv.data_ptr<float>() : nullptr;
+  auto y = at::zeros({B, O, L});
+  float* yp = y.data_ptr<float>();
+  const auto coefc = coef.contiguous();
+  const float* cp = coefc.data_ptr<float>();
+  const auto fs = full_scale_uA.contiguous();
+  const float* fsp = fs.data_ptr<float>();
+  const auto off = st.offset_lsb.contiguous(), inl = st.inl_lsb.contiguous();
+  const float* offp = off.data_ptr<float>();
+  const float* inlp = inl.data_ptr<float>();
+
+  const bool on = adc.enabled;
+  const float qmax = static_cast<float>(adc.code_max());
+  const float sig2 = on ? static_cast<float>(adc.noise_sigma_lsb * adc.noise_sigma_lsb) : 0.0f;
+  const bool has_var = !var_uA2.empty();
+  const bool use_noise = has_var || cvp != nullptr || sig2 > 0;
+  const float inl_shape = static_cast<float>(1.5 * std::sqrt(3.0));
+  const bool saturate = saturation_uA > 0;
+  const float sat = static_cast<float>(saturation_uA);
+  const bool fast = on && !saturate && qmax <= 4194304.0f;  // round_half_even exact below 2^22
+
+  at::parallel_for(0, B * O, 1, [&](int64_t i0, int64_t i1) {
+    std::vector<float> noise(use_noise ? L : 0);
+    for (int64_t i = i0; i < i1; ++i) {
+      const int64_t b = i / O, o = i % O;
+      float* yr = yp + i * L;
+      for (int64_t t = 0; t < T; ++t)
+        for (int64_t p = 0; p < sh.phases; ++p)
+          for (int64_t c = 0; c < sh.cycles; ++c) {
+            const int64_t m = (p * sh.cycles + c) * B + b;
+            for (int64_t s = 0; s < S; ++s) {
+              const int64_t j = s * O + o;
+              const int64_t plane = (m * SO + j) * L;
+              const float w = cp[(p * sh.cycles + c) * S + s];
+              const float lsb = fsp[s] / qmax;
+              const float* ir = ip[t] + plane;
+              const float* vr = has_var ? vp[t] + plane : nullptr;
+              const float colvar = cvp ? cvp[t * SO + j] : 0.0f;  // uA^2
+              if (use_noise) fill_normal(noise.data(), L, key, ((t * M + m) * SO + j) * L);
+              const float offset = offp[t * SO + j], inl_a = inlp[t * SO + j] * inl_shape;
+              if (fast) {
+                const float sigma2 = sig2 + colvar / (lsb * lsb);
+                if (vr)
+                  adc_plane<true, true>(ir, vr, noise.data(), offset, inl_a, lsb, qmax, sigma2, w, yr, L);
+                else if (use_noise)
+                  adc_plane<false, true>(ir, vr, noise.data(), offset, inl_a, lsb, qmax, sigma2, w, yr, L);
+                else
+                  adc_plane<false, false>(ir, vr, noise.data(), offset, inl_a, lsb, qmax, sigma2, w, yr, L);
+                continue;
+              }
+              for (int64_t l = 0; l < L; ++l) {
+                float cur = ir[l];
+                if (saturate) cur = std::tanh(cur / sat) * sat;
+                const float extra = (vr ? vr[l] : 0.0f) + colvar;  // uA^2
+                float r;
+                if (!on) {
+                  r = use_noise ? cur + noise[l] * std::sqrt(extra) : cur;
+                } else {
+                  float u = cur / lsb;
+                  const float nv = extra / (lsb * lsb) + sig2;
+                  const float xq = u / qmax;
+                  u = u + offset + inl_a * xq * (1 - xq * xq);
+                  if (use_noise) u = u + noise[l] * std::sqrt(nv);
+                  u = std::min(std::max(u, -qmax), qmax);
+                  r = std::nearbyint(u) * lsb;
+                }
+                yr[l] += w * r;
+              }
+            }
+          }
+    }
+  });
+  return y;
+}
+
+at::Tensor max_abs_per_slice_maps(const std::vector<at::Tensor>& current_uA, const ReadShape& sh) {
+  const int64_t M = sh.rows(), S = sh.slices, O = sh.outputs, T = sh.row_tiles;
+  const int64_t L = current_uA.at(0).numel() / std::max<int64_t>(1, M * S * O);
+  const int64_t planes = T * M;  // each holds S x O x L values
+  auto partial = at::zeros({planes, S});
+  float* pp = partial.data_ptr<float>();
+  at::parallel_for(0, planes, 1, [&](int64_t q0, int64_t q1) {
+    for (int64_t q = q0; q < q1; ++q) {
+      const float* x = current_uA[q / M].data_ptr<float>() + (q % M) * S * O * L;
+      for (int64_t s = 0; s < S; ++s) {
+        float mx = 0.0f;
+        const float* xs = x + s * O * L;
+        for (int64_t e = 0; e < O * L; ++e) mx = std::max(mx, std::abs(xs[e]));
+        pp[q * S + s] = mx;
+      }
+    }
+  });
+  return std::get<0>(partial.max(0));
+}
 }  // namespace cimtrain::sim
 
 namespace cimtrain::sim {
