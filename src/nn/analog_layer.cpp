@@ -4,7 +4,6 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/csrc/api/include/torch/utils.h>
 
-#include <optional>
 
 #include "nn/quantize.h"
 #include "sim/stage_timer.h"
@@ -41,12 +40,15 @@ at::Tensor AnalogLayer::chip_output(const LayerAsMatrix& ops, const at::Tensor& 
   auto& ctx = *context_;
   const auto& m = ctx.chip.mapping;
   const bool direct = direct_read(ops);
-  const auto input = direct ? x : ops.to_rows(x);
-  // Recorded in `ste-detach`, else under no-grad; a calibrated chip uses its fixed input scale (and clips).
-  std::optional<sim::StageTimer> quantize_timer(std::in_place, "quantize inputs");
-  const auto xq = fixed && fixed->input_scale.defined() ? quantize_with_scale(input, fixed->input_scale, m.input_max())
-                                                        : quantize_per_tensor(input, m.input_max());
-  quantize_timer.reset();
+  // Quantised here (recorded in `ste-detach`, else under no-grad), or inside the direct read; a calibrated
+  // chip uses its fixed input scale (and clips).
+  Quantized xq;
+  if (!direct) {
+    const sim::StageTimer timer("quantize inputs");
+    const auto rows = ops.to_rows(x);
+    xq = fixed && fixed->input_scale.defined() ? quantize_with_scale(rows, fixed->input_scale, m.input_max())
+                                               : quantize_per_tensor(rows, m.input_max());
+  }
   std::shared_ptr<sim::ChipInstance> instance;
   at::Tensor w_scale;
   if (fixed) {
@@ -67,10 +69,11 @@ at::Tensor AnalogLayer::chip_output(const LayerAsMatrix& ops, const at::Tensor& 
     const auto y = y_int * xq.scale * w_scale.view({1, -1}).to(x.device());
     return ops.from_rows(b.defined() ? y + b : y, x);
   }
-  const auto y_int = ops.chip_read(*instance, xq.values.to(at::kCPU), ctx.gen).to(x.device());
+  double input_scale = fixed && fixed->input_scale.defined() ? fixed->input_scale.item<double>() : 0.0;
+  const auto y_int = ops.chip_read(*instance, x.detach().to(at::kCPU), ctx.gen, input_scale, &input_scale).to(x.device());
   std::vector<int64_t> channels(static_cast<size_t>(y_int.dim()), 1);
   channels[1] = -1;
-  const auto y = y_int * xq.scale * w_scale.view(channels).to(x.device());
+  const auto y = y_int * input_scale * w_scale.view(channels).to(x.device());
   return b.defined() ? y + b.view(channels) : y;
 }
 

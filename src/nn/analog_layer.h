@@ -22,10 +22,13 @@ struct LayerAsMatrix {
   // The fused STE: y_noisy as the value, the clean layer's gradient (from saved x, w) as the backward.
   std::function<at::Tensor(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, const at::Tensor& y_noisy)>
       ste;
-  // Optional: reads a chip instance directly on the layer's integer-valued input, without rows (a conv:
-  // sim::ChipInstance::infer_conv); the integer output has the layer's layout, channels in dim 1. Used when
+  // Optional: reads a chip instance directly on the layer's float input, without rows (a conv:
+  // sim::ChipInstance::infer_conv), quantising it inside the read with `input_scale` (0: per tensor, the scale
+  // used returned in *used_scale); the integer output has the layer's layout, channels in dim 1. Used when
   // the chip's mapping.conv_read is "direct"; empty: the rows path.
-  std::function<at::Tensor(const sim::ChipInstance&, const at::Tensor& x_int, at::Generator& gen)> chip_read;
+  std::function<at::Tensor(const sim::ChipInstance&, const at::Tensor& x, at::Generator& gen, double input_scale,
+                           double* used_scale)>
+      chip_read;
   // Its deployment calibration (sim::ChipInstance::calibrate_adc_conv).
   std::function<void(sim::ChipInstance&, const at::Tensor& x_int, at::Generator& gen)> chip_calibrate;
 };

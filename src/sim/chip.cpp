@@ -1,7 +1,9 @@
 // Chip programming and analog inference (see chip.h).
 #include "sim/chip.h"
 
+#include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "sim/dac.h"
 #include "sim/device_nonlinearity.h"
@@ -30,12 +32,15 @@ ChipInstance Chip::program(const at::Tensor& w_int, at::Generator& gen, const Re
   c.layout_ = make_layout(config_.mapping, w_int.size(1), w_int.size(0));
   const auto& m = config_.mapping;
   const auto& l = c.layout_;
+  std::optional<StageTimer> timer(std::in_place, "program.cells");
   const auto target = cell_levels_to_conductance(weights_to_cell_levels(w_int.cpu(), m, l), m);
   c.g_prog_ = program_conductances(target, config_.programming_noise, m, config_.level, gen);
+  timer.emplace("program.static");
   c.nu_ = sample_drift_exponents(c.g_prog_, config_.drift, m, config_.level, gen);
   c.tile_dT_ = sample_tile_temperature_offsets(config_.thermal, l.row_tiles, l.col_tiles, config_.level, gen);
   c.dac_inl_ = sample_dac_inl(config_.dac, l.padded_rows(), gen);
   c.adc_static_ = sample_adc_static(config_.adc, {l.row_tiles, l.slices, l.outputs}, gen);
+  timer.reset();
   c.set_conditions(conditions);
   return c;
 }
@@ -69,7 +74,9 @@ void ChipInstance::set_conditions(const ReadConditions& conditions) {
   const auto tile_T = tile_dT_ + conditions.temperature_K;
   const auto gain = tile_values_to_cells(thermal_conductance_factor(tile_T, cfg.thermal), l);
   const auto t_eff = tile_values_to_cells(arrhenius_time_factor(tile_T, cfg.thermal), l) * conditions.time_s;
+  std::optional<StageTimer> timer(std::in_place, "program.drift+thermal");
   const auto g_now = drifted_conductances(g_prog_, nu_, t_eff, cfg.drift, cfg.mapping) * gain;
+  timer.emplace("program.ir_drop");
 
   // IR drop: effective conductances seen from the inputs (first-order or exact), per physical tile.
   at::Tensor g_eff = g_now, factor;
@@ -78,6 +85,7 @@ void ChipInstance::set_conditions(const ReadConditions& conditions) {
     g_eff = from_physical_tiles(ir_drop_effective_conductance(phys, cfg.ir_drop), l);
     factor = at::where(g_now > 0, g_eff / g_now.clamp_min(1e-30), at::zeros_like(g_now));
   }
+  timer.emplace("program.layout+read_noise");
   signal_ = to_product_layout(g_eff.select(1, 0) - g_eff.select(1, 1), l);
 
   auto sd = read_noise_std(g_now, g_prog_, cfg.read_noise, cfg.mapping, cfg.level, conditions.time_s);
@@ -103,6 +111,7 @@ void ChipInstance::set_conditions(const ReadConditions& conditions) {
     dac_col_var_ = (signal_.square().sum(1) * (sd_V * sd_V)).contiguous();
   }
 
+  timer.emplace("program.compensation");
   drift_compensation_ = 1.0;
   if (cfg.drift.enabled && cfg.drift.compensation) {
     // A reference read right after programming and one now; noise-free (the chip averages reference reads).
@@ -228,16 +237,37 @@ at::Tensor ChipInstance::infer(const at::Tensor& x_int, at::Generator& gen) cons
   at::Tensor full_scale = fixed_full_scale_;
   if (!full_scale.defined()) {
     // headroom x max |saturated current| per slice; saturation is monotone, so saturate the max.
-    auto max_abs = max_abs_per_slice(current, sh);
+    auto max_abs = max_abs_per_slice(current.unbind(0), sh);
     if (sat > 0) max_abs = at::tanh(max_abs / sat) * sat;
     full_scale = (max_abs * cfg.adc.headroom).clamp_min(1e-12);
   }
-  return convert_and_combine(current, var, dac_col_var_, full_scale, sh, cfg.adc, adc_static_, sat, combine_weights(sh),
-                             adc_key);
+  return convert_and_combine(current.unbind(0), var.defined() ? var.unbind(0) : std::vector<at::Tensor>{}, dac_col_var_,
+                             full_scale, sh, cfg.adc, adc_static_, sat, combine_weights(sh), adc_key);
 }
 
-std::vector<at::Tensor> ChipInstance::conv_currents(const at::Tensor& x, const ConvGeometry& g, const ReadShape& sh,
-                                                    std::vector<at::Tensor>* var) const {
+namespace {
+// Float input maps, contiguous or channels-last (both are read without a copy).
+at::Tensor conv_input(const at::Tensor& x) {
+  const auto f = x.to(at::kFloat);
+  return f.is_contiguous() || f.is_contiguous(at::MemoryFormat::ChannelsLast) ? f : f.contiguous();
+}
+}  // namespace
+
+ReadShape ChipInstance::conv_read_shape(const at::Tensor& x, double& input_scale) const {
+  const auto [lo_t, hi_t] = at::aminmax(x);
+  const double lo = lo_t.item<double>(), hi = hi_t.item<double>();
+  const double qmax = config_.mapping.input_max();
+  if (input_scale == 0) {
+    const double max_abs = std::max(-lo, hi);
+    input_scale = max_abs > 0 ? max_abs / qmax : 1.0;
+  }
+  TORCH_CHECK(input_scale > 0 && std::isfinite(input_scale), "conv read: input scale must be > 0, found ", input_scale);
+  const auto code = [&](double v) { return std::clamp(std::nearbyint(v / input_scale), -qmax, qmax); };
+  return read_shape_from_range(x.size(0), code(lo), code(hi));
+}
+
+std::vector<at::Tensor> ChipInstance::conv_currents(const at::Tensor& x, double input_scale, const ConvGeometry& g,
+                                                    const ReadShape& sh, std::vector<at::Tensor>* var) const {
   const auto& cfg = config_;
   const auto& l = layout_;
   const int64_t C = x.size(1), khw = g.kernel_h * g.kernel_w, SO = l.slices * l.outputs;
@@ -246,7 +276,8 @@ std::vector<at::Tensor> ChipInstance::conv_currents(const at::Tensor& x, const C
   at::Tensor V2, V;
   {
     const StageTimer timer("read.drive");
-    V = drive_input_map(x, sh, cfg.dac, cfg.device_nonlinearity, inl, var && read_var_.defined() ? &V2 : nullptr);
+    V = drive_input_map(x, input_scale, cfg.mapping.input_max(), sh, cfg.dac, cfg.device_nonlinearity, inl,
+                        var && read_var_.defined() ? &V2 : nullptr);
   }
   const StageTimer timer("read.products");
   const std::vector<int64_t> stride = {g.stride_h, g.stride_w}, pad = {g.pad_h, g.pad_w},
@@ -265,48 +296,62 @@ std::vector<at::Tensor> ChipInstance::conv_currents(const at::Tensor& x, const C
         w = at::zeros({(c1 - c0) * khw, SO});
         w.narrow(0, r0 - c0 * khw, r1 - r0).copy_(rows);
       }
-      return w.t().reshape({SO, c1 - c0, g.kernel_h, g.kernel_w}).contiguous();
+      return w.t().reshape({SO, c1 - c0, g.kernel_h, g.kernel_w}).contiguous(at::MemoryFormat::ChannelsLast);
     };
-    const auto in = [&](const at::Tensor& map) { return c0 == 0 && c1 == C ? map : map.narrow(1, c0, c1 - c0); };
-    current.push_back(at::conv2d(in(V), weights(signal_), {}, stride, pad, dil).contiguous());
-    if (V2.defined()) var->push_back(at::conv2d(in(V2), weights(read_var_), {}, stride, pad, dil).contiguous());
+    // Maps [M, H, W, C] seen as NCHW with channels-last strides; outputs back to rows [M * L, SO].
+    const auto in = [&](const at::Tensor& map) {
+      const auto nchw = map.permute({0, 3, 1, 2});
+      return c0 == 0 && c1 == C ? nchw : nchw.narrow(1, c0, c1 - c0);
+    };
+    const auto rows = [&](const at::Tensor& y) { return y.permute({0, 2, 3, 1}).contiguous().view({-1, SO}); };
+    current.push_back(rows(at::conv2d(in(V), weights(signal_), {}, stride, pad, dil)));
+    if (V2.defined()) var->push_back(rows(at::conv2d(in(V2), weights(read_var_), {}, stride, pad, dil)));
   }
   return current;
 }
 
-at::Tensor ChipInstance::infer_conv(const at::Tensor& x_int, const ConvGeometry& g, at::Generator& gen) const {
+at::Tensor ChipInstance::infer_conv(const at::Tensor& x_in, const ConvGeometry& g, at::Generator& gen,
+                                    double input_scale, double* used_scale) const {
   const auto& cfg = config_;
   const auto& l = layout_;
-  TORCH_CHECK(x_int.dim() == 4 && x_int.size(1) * g.kernel_h * g.kernel_w == l.inputs,
+  TORCH_CHECK(x_in.dim() == 4 && x_in.size(1) * g.kernel_h * g.kernel_w == l.inputs,
               "conv read: input maps must be [batch, C, H, W] with C x ", g.kernel_h, " x ", g.kernel_w, " = ",
-              l.inputs, " crossbar rows, found ", x_int.sizes());
+              l.inputs, " crossbar rows, found ", x_in.sizes());
   TORCH_CHECK(!cfg.dac.word_line_noise(),
               "conv read: word-line DAC noise needs the im2col read (set mapping.conv_read to 'im2col')");
-  const auto x = x_int.to(at::kFloat).contiguous();
-  const auto [lo, hi] = at::aminmax(x);
-  const ReadShape sh = read_shape_from_range(x.size(0), lo.item<double>(), hi.item<double>());
+  const auto x = conv_input(x_in);
+  const ReadShape sh = conv_read_shape(x, input_scale);
+  if (used_scale) *used_scale = input_scale;
   const PhiloxKey adc_key = draw_philox_key(gen);
   std::vector<at::Tensor> var;
-  const auto current = conv_currents(x, g, sh, &var);
+  const auto current = conv_currents(x, input_scale, g, sh, &var);
   const StageTimer timer("read.adc");
+  // The ADC sees rows (b, output pixel): the same read shape with batch x pixels rows per read.
+  const int64_t ho = (x.size(2) + 2 * g.pad_h - g.dilation_h * (g.kernel_h - 1) - 1) / g.stride_h + 1;
+  const int64_t wo = (x.size(3) + 2 * g.pad_w - g.dilation_w * (g.kernel_w - 1) - 1) / g.stride_w + 1;
+  ReadShape rows = sh;
+  rows.batch = sh.batch * ho * wo;
   const double sat = cfg.device_nonlinearity.enabled ? cfg.device_nonlinearity.saturation_uA : 0.0;
   at::Tensor full_scale = fixed_full_scale_;
   if (!full_scale.defined()) {
-    auto max_abs = max_abs_per_slice_maps(current, sh);
+    auto max_abs = max_abs_per_slice(current, rows);
     if (sat > 0) max_abs = at::tanh(max_abs / sat) * sat;
     full_scale = (max_abs * cfg.adc.headroom).clamp_min(1e-12);
   }
-  const auto y = convert_and_combine_maps(current, var, dac_col_var_, full_scale, sh, cfg.adc, adc_static_, sat,
-                                          combine_weights(sh), adc_key);
-  return y.view({sh.batch, l.outputs, current[0].size(2), current[0].size(3)});
+  const auto y = convert_and_combine(current, var, dac_col_var_, full_scale, rows, cfg.adc, adc_static_, sat,
+                                     combine_weights(sh), adc_key);
+  return y.view({sh.batch, ho, wo, l.outputs}).permute({0, 3, 1, 2});  // channels last
 }
 
 void ChipInstance::calibrate_adc_conv(const at::Tensor& x_int, const ConvGeometry& g, at::Generator& gen) {
   (void)gen;  // the calibration read is noise-free, as calibrate_adc's signal currents
-  const auto x = x_int.to(at::kFloat).contiguous();
-  const auto [lo, hi] = at::aminmax(x);
-  const ReadShape sh = read_shape_from_range(x.size(0), lo.item<double>(), hi.item<double>());
-  auto max_abs = max_abs_per_slice_maps(conv_currents(x, g, sh, nullptr), sh);
+  const auto x = conv_input(x_int);
+  double scale = 1.0;
+  const ReadShape sh = conv_read_shape(x, scale);
+  const auto current = conv_currents(x, scale, g, sh, nullptr);
+  ReadShape rows = sh;
+  rows.batch = current[0].size(0) / sh.rows() * sh.batch;
+  auto max_abs = max_abs_per_slice(current, rows);
   const auto& nl = config_.device_nonlinearity;
   if (nl.enabled && nl.saturation_uA > 0) max_abs = at::tanh(max_abs / nl.saturation_uA) * nl.saturation_uA;
   fixed_full_scale_ = (max_abs * config_.adc.headroom).clamp_min(1e-12);

@@ -41,13 +41,16 @@ class ChipInstance {
   // generator state it returns the same values up to float rounding.
   at::Tensor infer_reference(const at::Tensor& x_int, at::Generator& gen) const;
 
-  // The convolution read (mapping.conv_read "direct"): integer input maps [batch, C, H, W] -> the chip's
+  // The convolution read (mapping.conv_read "direct"): input maps [batch, C, H, W] -> the chip's
   // [batch, outputs, H_out, W_out] for a crossbar holding W [outputs, C kh kw] (rows in (c, i, j) order, as
-  // torch's weight.view(outputs, -1)). The products run as convolutions of the word-line voltage maps with
+  // torch's weight.view(outputs, -1)), in integer units. The DAC codes are round(x / s) clipped to
+  // +-input_max, quantised inside the drive pass: s = input_scale (1: x holds integers), or with
+  // input_scale = 0, s = max|x| / input_max of this batch (1 for an all-zero batch), returned in *used_scale. The products run as convolutions of the word-line voltage maps with
   // each row tile's conductances, so the im2col rows are never built; with noise off it returns what infer()
   // returns on the im2col rows, up to float rounding, when the DAC has no INL (here one INL per input
   // channel, there one per word line). Needs the column DAC-noise model.
-  at::Tensor infer_conv(const at::Tensor& x_int, const ConvGeometry& geometry, at::Generator& gen) const;
+  at::Tensor infer_conv(const at::Tensor& x, const ConvGeometry& geometry, at::Generator& gen, double input_scale = 1.0,
+                        double* used_scale = nullptr) const;
 
   // Recomputes the effective conductances for new read conditions (once, not per read).
   void set_conditions(const ReadConditions& conditions);
@@ -81,8 +84,10 @@ class ChipInstance {
   ReadShape read_shape(const at::Tensor& x) const;
   ReadShape read_shape_from_range(int64_t batch, double lo, double hi) const;
   // The convolution read's signal currents (and variances, when `var` is given), one per row tile.
-  std::vector<at::Tensor> conv_currents(const at::Tensor& x, const ConvGeometry& g, const ReadShape& sh,
-                                        std::vector<at::Tensor>* var) const;
+  std::vector<at::Tensor> conv_currents(const at::Tensor& x, double input_scale, const ConvGeometry& g,
+                                        const ReadShape& sh, std::vector<at::Tensor>* var) const;
+  // Codes' range of input maps at scale s (0: per tensor, set here) -> the read's shape.
+  ReadShape conv_read_shape(const at::Tensor& x, double& input_scale) const;
   // Reference path: inputs -> word-line voltages [row_tiles, M, tile_rows], volts.
   at::Tensor word_line_voltages(const at::Tensor& x, const ReadShape& shape, PhiloxKey key) const;
   // Digital recombination weights [phases, cycles, S]: sign x shift x drift compensation / unit current.

@@ -1,6 +1,8 @@
 // Retention and drift model (see drift.h).
 #include "sim/drift.h"
 
+#include "sim/normal_rng.h"
+
 namespace cimtrain::sim {
 
 void DriftConfig::validate() const {
@@ -17,7 +19,7 @@ void DriftConfig::validate() const {
 at::Tensor sample_drift_exponents(const at::Tensor& g_prog_uS, const DriftConfig& cfg, const MappingConfig& mapping,
                                   double level, at::Generator& gen) {
   if (!cfg.enabled) return at::Tensor();
-  const auto xi = at::randn(g_prog_uS.sizes(), gen);
+  const auto xi = randn_philox(g_prog_uS.sizes(), gen);
   if (cfg.model == "power_law") return xi * (cfg.nu_std * level) + cfg.nu_mean;
   const auto log_r = (g_prog_uS / mapping.g_max_uS).clamp_min(1e-6).log();
   const auto mu = (log_r * -0.0155 + 0.0244).clamp(0.049, 0.1);

@@ -33,6 +33,9 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(IrDropConfig, mode, r_wire_ohm, 
 // conductances in uS (derived in ir_drop.cpp). O(T*R*C) via cumulative sums.
 at::Tensor ir_drop_fast_factors(const at::Tensor& G_uS, double r_wire_ohm);
 
+// The same factors from tensor cumulative sums (the first implementation, kept as a reference for tests).
+at::Tensor ir_drop_fast_factors_cumsum(const at::Tensor& G_uS, double r_wire_ohm);
+
 // The same factors from O(R^2 C + R C^2) matrix products; a slow reference for tests only.
 at::Tensor ir_drop_fast_factors_reference(const at::Tensor& G_uS, double r_wire_ohm);
 

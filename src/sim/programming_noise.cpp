@@ -1,6 +1,8 @@
 // Programming-noise model (see programming_noise.h).
 #include "sim/programming_noise.h"
 
+#include "sim/normal_rng.h"
+
 namespace cimtrain::sim {
 
 void ProgrammingNoiseConfig::validate() const {
@@ -18,11 +20,11 @@ at::Tensor program_conductances(const at::Tensor& target_uS, const ProgrammingNo
   const double s = cfg.sigma * level;
   at::Tensor g;
   if (cfg.model == "lognormal") {
-    g = s > 0 ? target_uS * at::exp(at::randn(target_uS.sizes(), gen) * s) : target_uS.clone();
+    g = s > 0 ? target_uS * at::exp(randn_philox(target_uS.sizes(), gen, target_uS.options()) * s) : target_uS.clone();
   } else {
     const auto r = target_uS / mapping.g_max_uS;
     const auto std_uS = (0.26348 + 1.9650 * r - 1.1731 * r.square()) * (mapping.g_max_uS / 25.0);
-    g = target_uS + at::randn(target_uS.sizes(), gen) * std_uS * s;
+    g = target_uS + randn_philox(target_uS.sizes(), gen, target_uS.options()) * std_uS * s;
   }
   g = g.clamp(0.0, mapping.g_max_uS);
   if (cfg.p_stuck_off > 0 || cfg.p_stuck_on > 0) {

@@ -61,32 +61,11 @@ void adc_row_dispatch(const AdcRow& r, float* y, int64_t n, bool var, bool colva
   }
 }
 
-// One plane of the map layout (one tile, read, column; L pixels), common ADC case: every pixel shares the
-// converter's offset, INL and constant noise variance `sigma2` (ADC noise + column DAC noise, LSB^2).
-template <bool kVar, bool kNoise>
-__attribute__((target_clones("avx2", "default"))) void adc_plane(const float* __restrict current,
-                                                                  const float* __restrict var,
-                                                                  const float* __restrict noise, float offset,
-                                                                  float inl, float lsb, float qmax, float sigma2,
-                                                                  float weight, float* __restrict y, int64_t n) {
-  const float inv_lsb = 1.0f / lsb, inv_qmax = 1.0f / qmax, inv_lsb2 = inv_lsb * inv_lsb;
-  for (int64_t l = 0; l < n; ++l) {
-    float u = current[l] * inv_lsb;
-    const float xq = u * inv_qmax;
-    u = u + offset + inl * xq * (1 - xq * xq);
-    if constexpr (kNoise) {
-      float nv = sigma2;
-      if constexpr (kVar) nv += var[l] * inv_lsb2;
-      u = u + noise[l] * std::sqrt(nv);
-    }
-    u = std::min(std::max(u, -qmax), qmax);
-    y[l] += weight * (round_half_even(u) * lsb);
-  }
-}
-
 // Everything the drive passes need (see drive_word_lines).
 struct DriveParams {
   ReadShape sh;
+  bool scaled;              // inputs are float: codes = round(clamp(x * inv_scale, +-code_max))
+  float inv_scale, code_max;
   int bpc;
   bool quantise;
   float levels_per_code, fdac_levels, fumax;
@@ -107,6 +86,11 @@ __attribute__((target_clones("avx2", "default"))) void encode_inputs(const Drive
                                                                       int64_t n, int64_t p, int64_t c,
                                                                       const float* inl, float inl_c, float* noise,
                                                                       int64_t first_noise) {
+  if (P.scaled) {
+    const float inv = P.inv_scale, cm = P.code_max;
+    for (int64_t j = 0; j < n; ++j) v[j] = round_half_even(std::min(std::max(xr[j] * inv, -cm), cm));
+    xr = v;
+  }
   if (p == 0) {
     for (int64_t j = 0; j < n; ++j) v[j] = std::max(xr[j], 0.0f);
   } else {
@@ -217,16 +201,19 @@ at::Tensor drive_word_lines(const at::Tensor& x, const ReadShape& sh, const DacC
   return V;
 }
 
-at::Tensor drive_input_map(const at::Tensor& x, const ReadShape& sh, const DacConfig& dac,
-                           const DeviceNonlinearityConfig& nl, const at::Tensor& inl_per_channel, at::Tensor* v_squared) {
-  TORCH_CHECK(x.is_cpu() && x.scalar_type() == at::kFloat && x.is_contiguous() && x.dim() == 4 &&
-                  x.size(0) == sh.batch,
-              "drive_input_map: expected contiguous CPU float input maps [", sh.batch, ", C, H, W], found ", x.sizes());
+at::Tensor drive_input_map(const at::Tensor& x, double input_scale, int64_t code_max, const ReadShape& sh,
+                           const DacConfig& dac, const DeviceNonlinearityConfig& nl, const at::Tensor& inl_per_channel,
+                           at::Tensor* v_squared) {
+  const bool nhwc = x.dim() == 4 && !x.is_contiguous() && x.is_contiguous(at::MemoryFormat::ChannelsLast);
+  TORCH_CHECK(x.is_cpu() && x.scalar_type() == at::kFloat && x.dim() == 4 && x.size(0) == sh.batch &&
+                  (x.is_contiguous() || nhwc),
+              "drive_input_map: expected contiguous or channels-last CPU float input maps [", sh.batch,
+              ", C, H, W], found ", x.sizes());
   TORCH_CHECK(!dac.word_line_noise(), "drive_input_map: word-line DAC noise needs the im2col read");
   const int64_t C = x.size(1), HW = x.size(2) * x.size(3), M = sh.rows();
   TORCH_CHECK(inl_per_channel.numel() == C, "drive_input_map: expected ", C, " INL amplitudes, found ",
               inl_per_channel.numel());
-  auto V = at::empty({M, C, x.size(2), x.size(3)});
+  auto V = at::empty({M, x.size(2), x.size(3), C});
   at::Tensor V2;
   if (v_squared) V2 = at::empty_like(V);
   const float* xp = x.data_ptr<float>();
@@ -234,16 +221,27 @@ at::Tensor drive_input_map(const at::Tensor& x, const ReadShape& sh, const DacCo
   float* v2p = V2.defined() ? V2.data_ptr<float>() : nullptr;
   const auto inl = inl_per_channel.contiguous();
   const float* inlp = inl.data_ptr<float>();
-  const DriveParams P = drive_params(sh, dac, nl, PhiloxKey{});
-  at::parallel_for(0, M * C, 1, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) {
-      const int64_t m = i / C, ch = i % C;
+  DriveParams P = drive_params(sh, dac, nl, PhiloxKey{});
+  TORCH_CHECK(input_scale > 0, "drive_input_map: input scale must be > 0, found ", input_scale);
+  P.scaled = true;
+  P.inv_scale = static_cast<float>(1.0 / input_scale);
+  P.code_max = static_cast<float>(code_max);
+  at::parallel_for(0, M, 1, [&](int64_t m0, int64_t m1) {
+    std::vector<float> buf(nhwc ? 0 : C * HW);
+    for (int64_t m = m0; m < m1; ++m) {
       const int64_t p = m / (sh.cycles * sh.batch), c = (m / sh.batch) % sh.cycles, b = m % sh.batch;
-      float* v = vp + i * HW;
-      encode_inputs(P, xp + (b * C + ch) * HW, v, HW, p, c, nullptr, inlp[ch], nullptr, 0);
+      float* v = vp + m * HW * C;
+      if (nhwc) {  // pixel by pixel: C values with the per-channel INL
+        for (int64_t l = 0; l < HW; ++l) encode_inputs(P, xp + (b * HW + l) * C, v + l * C, C, p, c, inlp, 0.0f, nullptr, 0);
+      } else {  // plane by plane into a buffer, then transposed to channels last
+        for (int64_t ch = 0; ch < C; ++ch)
+          encode_inputs(P, xp + (b * C + ch) * HW, buf.data() + ch * HW, HW, p, c, nullptr, inlp[ch], nullptr, 0);
+        for (int64_t l = 0; l < HW; ++l)
+          for (int64_t ch = 0; ch < C; ++ch) v[l * C + ch] = buf[ch * HW + l];
+      }
       if (v2p) {
-        float* v2 = v2p + i * HW;
-        for (int64_t j = 0; j < HW; ++j) v2[j] = v[j] * v[j];
+        float* v2 = v2p + m * HW * C;
+        for (int64_t j = 0; j < HW * C; ++j) v2[j] = v[j] * v[j];
       }
     }
   });
@@ -251,22 +249,32 @@ at::Tensor drive_input_map(const at::Tensor& x, const ReadShape& sh, const DacCo
   return V;
 }
 
-at::Tensor convert_and_combine(const at::Tensor& current_uA, const at::Tensor& var_uA2, const at::Tensor& col_var_uA2,
-                               const at::Tensor& full_scale_uA, const ReadShape& sh, const AdcConfig& adc,
-                               const AdcStatic& st, double saturation_uA, const at::Tensor& coef, PhiloxKey key) {
-  const int64_t M = sh.rows(), S = sh.slices, O = sh.outputs, SO = S * O, B = sh.batch;
-  TORCH_CHECK(current_uA.is_contiguous() && current_uA.numel() == sh.row_tiles * M * SO,
-              "convert_and_combine: expected contiguous currents [", sh.row_tiles, ", ", M, ", ", SO, "], found ",
-              current_uA.sizes());
-  TORCH_CHECK(!var_uA2.defined() || (var_uA2.is_contiguous() && var_uA2.sizes() == current_uA.sizes()),
-              "convert_and_combine: variances must match the currents' shape ", current_uA.sizes());
-  auto y = at::zeros({B, O});
-  const float* ip = current_uA.data_ptr<float>();
-  const float* vp = var_uA2.defined() ? var_uA2.data_ptr<float>() : nullptr;
+at::Tensor convert_and_combine(const std::vector<at::Tensor>& current_uA, const std::vector<at::Tensor>& var_uA2,
+                               const at::Tensor& col_var_uA2, const at::Tensor& full_scale_uA, const ReadShape& sh,
+                               const AdcConfig& adc, const AdcStatic& st, double saturation_uA, const at::Tensor& coef,
+                               PhiloxKey key) {
+  const int64_t M = sh.rows(), S = sh.slices, O = sh.outputs, SO = S * O, B = sh.batch, T = sh.row_tiles;
+  TORCH_CHECK(static_cast<int64_t>(current_uA.size()) == T && (var_uA2.empty() || var_uA2.size() == current_uA.size()),
+              "convert_and_combine: expected ", T, " row tiles of currents (and of variances or none), found ",
+              current_uA.size(), " and ", var_uA2.size());
+  std::vector<const float*> ip(T), vp(T, nullptr);
+  for (int64_t t = 0; t < T; ++t) {
+    TORCH_CHECK(current_uA[t].is_contiguous() && current_uA[t].numel() == M * SO,
+                "convert_and_combine: tile ", t, " currents must be contiguous [", M, ", ", SO, "], found ",
+                current_uA[t].sizes());
+    ip[t] = current_uA[t].data_ptr<float>();
+    if (!var_uA2.empty()) {
+      TORCH_CHECK(var_uA2[t].is_contiguous() && var_uA2[t].numel() == M * SO, "convert_and_combine: tile ", t,
+                  " variances must match the currents ", current_uA[t].sizes());
+      vp[t] = var_uA2[t].data_ptr<float>();
+    }
+  }
   const auto colv = col_var_uA2.defined() ? col_var_uA2.contiguous() : at::Tensor();
-  TORCH_CHECK(!colv.defined() || colv.numel() == sh.row_tiles * SO, "convert_and_combine: column variances must be [",
-              sh.row_tiles, ", ", SO, "], found ", col_var_uA2.sizes());
+  TORCH_CHECK(!colv.defined() || colv.numel() == T * SO, "convert_and_combine: column variances must be [", T, ", ",
+              SO, "], found ", col_var_uA2.sizes());
   const float* cvp = colv.defined() ? colv.data_ptr<float>() : nullptr;
+  auto y = at::zeros({B, O});
+  float* yp = y.data_ptr<float>();
   const auto coefc = coef.contiguous();
   const float* cp = coefc.data_ptr<float>();
   const auto fs = full_scale_uA.contiguous();
@@ -274,160 +282,65 @@ at::Tensor convert_and_combine(const at::Tensor& current_uA, const at::Tensor& v
   const auto off = st.offset_lsb.contiguous(), inl = st.inl_lsb.contiguous();
   const float* offp = off.data_ptr<float>();
   const float* inlp = inl.data_ptr<float>();
-  float* yp = y.data_ptr<float>();
 
   const bool on = adc.enabled;
   const float qmax = static_cast<float>(adc.code_max());
   const float sig2 = static_cast<float>(adc.noise_sigma_lsb * adc.noise_sigma_lsb);
   const bool adc_noise = on && adc.noise_sigma_lsb > 0;
-  const bool use_noise = vp != nullptr || cvp != nullptr || adc_noise;
+  const bool has_var = !var_uA2.empty();
+  const bool use_noise = has_var || cvp != nullptr || adc_noise;
   const float inl_shape = static_cast<float>(1.5 * std::sqrt(3.0));
   const bool saturate = saturation_uA > 0;
   const float sat = static_cast<float>(saturation_uA);
   const bool small_codes = qmax <= 4194304.0f;  // 2^22: round_half_even is exact
+  // Rows go in chunks whose noise is one contiguous range of the key (sample index ((t M + m) S + s) O + o).
+  const int64_t chunk = std::max<int64_t>(1, 2048 / std::max<int64_t>(1, SO));
 
-  at::parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
-    std::vector<float> noise(use_noise ? SO : 0);
-    for (int64_t b = b0; b < b1; ++b) {
-      float* yr = yp + b * O;
-      for (int64_t t = 0; t < sh.row_tiles; ++t)
-        for (int64_t p = 0; p < sh.phases; ++p)
-          for (int64_t c = 0; c < sh.cycles; ++c) {
-            const int64_t m = (p * sh.cycles + c) * B + b;
-            const int64_t base = (t * M + m) * SO;
-            if (use_noise) fill_normal(noise.data(), SO, key, base);
-            for (int64_t s = 0; s < S; ++s) {
-              const float w = cp[(p * sh.cycles + c) * S + s];
-              const float lsb = fsp[s] / qmax;
-              const float* ir = ip + base + s * O;
-              const float* vr = vp ? vp + base + s * O : nullptr;
-              const float* cvr = cvp ? cvp + t * SO + s * O : nullptr;
-              const float* nz = use_noise ? noise.data() + s * O : nullptr;
-              const float* offr = offp + (t * S + s) * O;
-              const float* inlr = inlp + (t * S + s) * O;
-              if (on && !saturate && small_codes) {  // the common case, in a branch-free loop
-                const AdcRow row{ir, vr, cvr, nz, offr, inlr, lsb, qmax, sig2, inl_shape, w};
-                adc_row_dispatch(row, yr, O, vr != nullptr, cvr != nullptr, adc_noise);
-                continue;
-              }
-              for (int64_t o = 0; o < O; ++o) {
-                float i = ir[o];
-                if (saturate) i = std::tanh(i / sat) * sat;
-                float r;
-                const float extra = (vr ? vr[o] : 0.0f) + (cvr ? cvr[o] : 0.0f);  // uA^2
-                if (!on) {
-                  r = use_noise ? i + nz[o] * std::sqrt(extra) : i;
-                } else {
-                  float u = i / lsb;
-                  float nv = extra / (lsb * lsb);
-                  if (adc_noise) nv += sig2;
-                  const float xq = u / qmax;
-                  u = u + offr[o] + inlr[o] * inl_shape * xq * (1 - xq * xq);
-                  if (use_noise) u = u + nz[o] * std::sqrt(nv);
-                  u = std::min(std::max(u, -qmax), qmax);  // qmax is an integer: clamp, then round
-                  r = (small_codes ? round_half_even(u) : std::nearbyint(u)) * lsb;
-                }
-                yr[o] += w * r;
-              }
-            }
-          }
-    }
-  });
-  return y;
-}
-
-
-at::Tensor convert_and_combine_maps(const std::vector<at::Tensor>& current_uA, const std::vector<at::Tensor>& var_uA2,
-                                    const at::Tensor& col_var_uA2, const at::Tensor& full_scale_uA, const ReadShape& sh,
-                                    const AdcConfig& adc, const AdcStatic& st, double saturation_uA,
-                                    const at::Tensor& coef, PhiloxKey key) {
-  const int64_t M = sh.rows(), S = sh.slices, O = sh.outputs, SO = S * O, B = sh.batch, T = sh.row_tiles;
-  TORCH_CHECK(static_cast<int64_t>(current_uA.size()) == T && (var_uA2.empty() || var_uA2.size() == current_uA.size()),
-              "convert_and_combine_maps: expected ", T, " tiles of currents (and of variances or none), found ",
-              current_uA.size(), " and ", var_uA2.size());
-  const int64_t L = current_uA[0].numel() / std::max<int64_t>(1, M * SO);
-  std::vector<const float*> ip(T), vp(T, nullptr);
-  for (int64_t t = 0; t < T; ++t) {
-    TORCH_CHECK(current_uA[t].is_contiguous() && current_uA[t].numel() == M * SO * L,
-                "convert_and_combine_maps: tile ", t, " currents must be contiguous [", M, ", ", SO, ", ", L,
-                "], found ", current_uA[t].sizes());
-    ip[t] = current_uA[t].data_ptr<float>();
-    if (!var_uA2.empty()) {
-      TORCH_CHECK(var_uA2[t].is_contiguous() && var_uA2[t].numel() == M * SO * L,
-                  "convert_and_combine_maps: tile ", t, " variances must match the currents ", current_uA[t].sizes());
-      vp[t] = var_uA2[t].data_ptr<float>();
-    }
-  }
-  const auto colv = col_var_uA2.defined() ? col_var_uA2.contiguous() : at::Tensor();
-  TORCH_CHECK(!colv.defined() || colv.numel() == T * SO, "convert_and_combine_maps: column variances must be [", T,
-              ", ", SO, "], found ", col_var_uA2.sizes());
-  const float* cvp = colv.defined() ? colv.data_ptr<float>() : nullptr;
-  auto y = at::zeros({B, O, L});
-  float* yp = y.data_ptr<float>();
-  const auto coefc = coef.contiguous();
-  const float* cp = coefc.data_ptr<float>();
-  const auto fs = full_scale_uA.contiguous();
-  const float* fsp = fs.data_ptr<float>();
-  const auto off = st.offset_lsb.contiguous(), inl = st.inl_lsb.contiguous();
-  const float* offp = off.data_ptr<float>();
-  const float* inlp = inl.data_ptr<float>();
-
-  const bool on = adc.enabled;
-  const float qmax = static_cast<float>(adc.code_max());
-  const float sig2 = on ? static_cast<float>(adc.noise_sigma_lsb * adc.noise_sigma_lsb) : 0.0f;
-  const bool has_var = !var_uA2.empty();
-  const bool use_noise = has_var || cvp != nullptr || sig2 > 0;
-  const float inl_shape = static_cast<float>(1.5 * std::sqrt(3.0));
-  const bool saturate = saturation_uA > 0;
-  const float sat = static_cast<float>(saturation_uA);
-  const bool fast = on && !saturate && qmax <= 4194304.0f;  // round_half_even exact below 2^22
-
-  at::parallel_for(0, B * O, 1, [&](int64_t i0, int64_t i1) {
-    std::vector<float> noise(use_noise ? L : 0);
-    for (int64_t i = i0; i < i1; ++i) {
-      const int64_t b = i / O, o = i % O;
-      float* yr = yp + i * L;
+  at::parallel_for(0, (B + chunk - 1) / chunk, 1, [&](int64_t q0, int64_t q1) {
+    std::vector<float> noise(use_noise ? chunk * SO : 0);
+    for (int64_t q = q0; q < q1; ++q) {
+      const int64_t b0 = q * chunk, nb = std::min(chunk, B - b0);
       for (int64_t t = 0; t < T; ++t)
         for (int64_t p = 0; p < sh.phases; ++p)
           for (int64_t c = 0; c < sh.cycles; ++c) {
-            const int64_t m = (p * sh.cycles + c) * B + b;
-            for (int64_t s = 0; s < S; ++s) {
-              const int64_t j = s * O + o;
-              const int64_t plane = (m * SO + j) * L;
-              const float w = cp[(p * sh.cycles + c) * S + s];
-              const float lsb = fsp[s] / qmax;
-              const float* ir = ip[t] + plane;
-              const float* vr = has_var ? vp[t] + plane : nullptr;
-              const float colvar = cvp ? cvp[t * SO + j] : 0.0f;  // uA^2
-              if (use_noise) fill_normal(noise.data(), L, key, ((t * M + m) * SO + j) * L);
-              const float offset = offp[t * SO + j], inl_a = inlp[t * SO + j] * inl_shape;
-              if (fast) {
-                const float sigma2 = sig2 + colvar / (lsb * lsb);
-                if (vr)
-                  adc_plane<true, true>(ir, vr, noise.data(), offset, inl_a, lsb, qmax, sigma2, w, yr, L);
-                else if (use_noise)
-                  adc_plane<false, true>(ir, vr, noise.data(), offset, inl_a, lsb, qmax, sigma2, w, yr, L);
-                else
-                  adc_plane<false, false>(ir, vr, noise.data(), offset, inl_a, lsb, qmax, sigma2, w, yr, L);
-                continue;
-              }
-              for (int64_t l = 0; l < L; ++l) {
-                float cur = ir[l];
-                if (saturate) cur = std::tanh(cur / sat) * sat;
-                const float extra = (vr ? vr[l] : 0.0f) + colvar;  // uA^2
-                float r;
-                if (!on) {
-                  r = use_noise ? cur + noise[l] * std::sqrt(extra) : cur;
-                } else {
-                  float u = cur / lsb;
-                  const float nv = extra / (lsb * lsb) + sig2;
-                  const float xq = u / qmax;
-                  u = u + offset + inl_a * xq * (1 - xq * xq);
-                  if (use_noise) u = u + noise[l] * std::sqrt(nv);
-                  u = std::min(std::max(u, -qmax), qmax);
-                  r = std::nearbyint(u) * lsb;
+            const int64_t m0 = (p * sh.cycles + c) * B + b0;
+            if (use_noise) fill_normal(noise.data(), nb * SO, key, (t * M + m0) * SO);
+            for (int64_t bi = 0; bi < nb; ++bi) {
+              float* yr = yp + (b0 + bi) * O;
+              const int64_t base = (m0 + bi) * SO;
+              for (int64_t s = 0; s < S; ++s) {
+                const float w = cp[(p * sh.cycles + c) * S + s];
+                const float lsb = fsp[s] / qmax;
+                const float* ir = ip[t] + base + s * O;
+                const float* vr = has_var ? vp[t] + base + s * O : nullptr;
+                const float* cvr = cvp ? cvp + t * SO + s * O : nullptr;
+                const float* nz = use_noise ? noise.data() + bi * SO + s * O : nullptr;
+                const float* offr = offp + (t * S + s) * O;
+                const float* inlr = inlp + (t * S + s) * O;
+                if (on && !saturate && small_codes) {  // the common case, in a branch-free loop
+                  const AdcRow row{ir, vr, cvr, nz, offr, inlr, lsb, qmax, sig2, inl_shape, w};
+                  adc_row_dispatch(row, yr, O, vr != nullptr, cvr != nullptr, adc_noise);
+                  continue;
                 }
-                yr[l] += w * r;
+                for (int64_t o = 0; o < O; ++o) {
+                  float i = ir[o];
+                  if (saturate) i = std::tanh(i / sat) * sat;
+                  float r;
+                  const float extra = (vr ? vr[o] : 0.0f) + (cvr ? cvr[o] : 0.0f);  // uA^2
+                  if (!on) {
+                    r = use_noise ? i + nz[o] * std::sqrt(extra) : i;
+                  } else {
+                    float u = i / lsb;
+                    float nv = extra / (lsb * lsb);
+                    if (adc_noise) nv += sig2;
+                    const float xq = u / qmax;
+                    u = u + offr[o] + inlr[o] * inl_shape * xq * (1 - xq * xq);
+                    if (use_noise) u = u + nz[o] * std::sqrt(nv);
+                    u = std::min(std::max(u, -qmax), qmax);  // qmax is an integer: clamp, then round
+                    r = (small_codes ? round_half_even(u) : std::nearbyint(u)) * lsb;
+                  }
+                  yr[o] += w * r;
+                }
               }
             }
           }
@@ -436,47 +349,27 @@ at::Tensor convert_and_combine_maps(const std::vector<at::Tensor>& current_uA, c
   return y;
 }
 
-at::Tensor max_abs_per_slice_maps(const std::vector<at::Tensor>& current_uA, const ReadShape& sh) {
+at::Tensor max_abs_per_slice(const std::vector<at::Tensor>& current_uA, const ReadShape& sh) {
   const int64_t M = sh.rows(), S = sh.slices, O = sh.outputs, T = sh.row_tiles;
-  const int64_t L = current_uA.at(0).numel() / std::max<int64_t>(1, M * S * O);
-  const int64_t planes = T * M;  // each holds S x O x L values
-  auto partial = at::zeros({planes, S});
-  float* pp = partial.data_ptr<float>();
-  at::parallel_for(0, planes, 1, [&](int64_t q0, int64_t q1) {
-    for (int64_t q = q0; q < q1; ++q) {
-      const float* x = current_uA[q / M].data_ptr<float>() + (q % M) * S * O * L;
-      for (int64_t s = 0; s < S; ++s) {
-        float mx = 0.0f;
-        const float* xs = x + s * O * L;
-        for (int64_t e = 0; e < O * L; ++e) mx = std::max(mx, std::abs(xs[e]));
-        pp[q * S + s] = mx;
-      }
-    }
-  });
-  return std::get<0>(partial.max(0));
-}
-}  // namespace cimtrain::sim
-
-namespace cimtrain::sim {
-
-at::Tensor max_abs_per_slice(const at::Tensor& current_uA, const ReadShape& sh) {
-  const int64_t rows = sh.row_tiles * sh.rows(), S = sh.slices, O = sh.outputs;
-  TORCH_CHECK(current_uA.is_contiguous() && current_uA.numel() == rows * S * O,
-              "max_abs_per_slice: expected contiguous currents [", sh.row_tiles, ", ", sh.rows(), ", ", S * O,
-              "], found ", current_uA.sizes());
-  const float* ip = current_uA.data_ptr<float>();
-  const int64_t chunks = std::min<int64_t>(rows, 64);
+  TORCH_CHECK(static_cast<int64_t>(current_uA.size()) == T, "max_abs_per_slice: expected ", T,
+              " row tiles of currents, found ", current_uA.size());
+  for (const auto& c : current_uA)
+    TORCH_CHECK(c.is_contiguous() && c.numel() == M * S * O, "max_abs_per_slice: expected contiguous currents [", M,
+                ", ", S * O, "] per tile, found ", c.sizes());
+  const int64_t rows = T * M, chunks = std::min<int64_t>(rows, 64);
   auto partial = at::zeros({chunks, S});
   float* pp = partial.data_ptr<float>();
   at::parallel_for(0, chunks, 1, [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c)
-      for (int64_t r = c * rows / chunks; r < (c + 1) * rows / chunks; ++r)
+      for (int64_t r = c * rows / chunks; r < (c + 1) * rows / chunks; ++r) {
+        const float* row = current_uA[r / M].data_ptr<float>() + (r % M) * S * O;
         for (int64_t s = 0; s < S; ++s) {
-          const float* x = ip + (r * S + s) * O;
+          const float* x = row + s * O;
           float m = pp[c * S + s];
           for (int64_t o = 0; o < O; ++o) m = std::max(m, std::abs(x[o]));
           pp[c * S + s] = m;
         }
+      }
   });
   return std::get<0>(partial.max(0));
 }

@@ -29,34 +29,26 @@ at::Tensor drive_word_lines(const at::Tensor& x, const ReadShape& shape, const D
                             const DeviceNonlinearityConfig& nonlinearity, const at::Tensor& dac_inl_lsb,
                             PhiloxKey key, at::Tensor* v_squared);
 
-// The conv read's drive (mapping.conv_read = "direct"): input maps x [batch, C, H, W] (integer values) ->
-// voltages [M, C, H, W] in volts, map m = (phase * cycles + cycle) * batch + b, and their squares into
-// `v_squared` when given. One INL amplitude per input channel; no word-line noise (the column model).
-at::Tensor drive_input_map(const at::Tensor& x, const ReadShape& shape, const DacConfig& dac,
-                           const DeviceNonlinearityConfig& nonlinearity, const at::Tensor& inl_per_channel,
-                           at::Tensor* v_squared);
+// The conv read's drive (mapping.conv_read = "direct"): float input maps x [batch, C, H, W], quantised on
+// the way to codes round(x / input_scale) clipped to +-code_max, -> voltages [M, H, W, C] in volts (channels
+// last: the layout the convolutions run fastest in), map m = (phase * cycles + cycle) * batch + b, and their
+// squares into `v_squared` when given. x may be contiguous or channels-last. One INL amplitude
+// per input channel; no word-line noise (the column model).
+at::Tensor drive_input_map(const at::Tensor& x, double input_scale, int64_t code_max, const ReadShape& shape,
+                           const DacConfig& dac, const DeviceNonlinearityConfig& nonlinearity,
+                           const at::Tensor& inl_per_channel, at::Tensor* v_squared);
 
-// Column currents [row_tiles, M, S * outputs] (uA) and read-noise variances (same shape, or undefined) ->
-// the recombined result [batch, outputs]: saturation, ADC (full scale [S], static errors), then
-// sum over row tiles, phases, cycles and slices with weights coef [phases, cycles, S]. `col_var_uA2`
-// [row_tiles, S * outputs] (or undefined) is a further noise variance per column and read (the column DAC noise).
-// ADC noise sample (row tile t, m, s, o) is index ((t M + m) S + s) outputs + o of `key`.
-at::Tensor convert_and_combine(const at::Tensor& current_uA, const at::Tensor& var_uA2, const at::Tensor& col_var_uA2,
-                               const at::Tensor& full_scale_uA, const ReadShape& shape, const AdcConfig& adc,
-                               const AdcStatic& adc_static, double saturation_uA, const at::Tensor& coef,
-                               PhiloxKey key);
+// Column currents, one [M, S * outputs] block per row tile (uA), and read-noise variances (the same, or an
+// empty list) -> the recombined result [batch, outputs]: saturation, ADC (full scale [S], static errors),
+// then sum over row tiles, phases, cycles and slices with weights coef [phases, cycles, S]. `col_var_uA2`
+// [row_tiles, S * outputs] (or undefined) is a further noise variance per column and read (the column DAC
+// noise). ADC noise sample (row tile t, m, s, o) is index ((t M + m) S + s) outputs + o of `key`.
+at::Tensor convert_and_combine(const std::vector<at::Tensor>& current_uA, const std::vector<at::Tensor>& var_uA2,
+                               const at::Tensor& col_var_uA2, const at::Tensor& full_scale_uA, const ReadShape& shape,
+                               const AdcConfig& adc, const AdcStatic& adc_static, double saturation_uA,
+                               const at::Tensor& coef, PhiloxKey key);
 
-// The same for the conv read's layout: per row tile t, currents [M, S * outputs, L] (L output pixels) and
-// variances (same, or an empty list) -> [batch, outputs, L]. Noise sample (t, m, j, l) is index
-// ((t M + m) S outputs + j) L + l of `key`.
-at::Tensor convert_and_combine_maps(const std::vector<at::Tensor>& current_uA, const std::vector<at::Tensor>& var_uA2,
-                                    const at::Tensor& col_var_uA2, const at::Tensor& full_scale_uA,
-                                    const ReadShape& shape, const AdcConfig& adc, const AdcStatic& adc_static,
-                                    double saturation_uA, const at::Tensor& coef, PhiloxKey key);
-
-// max |current| per slice [S] over row tiles, rows and outputs of currents [row_tiles, M, S * outputs].
-at::Tensor max_abs_per_slice(const at::Tensor& current_uA, const ReadShape& shape);
-// The same over the conv layout's per-tile currents [M, S * outputs, L].
-at::Tensor max_abs_per_slice_maps(const std::vector<at::Tensor>& current_uA, const ReadShape& shape);
+// max |current| per slice [S] over the row tiles' blocks [M, S * outputs].
+at::Tensor max_abs_per_slice(const std::vector<at::Tensor>& current_uA, const ReadShape& shape);
 
 }  // namespace cimtrain::sim

@@ -135,7 +135,13 @@ StepBenchResult run_step_bench(const StepBenchConfig& config) {
   auto& model = *am.model;
   model.train();
   auto optimizer = make_optimizer(tc, model);
-  const auto images = torch::randn({config.batch, shape.channels, shape.size, shape.size});
+  auto images = torch::randn({config.batch, shape.channels, shape.size, shape.size});
+  if (std::getenv("CIM_CL")) {
+    images = images.contiguous(at::MemoryFormat::ChannelsLast);
+    torch::NoGradGuard ng;
+    for (auto& p : model.parameters())
+      if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
+  }
   const auto labels = torch::randint(shape.classes, {config.batch}, torch::kLong);
   const auto mode = am.context->mode;
 
