@@ -1,0 +1,54 @@
+// `cimtrain bench` end to end on a small model: one process per mode, the --json shape the issue asks for,
+// the files it writes, the ste breakdown, and clear errors for bad options.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "test_support.h"
+
+using cimtrain::testing_support::fresh_dir;
+using cimtrain::testing_support::run_cimtrain;
+
+namespace {
+
+TEST(CliBench, JsonHasEveryModeAndTheBreakdown) {
+  const auto dir = fresh_dir("bench", false);
+  const auto r = run_cimtrain("--threads 1 bench --model small-cnn --batch 8 --steps 2 --warmup 1 --modes clean,ste,full "
+                              "--json --out " + dir, /*with_stderr=*/false);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  for (const char* mode : {"clean", "ste", "full"}) {
+    ASSERT_TRUE(j["modes"].contains(mode)) << j.dump();
+    const auto& m = j["modes"][mode];
+    for (const char* key : {"step_s_median", "peak_rss_mb", "avg_rss_mb", "cpu_util"}) {
+      ASSERT_TRUE(m.contains(key)) << mode << " lacks " << key;
+      EXPECT_GT(m[key].get<double>(), 0.0) << mode << " " << key;
+    }
+    EXPECT_EQ(m["steps_timed"].get<int>(), 2);
+    EXPECT_NEAR(m["time_vs_clean"].get<double>(),
+                m["step_s_median"].get<double>() / j["modes"]["clean"]["step_s_median"].get<double>(), 1e-9);
+  }
+  // Each mode ran in its own process: a noisy mode's peak memory is its own, not the maximum of all.
+  EXPECT_NE(j["modes"]["clean"]["peak_rss_mb"].get<double>(), j["modes"]["full"]["peak_rss_mb"].get<double>());
+  const auto& parts = j["breakdown"]["ste"];
+  for (const char* key : {"forward", "backward", "optimizer", "clean_forward", "sim.read", "sim.program"})
+    EXPECT_TRUE(parts.contains(key)) << "breakdown lacks " << key << ": " << parts.dump();
+  for (const char* file : {"bench.json", "bench.md"})
+    EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(dir) / file)) << file;
+}
+
+TEST(CliBench, BadOptionsAreRejectedBeforeAnyWork) {
+  auto r = run_cimtrain("bench --model small-cnn --modes clean,sideways --steps 1");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.out.find("sideways"), std::string::npos) << r.out;
+  r = run_cimtrain("bench --model no-such-net --steps 1");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.out.find("no-such-net"), std::string::npos) << r.out;
+  r = run_cimtrain("bench --model small-cnn --steps 0");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.out.find("steps"), std::string::npos) << r.out;
+}
+
+}  // namespace
