@@ -88,6 +88,7 @@ std::vector<std::string> worker_args(const BenchOptions& o, const std::string& m
   if (!s.data.empty()) a.insert(a.end(), {"--data", s.data});
   if (!s.chip_config.empty()) a.insert(a.end(), {"--chip-config", s.chip_config});
   if (!breakdown) a.push_back("--no-breakdown");
+  if (s.channels_last) a.push_back("--channels-last");
   return a;
 }
 
@@ -149,8 +150,8 @@ std::string markdown_table(const BenchOptions& o, const std::vector<ModeSummary>
     if (m.mode == "ste-nograd") nograd = &m;
   }
   std::ostringstream s;
-  s << fmt::format("{} batch {}, preset {} level {}, {} threads, {} timed steps x {} repeat(s) per mode after {} warm-up\n\n",
-                   o.step.model, o.step.batch, o.step.chip_config.empty() ? o.step.preset : o.step.chip_config,
+  s << fmt::format("{} batch {}{}, preset {} level {}, {} threads, {} timed steps x {} repeat(s) per mode after {} warm-up\n\n",
+                   o.step.model, o.step.batch, o.step.channels_last ? " (channels-last)" : "", o.step.chip_config.empty() ? o.step.preset : o.step.chip_config,
                    o.step.level, at::get_num_threads(), o.step.steps, o.repeats, o.step.warmup);
   s << "| mode | step s (median) | min - max | x clean | x full | x ste-nograd | peak MiB | peak x clean | avg MiB | CPU util |\n";
   s << "|---|---|---|---|---|---|---|---|---|---|\n";
@@ -255,6 +256,7 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--chip-config", s.chip_config, "chip config JSON (overrides --preset)");
   cmd->add_option("--level", s.level, "chip noise level L")->capture_default_str();
   cmd->add_option("--seed", s.seed, "seed of initialisation, data and chip noise")->capture_default_str();
+  cmd->add_flag("--channels-last", s.channels_last, "run the convolutions in channels-last memory (all modes)");
   cmd->add_flag("!--no-breakdown", o->breakdown, "skip the per-part timing of an ste step");
   cmd->add_flag("--json", o->json, "print the results as one JSON object (the table goes to stderr)");
   cmd->add_option("--out", o->out, "folder for bench.json, bench.md and bench.png (default: runs/bench-<model>)");

@@ -81,8 +81,17 @@ void ChipInstance::set_conditions(const ReadConditions& conditions) {
   // IR drop: effective conductances seen from the inputs (first-order or exact), per physical tile.
   at::Tensor g_eff = g_now, factor;
   if (cfg.ir_drop.enabled()) {
-    const auto phys = to_physical_tiles(g_now, l);
-    g_eff = from_physical_tiles(ir_drop_effective_conductance(phys, cfg.ir_drop), l);
+    auto phys = to_physical_tiles(g_now, l);
+    // Columns no output uses hold no cells (0 uS): they carry no current and change no other cell's drop,
+    // so the solve skips them (exact for both models; a 16-output layer uses 32 of 256 columns).
+    const int64_t used = l.col_tiles == 1 ? 2 * l.slices * l.outputs : l.tile_cols;
+    if (used < l.tile_cols) {
+      const auto eff = ir_drop_effective_conductance(phys.narrow(2, 0, used).contiguous(), cfg.ir_drop);
+      phys = at::constant_pad_nd(eff, {0, l.tile_cols - used});
+    } else {
+      phys = ir_drop_effective_conductance(phys, cfg.ir_drop);
+    }
+    g_eff = from_physical_tiles(phys, l);
     factor = at::where(g_now > 0, g_eff / g_now.clamp_min(1e-30), at::zeros_like(g_now));
   }
   timer.emplace("program.layout+read_noise");

@@ -125,7 +125,8 @@ namespace {
 // each word line, B by running sums down the bit lines (vectorised across columns).
 template <class T>
 void fast_factors_tile(const T* G, T* F, int64_t R, int64_t C, double r, std::vector<double>& q,
-                       std::vector<double>& w, std::vector<double>& wtot) {
+                       std::vector<double>& w, std::vector<double>& wtot, std::vector<double>& abuf) {
+  constexpr int64_t kRows = 4;  // word lines whose running sums advance together (independent chains)
   const double s = r * 1e-6;
   std::fill(wtot.begin(), wtot.end(), 0.0);
   for (int64_t j = 0; j < R; ++j) {
@@ -135,23 +136,33 @@ void fast_factors_tile(const T* G, T* F, int64_t R, int64_t C, double r, std::ve
   }
   std::fill(q.begin(), q.end(), 0.0);
   std::fill(w.begin(), w.end(), 0.0);
-  for (int64_t j = 0; j < R; ++j) {
-    const T* g = G + j * C;
-    T* f = F + j * C;
-    const double rj = static_cast<double>(R - j);
-    for (int64_t k = 0; k < C; ++k) {  // bit-line sums over rows <= j
-      q[k] += g[k];
-      w[k] += rj * g[k];
-    }
-    double total = 0;
-    for (int64_t k = 0; k < C; ++k) total += g[k];
-    double qa = 0, wa = 0;
+  for (int64_t j0 = 0; j0 < R; j0 += kRows) {
+    const int64_t nr = std::min(kRows, R - j0);
+    // A for rows j0 .. j0 + nr - 1 into abuf[i * C + k].
+    double total[kRows] = {0, 0, 0, 0}, qa[kRows] = {0, 0, 0, 0}, wa[kRows] = {0, 0, 0, 0};
+    for (int64_t i = 0; i < nr; ++i)
+      for (int64_t k = 0; k < C; ++k) total[i] += G[(j0 + i) * C + k];
     for (int64_t k = 0; k < C; ++k) {
-      qa += g[k];
-      wa += static_cast<double>(k + 1) * g[k];
-      const double a = wa + static_cast<double>(k + 1) * (total - qa);
-      const double b = rj * q[k] + (wtot[k] - w[k]);
-      f[k] = static_cast<T>(1.0 / (1.0 + s * (a + b)));
+      const double k1 = static_cast<double>(k + 1);
+      for (int64_t i = 0; i < nr; ++i) {
+        const double g = G[(j0 + i) * C + k];
+        qa[i] += g;
+        wa[i] += k1 * g;
+        abuf[i * C + k] = wa[i] + k1 * (total[i] - qa[i]);
+      }
+    }
+    for (int64_t i = 0; i < nr; ++i) {
+      const int64_t j = j0 + i;
+      const T* g = G + j * C;
+      T* f = F + j * C;
+      const double rj = static_cast<double>(R - j);
+      const double* a = abuf.data() + i * C;
+      for (int64_t k = 0; k < C; ++k) {  // bit-line sums over rows <= j, then the factor
+        q[k] += g[k];
+        w[k] += rj * g[k];
+        const double b = rj * q[k] + (wtot[k] - w[k]);
+        f[k] = static_cast<T>(1.0 / (1.0 + s * (a[k] + b)));
+      }
     }
   }
 }
@@ -169,8 +180,9 @@ at::Tensor ir_drop_fast_factors(const at::Tensor& G_uS, double r_wire_ohm) {
     const scalar_t* gp = G.data_ptr<scalar_t>();
     scalar_t* fp = F.data_ptr<scalar_t>();
     at::parallel_for(0, T, 1, [&](int64_t t0, int64_t t1) {
-      std::vector<double> q(C), w(C), wtot(C);
-      for (int64_t t = t0; t < t1; ++t) fast_factors_tile(gp + t * R * C, fp + t * R * C, R, C, r_wire_ohm, q, w, wtot);
+      std::vector<double> q(C), w(C), wtot(C), abuf(4 * C);
+      for (int64_t t = t0; t < t1; ++t)
+        fast_factors_tile(gp + t * R * C, fp + t * R * C, R, C, r_wire_ohm, q, w, wtot, abuf);
     });
   });
   return F;

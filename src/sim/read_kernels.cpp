@@ -19,46 +19,70 @@ inline float round_half_even(float u) {
   return (u + kMagic) - kMagic;
 }
 
-// One row of the common ADC case: convert and accumulate w x (code x LSB) into y.
-struct AdcRow {
+// A block of rows of the common ADC case: convert and accumulate w x (code x LSB) into y. Row i's inputs
+// start at i * stride (current, var, noise) and its outputs at i * y_stride; the converters' static errors
+// and column variances are the same for every row.
+struct AdcRows {
   const float *current, *var, *colvar, *noise, *offset, *inl;
   float lsb, qmax, sigma2, inl_shape, weight;
+  int64_t rows, stride, y_stride;
 };
 
 // Compiled for AVX2 and for baseline x86-64, picked at run time (GCC function multi-versioning).
 template <bool kVar, bool kColVar, bool kAdcNoise>
-__attribute__((target_clones("avx2", "default"))) void adc_row(const AdcRow& r, float* __restrict y, int64_t n) {
+__attribute__((target_clones("avx2", "default"))) void adc_rows(const AdcRows& r, float* __restrict y, int64_t n) {
   const float lsb = r.lsb, qmax = r.qmax, inv_lsb = 1.0f / r.lsb, inv_qmax = 1.0f / r.qmax;
-  const float inv_lsb2 = inv_lsb * inv_lsb;
-  for (int64_t o = 0; o < n; ++o) {
-    float u = r.current[o] * inv_lsb;
-    const float xq = u * inv_qmax;
-    u = u + r.offset[o] + r.inl[o] * r.inl_shape * xq * (1 - xq * xq);
-    if constexpr (kVar || kColVar || kAdcNoise) {
-      float nv = 0.0f;
-      if constexpr (kVar) nv = r.var[o];
-      if constexpr (kColVar) nv += r.colvar[o];
-      nv = nv * inv_lsb2;
-      if constexpr (kAdcNoise) nv += r.sigma2;
-      u = u + r.noise[o] * std::sqrt(nv);
+  const float inv_lsb2 = inv_lsb * inv_lsb, w = r.weight, shape = r.inl_shape, sigma2 = r.sigma2;
+  for (int64_t i = 0; i < r.rows; ++i) {
+    const float* __restrict cur = r.current + i * r.stride;
+    const float* __restrict var = kVar ? r.var + i * r.stride : nullptr;
+    const float* __restrict nz = r.noise + i * r.stride;
+    float* __restrict yr = y + i * r.y_stride;
+    for (int64_t o = 0; o < n; ++o) {
+      float u = cur[o] * inv_lsb;
+      const float xq = u * inv_qmax;
+      u = u + r.offset[o] + r.inl[o] * shape * xq * (1 - xq * xq);
+      if constexpr (kVar || kColVar || kAdcNoise) {
+        float nv = 0.0f;
+        if constexpr (kVar) nv = var[o];
+        if constexpr (kColVar) nv += r.colvar[o];
+        nv = nv * inv_lsb2;
+        if constexpr (kAdcNoise) nv += sigma2;
+        u = u + nz[o] * std::sqrt(nv);
+      }
+      u = std::min(std::max(u, -qmax), qmax);
+      yr[o] += w * (round_half_even(u) * lsb);
     }
-    u = std::min(std::max(u, -qmax), qmax);
-    y[o] += r.weight * (round_half_even(u) * lsb);
   }
 }
 
-void adc_row_dispatch(const AdcRow& r, float* y, int64_t n, bool var, bool colvar, bool adc_noise) {
+void adc_rows_dispatch(const AdcRows& r, float* y, int64_t n, bool var, bool colvar, bool adc_noise) {
   const int k = (var ? 4 : 0) + (colvar ? 2 : 0) + (adc_noise ? 1 : 0);
   switch (k) {
-    case 0: return adc_row<false, false, false>(r, y, n);
-    case 1: return adc_row<false, false, true>(r, y, n);
-    case 2: return adc_row<false, true, false>(r, y, n);
-    case 3: return adc_row<false, true, true>(r, y, n);
-    case 4: return adc_row<true, false, false>(r, y, n);
-    case 5: return adc_row<true, false, true>(r, y, n);
-    case 6: return adc_row<true, true, false>(r, y, n);
-    default: return adc_row<true, true, true>(r, y, n);
+    case 0: return adc_rows<false, false, false>(r, y, n);
+    case 1: return adc_rows<false, false, true>(r, y, n);
+    case 2: return adc_rows<false, true, false>(r, y, n);
+    case 3: return adc_rows<false, true, true>(r, y, n);
+    case 4: return adc_rows<true, false, false>(r, y, n);
+    case 5: return adc_rows<true, false, true>(r, y, n);
+    case 6: return adc_rows<true, true, false>(r, y, n);
+    default: return adc_rows<true, true, true>(r, y, n);
   }
+}
+
+// max |x[i]| over [0, n), in 8 independent lanes so that it vectorises.
+__attribute__((target_clones("avx2", "default"))) float max_abs(const float* __restrict x, int64_t n) {
+  float m[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; ++k) {
+      const float a = std::fabs(x[i + k]);
+      m[k] = m[k] > a ? m[k] : a;
+    }
+  for (; i < n; ++i) m[0] = std::max(m[0], std::fabs(x[i]));
+  float r = 0;
+  for (float v : m) r = std::max(r, v);
+  return r;
 }
 
 // Everything the drive passes need (see drive_word_lines).
@@ -226,13 +250,18 @@ at::Tensor drive_input_map(const at::Tensor& x, double input_scale, int64_t code
   P.scaled = true;
   P.inv_scale = static_cast<float>(1.0 / input_scale);
   P.code_max = static_cast<float>(code_max);
+  std::vector<float> inl_tiled;  // channels-last: the per-channel INL repeated for every pixel
+  if (nhwc) {
+    inl_tiled.resize(static_cast<size_t>(HW * C));
+    for (int64_t l = 0; l < HW; ++l) std::copy(inlp, inlp + C, inl_tiled.begin() + l * C);
+  }
   at::parallel_for(0, M, 1, [&](int64_t m0, int64_t m1) {
     std::vector<float> buf(nhwc ? 0 : C * HW);
     for (int64_t m = m0; m < m1; ++m) {
       const int64_t p = m / (sh.cycles * sh.batch), c = (m / sh.batch) % sh.cycles, b = m % sh.batch;
       float* v = vp + m * HW * C;
-      if (nhwc) {  // pixel by pixel: C values with the per-channel INL
-        for (int64_t l = 0; l < HW; ++l) encode_inputs(P, xp + (b * HW + l) * C, v + l * C, C, p, c, inlp, 0.0f, nullptr, 0);
+      if (nhwc) {  // the whole image in one pass
+        encode_inputs(P, xp + b * HW * C, v, HW * C, p, c, inl_tiled.data(), 0.0f, nullptr, 0);
       } else {  // plane by plane into a buffer, then transposed to channels last
         for (int64_t ch = 0; ch < C; ++ch)
           encode_inputs(P, xp + (b * C + ch) * HW, buf.data() + ch * HW, HW, p, c, nullptr, inlp[ch], nullptr, 0);
@@ -305,23 +334,36 @@ at::Tensor convert_and_combine(const std::vector<at::Tensor>& current_uA, const 
           for (int64_t c = 0; c < sh.cycles; ++c) {
             const int64_t m0 = (p * sh.cycles + c) * B + b0;
             if (use_noise) fill_normal(noise.data(), nb * SO, key, (t * M + m0) * SO);
-            for (int64_t bi = 0; bi < nb; ++bi) {
-              float* yr = yp + (b0 + bi) * O;
-              const int64_t base = (m0 + bi) * SO;
-              for (int64_t s = 0; s < S; ++s) {
-                const float w = cp[(p * sh.cycles + c) * S + s];
-                const float lsb = fsp[s] / qmax;
+            for (int64_t s = 0; s < S; ++s) {
+              const float w = cp[(p * sh.cycles + c) * S + s];
+              const float lsb = fsp[s] / qmax;
+              const float* cvr = cvp ? cvp + t * SO + s * O : nullptr;
+              const float* offr = offp + (t * S + s) * O;
+              const float* inlr = inlp + (t * S + s) * O;
+              if (on && !saturate && small_codes) {  // the common case: the chunk's rows in one vectorised call
+                const AdcRows rows{ip[t] + m0 * SO + s * O,
+                                   has_var ? vp[t] + m0 * SO + s * O : nullptr,
+                                   cvr,
+                                   use_noise ? noise.data() + s * O : nullptr,
+                                   offr,
+                                   inlr,
+                                   lsb,
+                                   qmax,
+                                   sig2,
+                                   inl_shape,
+                                   w,
+                                   nb,
+                                   SO,
+                                   O};
+                adc_rows_dispatch(rows, yp + b0 * O, O, has_var, cvr != nullptr, adc_noise);
+                continue;
+              }
+              for (int64_t bi = 0; bi < nb; ++bi) {
+                float* yr = yp + (b0 + bi) * O;
+                const int64_t base = (m0 + bi) * SO;
                 const float* ir = ip[t] + base + s * O;
                 const float* vr = has_var ? vp[t] + base + s * O : nullptr;
-                const float* cvr = cvp ? cvp + t * SO + s * O : nullptr;
                 const float* nz = use_noise ? noise.data() + bi * SO + s * O : nullptr;
-                const float* offr = offp + (t * S + s) * O;
-                const float* inlr = inlp + (t * S + s) * O;
-                if (on && !saturate && small_codes) {  // the common case, in a branch-free loop
-                  const AdcRow row{ir, vr, cvr, nz, offr, inlr, lsb, qmax, sig2, inl_shape, w};
-                  adc_row_dispatch(row, yr, O, vr != nullptr, cvr != nullptr, adc_noise);
-                  continue;
-                }
                 for (int64_t o = 0; o < O; ++o) {
                   float i = ir[o];
                   if (saturate) i = std::tanh(i / sat) * sat;
@@ -361,14 +403,16 @@ at::Tensor max_abs_per_slice(const std::vector<at::Tensor>& current_uA, const Re
   float* pp = partial.data_ptr<float>();
   at::parallel_for(0, chunks, 1, [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c)
-      for (int64_t r = c * rows / chunks; r < (c + 1) * rows / chunks; ++r) {
-        const float* row = current_uA[r / M].data_ptr<float>() + (r % M) * S * O;
-        for (int64_t s = 0; s < S; ++s) {
-          const float* x = row + s * O;
-          float m = pp[c * S + s];
-          for (int64_t o = 0; o < O; ++o) m = std::max(m, std::abs(x[o]));
-          pp[c * S + s] = m;
+      for (int64_t r = c * rows / chunks; r < (c + 1) * rows / chunks;) {
+        const int64_t t = r / M, end = std::min((c + 1) * rows / chunks, (t + 1) * M);
+        const float* x = current_uA[t].data_ptr<float>() + (r % M) * S * O;
+        if (S == 1) {  // one contiguous run
+          pp[c] = std::max(pp[c], max_abs(x, (end - r) * O));
+        } else {
+          for (int64_t i = 0; i < end - r; ++i)
+            for (int64_t s = 0; s < S; ++s) pp[c * S + s] = std::max(pp[c * S + s], max_abs(x + (i * S + s) * O, O));
         }
+        r = end;
       }
   });
   return std::get<0>(partial.max(0));

@@ -29,7 +29,16 @@ AnalogModel build_model(const TrainConfig& config, int64_t in_channels, int64_t 
                                       chip_for(config.preset, config.chip_config, config.level), config.seed);
   m.context->gaussian_sigma = config.gaussian_sigma;
   m.layers = nn::convert_to_analog(*m.model, m.context, config.digital);
+  if (config.channels_last) {
+    torch::NoGradGuard no_grad;
+    for (auto& p : m.model->parameters())
+      if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
+  }
   return m;
+}
+
+at::Tensor to_model_layout(const TrainConfig& config, const at::Tensor& images) {
+  return config.channels_last && images.dim() == 4 ? images.contiguous(at::MemoryFormat::ChannelsLast) : images;
 }
 
 double equivalent_gaussian_sigma(const sim::ChipConfig& chip, uint64_t seed, int64_t rows, int64_t cols,

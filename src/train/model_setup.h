@@ -23,6 +23,9 @@ sim::ChipConfig chip_for(const std::string& preset, const std::string& chip_conf
 // The model (initialised from torch's global generator, seeded by the caller) converted to analog.
 AnalogModel build_model(const TrainConfig& config, int64_t in_channels, int64_t num_classes);
 
+// Images in the memory layout the model runs in (channels-last when config.channels_last).
+at::Tensor to_model_layout(const TrainConfig& config, const at::Tensor& images);
+
 // The relative weight-noise std (fraction of max|W|) that gives the same output error as `chip` on a random
 // layer: how the `gaussian` baseline is calibrated to the chip (DESIGN §2). Measured on `rows x cols` int8
 // weights and ReLU-like inputs over `instances` chip instances.

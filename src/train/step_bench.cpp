@@ -127,6 +127,7 @@ StepBenchResult run_step_bench(const StepBenchConfig& config) {
   tc.batch = config.batch;
   tc.lr = 0.01;
   tc.seed = config.seed;
+  tc.channels_last = config.channels_last;
   const auto shape = input_shape(config);
   if (tc.mode == "gaussian") {
     tc.gaussian_sigma = equivalent_gaussian_sigma(chip_for(tc.preset, tc.chip_config, tc.level), tc.seed);
@@ -135,13 +136,7 @@ StepBenchResult run_step_bench(const StepBenchConfig& config) {
   auto& model = *am.model;
   model.train();
   auto optimizer = make_optimizer(tc, model);
-  auto images = torch::randn({config.batch, shape.channels, shape.size, shape.size});
-  if (std::getenv("CIM_CL")) {
-    images = images.contiguous(at::MemoryFormat::ChannelsLast);
-    torch::NoGradGuard ng;
-    for (auto& p : model.parameters())
-      if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
-  }
+  const auto images = to_model_layout(tc, torch::randn({config.batch, shape.channels, shape.size, shape.size}));
   const auto labels = torch::randint(shape.classes, {config.batch}, torch::kLong);
   const auto mode = am.context->mode;
 

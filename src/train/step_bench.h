@@ -23,12 +23,13 @@ struct StepBenchConfig {
   int64_t steps = 10;              // timed steps
   int64_t warmup = 3;              // untimed steps first (allocator and thread pools settle)
   uint64_t seed = 0;               // initialisation, synthetic data and chip noise
+  bool channels_last = false;      // convolutions in channels-last memory (TrainConfig::channels_last)
   bool breakdown = false;          // also time the parts of a step, on `steps` extra steps after the timed ones
 
   void validate() const;  // throws sim::ConfigError
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(StepBenchConfig, model, data, mode, preset, chip_config, level, batch,
-                                                steps, warmup, seed, breakdown)
+                                                steps, warmup, seed, channels_last, breakdown)
 
 struct StepBenchResult {
   std::string mode;

@@ -30,12 +30,13 @@ struct TrainConfig {
   int64_t steps = 0;                 // > 0: stop after this many optimiser steps in all
   std::string init;                  // checkpoint to start from (weights only)
   int64_t eval_limit = 0;            // > 0: validate per epoch on the first N test images only
+  bool channels_last = false;        // convolutions in channels-last memory (NHWC): faster with oneDNN on CPUs
 
   void validate() const;  // throws sim::ConfigError
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainConfig, model, data, data_dir, mode, preset, chip_config, level,
                                                 gaussian_sigma, digital, epochs, batch, lr, optimizer, weight_decay,
-                                                schedule, seed, subset, steps, init, eval_limit)
+                                                schedule, seed, subset, steps, init, eval_limit, channels_last)
 
 // Learning rate at `step` of `total_steps` for the config's schedule (no state: resume-safe).
 double learning_rate(const TrainConfig& config, int64_t step, int64_t total_steps);

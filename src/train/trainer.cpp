@@ -194,7 +194,7 @@ TrainOutcome run(const TrainConfig& config, const TrainPaths& paths, Progress pr
       set_lr(*optimizer, lr);
       am.context->gen.set_current_seed(mix_seed({config.seed, uint64_t(progress.step), 7}));  // chip noise
       optimizer->zero_grad();
-      const auto logits = model.forward(batch.images);
+      const auto logits = model.forward(to_model_layout(config, batch.images));
       const auto loss = at::cross_entropy_loss(logits, batch.labels);
       loss.backward();
       optimizer->step();
