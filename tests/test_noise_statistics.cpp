@@ -202,6 +202,43 @@ TEST(NoiseStatsProgramming, PcmAdditiveStdFollowsThePolynomial) {
   }
 }
 
+// The one-pass programming kernel (Chip::program's path) against its simple version, the chain
+// weights_to_cell_levels -> cell_levels_to_conductance -> program_conductances, for the same generator state:
+// every model, faults, bit slices and the noise-free case; only exp's float rounding may differ.
+TEST(NoiseStatsProgramming, FusedProgrammingEqualsTheReferenceChain) {
+  struct Case { const char* name; const char* model; double sigma, p_off, p_on, level; int bits_per_cell; bool enabled; };
+  const std::vector<Case> cases = {{"lognormal + faults", "lognormal", 0.1, 0.02, 0.01, 2.0, 7, true},
+                                   {"lognormal, 3 slices", "lognormal", 0.1, 0.0, 0.0, 1.0, 3, true},
+                                   {"pcm", "pcm", 1.0, 0.01, 0.0, 1.5, 7, true},
+                                   {"sigma 0, faults only", "lognormal", 0.0, 0.05, 0.05, 1.0, 7, true},
+                                   {"disabled", "lognormal", 0.1, 0.01, 0.01, 1.0, 7, false}};
+  auto wgen = make_gen(77);
+  const auto w = at::randint(-127, 128, {37, 300}, wgen).to(at::kFloat);  // 300 inputs: two row tiles, padding
+  for (const auto& cs : cases) {
+    MappingConfig m = rram_mapping();
+    m.bits_per_cell = cs.bits_per_cell;
+    ProgrammingNoiseConfig cfg;
+    cfg.model = cs.model;
+    cfg.sigma = cs.sigma;
+    cfg.p_stuck_off = cs.p_off;
+    cfg.p_stuck_on = cs.p_on;
+    cfg.enabled = cs.enabled;
+    const auto l = make_layout(m, w.size(1), w.size(0));
+    auto g1 = make_gen(78), g2 = make_gen(78);
+    const auto ref = program_conductances(cell_levels_to_conductance(weights_to_cell_levels(w, m, l), m), cfg, m,
+                                          cs.level, g1);
+    const auto fast = program_weights(w, m, l, cfg, cs.level, g2);
+    ASSERT_EQ(fast.sizes(), ref.sizes()) << cs.name;
+    const double rel = ((fast - ref).abs() / ref.abs().clamp_min(1e-6)).max().item<double>();
+    EXPECT_LT(rel, 2e-6) << cs.name;
+    EXPECT_EQ(g1.current_seed(), g2.current_seed()) << cs.name;
+    EXPECT_TRUE(at::equal(at::randn({4}, g1), at::randn({4}, g2))) << cs.name << ": the generators must stay in step";
+  }
+  EXPECT_THROW(program_weights(w * 2, rram_mapping(), make_layout(rram_mapping(), 300, 37), ProgrammingNoiseConfig{},
+                               1.0, wgen),
+               c10::Error);
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // 2. Read noise
 // ---------------------------------------------------------------------------------------------------------

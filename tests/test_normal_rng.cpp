@@ -332,3 +332,21 @@ TEST(NormalRng, RandnPhiloxTensorAndChecks) {
 }
 
 }  // namespace cimtrain::sim
+
+// Uniforms from the same Philox words: range [0, 1), mean 1/2, variance 1/12, offsets consistent with slices.
+TEST(UniformRng, RangeMomentsAndOffsets) {
+  using namespace cimtrain::sim;
+  const PhiloxKey key{12345, 678};
+  const int64_t n = 1000003;
+  std::vector<float> u(n);
+  fill_uniform(u.data(), n, key, 0);
+  const auto t = at::from_blob(u.data(), {n}, at::kFloat).to(at::kDouble);
+  EXPECT_GE(t.min().item<double>(), 0.0);
+  EXPECT_LT(t.max().item<double>(), 1.0);
+  EXPECT_NEAR(t.mean().item<double>(), 0.5, 5 * std::sqrt(1.0 / 12 / n));
+  EXPECT_NEAR(t.var().item<double>(), 1.0 / 12, 5 * std::sqrt(1.0 / 180 / n));
+  std::vector<float> part(1001);
+  fill_uniform(part.data(), 1001, key, 4999);
+  for (int64_t i = 0; i < 1001; ++i) ASSERT_EQ(part[i], u[4999 + i]) << i;
+}
+

@@ -33,8 +33,7 @@ ChipInstance Chip::program(const at::Tensor& w_int, at::Generator& gen, const Re
   const auto& m = config_.mapping;
   const auto& l = c.layout_;
   std::optional<StageTimer> timer(std::in_place, "program.cells");
-  const auto target = cell_levels_to_conductance(weights_to_cell_levels(w_int.cpu(), m, l), m);
-  c.g_prog_ = program_conductances(target, config_.programming_noise, m, config_.level, gen);
+  c.g_prog_ = program_weights(w_int.cpu(), m, l, config_.programming_noise, config_.level, gen);
   timer.emplace("program.static");
   c.nu_ = sample_drift_exponents(c.g_prog_, config_.drift, m, config_.level, gen);
   c.tile_dT_ = sample_tile_temperature_offsets(config_.thermal, l.row_tiles, l.col_tiles, config_.level, gen);
@@ -275,47 +274,45 @@ ReadShape ChipInstance::conv_read_shape(const at::Tensor& x, double& input_scale
   return read_shape_from_range(x.size(0), code(lo), code(hi));
 }
 
+at::Tensor ChipInstance::conv_tile_product(const at::Tensor& map, const at::Tensor& per_tile, int64_t t,
+                                           const ConvGeometry& g) const {
+  const auto& l = layout_;
+  const int64_t C = map.size(3), khw = g.kernel_h * g.kernel_w, SO = l.slices * l.outputs;
+  // Tile t holds crossbar rows [r0, r1): input channels [c0, c1), the first and last maybe in part (zeros).
+  const int64_t r0 = t * l.tile_rows, r1 = std::min(l.inputs, r0 + l.tile_rows);
+  const int64_t c0 = r0 / khw, c1 = (r1 + khw - 1) / khw;
+  const auto rows = per_tile[t].narrow(0, 0, r1 - r0);  // [rows, SO] -> weights [SO, c1 - c0, kh, kw]
+  at::Tensor w;
+  if (r0 == c0 * khw && r1 == c1 * khw) {
+    w = rows;
+  } else {
+    w = at::zeros({(c1 - c0) * khw, SO});
+    w.narrow(0, r0 - c0 * khw, r1 - r0).copy_(rows);
+  }
+  w = w.t().reshape({SO, c1 - c0, g.kernel_h, g.kernel_w}).contiguous(at::MemoryFormat::ChannelsLast);
+  // Maps [M, H, W, C] seen as NCHW with channels-last strides; the output back to rows [M * L, SO].
+  auto in = map.permute({0, 3, 1, 2});
+  if (c0 != 0 || c1 != C) in = in.narrow(1, c0, c1 - c0);
+  const auto y = at::conv2d(in, w, {}, {g.stride_h, g.stride_w}, {g.pad_h, g.pad_w}, {g.dilation_h, g.dilation_w});
+  return y.permute({0, 2, 3, 1}).contiguous().view({-1, SO});
+}
+
 std::vector<at::Tensor> ChipInstance::conv_currents(const at::Tensor& x, double input_scale, const ConvGeometry& g,
-                                                    const ReadShape& sh, std::vector<at::Tensor>* var) const {
+                                                    const ReadShape& sh, at::Tensor* v_squared) const {
   const auto& cfg = config_;
   const auto& l = layout_;
-  const int64_t C = x.size(1), khw = g.kernel_h * g.kernel_w, SO = l.slices * l.outputs;
+  const int64_t C = x.size(1), khw = g.kernel_h * g.kernel_w;
   // The DAC's INL, one per input channel: that of the channel's first word line.
   const auto inl = dac_inl_.narrow(0, 0, l.inputs).view({C, khw}).select(1, 0).contiguous();
-  at::Tensor V2, V;
+  at::Tensor V;
   {
     const StageTimer timer("read.drive");
     V = drive_input_map(x, input_scale, cfg.mapping.input_max(), sh, cfg.dac, cfg.device_nonlinearity, inl,
-                        var && read_var_.defined() ? &V2 : nullptr);
+                        v_squared && read_var_.defined() ? v_squared : nullptr);
   }
   const StageTimer timer("read.products");
-  const std::vector<int64_t> stride = {g.stride_h, g.stride_w}, pad = {g.pad_h, g.pad_w},
-                             dil = {g.dilation_h, g.dilation_w};
   std::vector<at::Tensor> current;
-  for (int64_t t = 0; t < l.row_tiles; ++t) {
-    // Tile t holds crossbar rows [r0, r1): input channels [c0, c1), the first and last maybe in part (zeros).
-    const int64_t r0 = t * l.tile_rows, r1 = std::min(l.inputs, r0 + l.tile_rows);
-    const int64_t c0 = r0 / khw, c1 = (r1 + khw - 1) / khw;
-    const auto weights = [&](const at::Tensor& per_tile) {  // [tile_rows, SO] -> [SO, c1 - c0, kh, kw]
-      const auto rows = per_tile[t].narrow(0, 0, r1 - r0);
-      at::Tensor w;
-      if (r0 == c0 * khw && r1 == c1 * khw) {
-        w = rows;
-      } else {
-        w = at::zeros({(c1 - c0) * khw, SO});
-        w.narrow(0, r0 - c0 * khw, r1 - r0).copy_(rows);
-      }
-      return w.t().reshape({SO, c1 - c0, g.kernel_h, g.kernel_w}).contiguous(at::MemoryFormat::ChannelsLast);
-    };
-    // Maps [M, H, W, C] seen as NCHW with channels-last strides; outputs back to rows [M * L, SO].
-    const auto in = [&](const at::Tensor& map) {
-      const auto nchw = map.permute({0, 3, 1, 2});
-      return c0 == 0 && c1 == C ? nchw : nchw.narrow(1, c0, c1 - c0);
-    };
-    const auto rows = [&](const at::Tensor& y) { return y.permute({0, 2, 3, 1}).contiguous().view({-1, SO}); };
-    current.push_back(rows(at::conv2d(in(V), weights(signal_), {}, stride, pad, dil)));
-    if (V2.defined()) var->push_back(rows(at::conv2d(in(V2), weights(read_var_), {}, stride, pad, dil)));
-  }
+  for (int64_t t = 0; t < l.row_tiles; ++t) current.push_back(conv_tile_product(V, signal_, t, g));
   return current;
 }
 
@@ -332,9 +329,8 @@ at::Tensor ChipInstance::infer_conv(const at::Tensor& x_in, const ConvGeometry& 
   const ReadShape sh = conv_read_shape(x, input_scale);
   if (used_scale) *used_scale = input_scale;
   const PhiloxKey adc_key = draw_philox_key(gen);
-  std::vector<at::Tensor> var;
-  const auto current = conv_currents(x, input_scale, g, sh, &var);
-  const StageTimer timer("read.adc");
+  at::Tensor V2;
+  auto current = conv_currents(x, input_scale, g, sh, &V2);
   // The ADC sees rows (b, output pixel): the same read shape with batch x pixels rows per read.
   const int64_t ho = (x.size(2) + 2 * g.pad_h - g.dilation_h * (g.kernel_h - 1) - 1) / g.stride_h + 1;
   const int64_t wo = (x.size(3) + 2 * g.pad_w - g.dilation_w * (g.kernel_w - 1) - 1) / g.stride_w + 1;
@@ -343,12 +339,26 @@ at::Tensor ChipInstance::infer_conv(const at::Tensor& x_in, const ConvGeometry& 
   const double sat = cfg.device_nonlinearity.enabled ? cfg.device_nonlinearity.saturation_uA : 0.0;
   at::Tensor full_scale = fixed_full_scale_;
   if (!full_scale.defined()) {
+    const StageTimer timer("read.adc");
     auto max_abs = max_abs_per_slice(current, rows);
     if (sat > 0) max_abs = at::tanh(max_abs / sat) * sat;
     full_scale = (max_abs * cfg.adc.headroom).clamp_min(1e-12);
   }
-  const auto y = convert_and_combine(current, var, dac_col_var_, full_scale, rows, cfg.adc, adc_static_, sat,
-                                     combine_weights(sh), adc_key);
+  // Tile by tile: its read-noise variances are computed just before its conversion and freed after, with its
+  // currents, so that the peak memory holds one tile's variances rather than all of them.
+  auto y = at::zeros({rows.batch, l.outputs});
+  const auto coef = combine_weights(sh);
+  for (int64_t t = 0; t < l.row_tiles; ++t) {
+    std::vector<at::Tensor> var;
+    if (V2.defined()) {
+      const StageTimer timer("read.products");
+      var.push_back(conv_tile_product(V2, read_var_, t, g));
+    }
+    const StageTimer timer("read.adc");
+    convert_and_combine({current[t]}, var, dac_col_var_, full_scale, rows, cfg.adc, adc_static_, sat, coef, adc_key, t,
+                        &y);
+    current[t] = at::Tensor();
+  }
   return y.view({sh.batch, ho, wo, l.outputs}).permute({0, 3, 1, 2});  // channels last
 }
 

@@ -83,9 +83,13 @@ class ChipInstance {
   ChipInstance() = default;
   ReadShape read_shape(const at::Tensor& x) const;
   ReadShape read_shape_from_range(int64_t batch, double lo, double hi) const;
-  // The convolution read's signal currents (and variances, when `var` is given), one per row tile.
+  // The convolution read's signal currents [M * L, S * outputs], one per row tile; the squared voltage maps
+  // into `v_squared` when given (and the instance has read noise).
   std::vector<at::Tensor> conv_currents(const at::Tensor& x, double input_scale, const ConvGeometry& g,
-                                        const ReadShape& sh, std::vector<at::Tensor>* var) const;
+                                        const ReadShape& sh, at::Tensor* v_squared) const;
+  // Row tile t's product of voltage maps [M, H, W, C] with per-tile values [row_tiles, tile_rows, S * outputs].
+  at::Tensor conv_tile_product(const at::Tensor& map, const at::Tensor& per_tile, int64_t t,
+                               const ConvGeometry& g) const;
   // Codes' range of input maps at scale s (0: per tensor, set here) -> the read's shape.
   ReadShape conv_read_shape(const at::Tensor& x, double& input_scale) const;
   // Reference path: inputs -> word-line voltages [row_tiles, M, tile_rows], volts.

@@ -143,6 +143,26 @@ at::Tensor randn_philox(at::IntArrayRef sizes, at::Generator& gen, at::TensorOpt
   return t;
 }
 
+void fill_uniform(float* out, int64_t n, PhiloxKey key, int64_t first_index) {
+  at::parallel_for(first_index, first_index + n, kGrainSamples, [&](int64_t lo, int64_t hi) {
+    for (int64_t b = lo >> 2; 4 * b < hi; ++b) {
+      uint32_t x[4];
+      philox::block_words(key, static_cast<uint64_t>(b), x[0], x[1], x[2], x[3]);
+      for (int64_t k = 0; k < 4; ++k) {
+        const int64_t i = 4 * b + k;
+        if (i >= lo && i < hi) out[i - first_index] = static_cast<float>(x[k] >> 8) * (1.0f / 16777216.0f);
+      }
+    }
+  });
+}
+
+at::Tensor rand_philox(at::IntArrayRef sizes, at::Generator& gen) {
+  at::Tensor t = at::empty(sizes, at::kFloat);
+  const PhiloxKey key = draw_philox_key(gen);
+  fill_uniform(t.data_ptr<float>(), t.numel(), key, 0);
+  return t;
+}
+
 at::Tensor normal_tensor(at::IntArrayRef sizes, PhiloxKey key) {
   auto t = at::empty(sizes, at::kFloat);
   fill_normal(t.data_ptr<float>(), t.numel(), key, 0);

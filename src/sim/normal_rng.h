@@ -34,6 +34,12 @@ void fill_normal_isa(float* out, int64_t n, PhiloxKey key, int64_t first_index, 
 // A new CPU float tensor of standard normals drawn with a fresh key from `gen`.
 at::Tensor randn_philox(at::IntArrayRef sizes, at::Generator& gen, at::TensorOptions opts = at::kFloat);
 
+// Uniform numbers in [0, 1) for sample indices [first_index, first_index + n) of `key`: word i of the Philox
+// stream (the same words fill_normal turns into normals) as (word >> 8) / 2^24.
+void fill_uniform(float* out, int64_t n, PhiloxKey key, int64_t first_index = 0);
+// A new CPU float tensor of uniforms in [0, 1) drawn with a fresh key from `gen`.
+at::Tensor rand_philox(at::IntArrayRef sizes, at::Generator& gen);
+
 // A new CPU float tensor whose flat element i is standard normal number i of `key`.
 at::Tensor normal_tensor(at::IntArrayRef sizes, PhiloxKey key);
 

@@ -3,6 +3,13 @@
 
 #include "sim/normal_rng.h"
 
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
 namespace cimtrain::sim {
 
 void ProgrammingNoiseConfig::validate() const {
@@ -28,11 +35,119 @@ at::Tensor program_conductances(const at::Tensor& target_uS, const ProgrammingNo
   }
   g = g.clamp(0.0, mapping.g_max_uS);
   if (cfg.p_stuck_off > 0 || cfg.p_stuck_on > 0) {
-    const auto u = at::rand(target_uS.sizes(), gen);
+    const auto u = rand_philox(target_uS.sizes(), gen);
     g = at::where(u < cfg.p_stuck_off, at::full_like(g, mapping.g_min_uS), g);
     g = at::where((u >= cfg.p_stuck_off) & (u < cfg.p_stuck_off + cfg.p_stuck_on),
                   at::full_like(g, mapping.g_max_uS), g);
   }
+  return g;
+}
+
+namespace {
+
+// e^x for |x| < 80 in float: x = n ln 2 + r, |r| <= ln2 / 2, Cephes' degree-5 polynomial (~1 ulp). Plain
+// float ops, so loops over it vectorise.
+inline float exp_approx(float x) {
+  const float n = std::nearbyint(x * 1.44269504088896341f);
+  const float r = (x - n * 0.693359375f) + n * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  const int32_t e = static_cast<int32_t>(n) + 127;
+  uint32_t bits = static_cast<uint32_t>(e) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return p * scale;
+}
+
+struct CellParams {
+  int64_t inputs, outputs, padded_rows;
+  int bits_per_cell, mask;
+  float g_min, g_step, g_max, noise, p_off, p_on_end;
+  bool lognormal, pcm, faults;
+};
+
+// Rows [q0, q1) of the cells, row q = (slice * 2 + sign) * padded_rows + r, each `outputs` cells long, into g;
+// wt = the weights transposed [inputs, outputs]; xi and u hold the rows' normals and uniforms.
+__attribute__((target_clones("avx2", "default"))) void program_rows(const CellParams& P, const float* __restrict wt,
+                                                                     float* __restrict g, const float* __restrict xi,
+                                                                     const float* __restrict u, int64_t q0,
+                                                                     int64_t q1) {
+  const int64_t O = P.outputs;
+  for (int64_t q = q0; q < q1; ++q) {
+    const int64_t r = q % P.padded_rows, sign = (q / P.padded_rows) % 2, s = q / (2 * P.padded_rows);
+    const int shift = P.bits_per_cell * static_cast<int>(s);
+    const float sgn = sign == 0 ? 1.0f : -1.0f;
+    float* __restrict gr = g + q * O;
+    const float* __restrict xr = xi + (q - q0) * O;
+    const float* __restrict ur = u + (q - q0) * O;
+    if (r >= P.inputs) {  // padding rows hold weight 0: level 0
+      for (int64_t o = 0; o < O; ++o) gr[o] = P.g_min;
+    } else {
+      const float* __restrict wr = wt + r * O;
+      for (int64_t o = 0; o < O; ++o) {
+        const int32_t mag = static_cast<int32_t>(std::max(sgn * wr[o], 0.0f));
+        gr[o] = P.g_min + static_cast<float>((mag >> shift) & P.mask) * P.g_step;
+      }
+    }
+    if (P.lognormal)
+      for (int64_t o = 0; o < O; ++o) gr[o] = gr[o] * exp_approx(xr[o] * P.noise);
+    if (P.pcm)
+      for (int64_t o = 0; o < O; ++o) {
+        const float t = gr[o], qn = t / P.g_max;
+        gr[o] = t + xr[o] * ((0.26348f + 1.9650f * qn - 1.1731f * qn * qn) * (P.g_max / 25.0f)) * P.noise;
+      }
+    for (int64_t o = 0; o < O; ++o) gr[o] = std::min(std::max(gr[o], 0.0f), P.g_max);
+    if (P.faults)
+      for (int64_t o = 0; o < O; ++o) gr[o] = ur[o] < P.p_off ? P.g_min : (ur[o] < P.p_on_end ? P.g_max : gr[o]);
+  }
+}
+
+}  // namespace
+
+at::Tensor program_weights(const at::Tensor& w_int, const MappingConfig& m, const TileLayout& l,
+                           const ProgrammingNoiseConfig& cfg, double level, at::Generator& gen) {
+  TORCH_CHECK(w_int.dim() == 2 && w_int.size(0) == l.outputs && w_int.size(1) == l.inputs,
+              "weights must have shape [", l.outputs, ", ", l.inputs, "], found ", w_int.sizes());
+  const auto w = w_int.to(at::kFloat).contiguous();
+  const double wmax = m.weight_max();
+  TORCH_CHECK(w.abs().max().item<double>() <= wmax, "weights must be integers in [", -wmax, ", ", wmax,
+              "] for weight_bits = ", m.weight_bits, ", found max |w| = ", w.abs().max().item<double>());
+  TORCH_CHECK(at::equal(w, w.round()), "weights must be integer-valued (quantise them first)");
+  auto g = at::empty({l.slices, 2, l.padded_rows(), l.outputs});
+  const int64_t n = g.numel();
+  const double sd = cfg.sigma * level;
+  CellParams P{l.inputs, l.outputs, l.padded_rows(), m.bits_per_cell, m.cell_max_level(),
+               static_cast<float>(m.g_min_uS), static_cast<float>(m.g_step_uS()), static_cast<float>(m.g_max_uS),
+               static_cast<float>(sd), static_cast<float>(cfg.p_stuck_off),
+               static_cast<float>(cfg.p_stuck_off + cfg.p_stuck_on), false, false, false};
+  // The random numbers in program_conductances' order: normals (when drawn), then uniforms (when drawn).
+  PhiloxKey normal_key{}, uniform_key{};
+  if (cfg.enabled) {
+    P.lognormal = cfg.model == "lognormal" && sd > 0;
+    P.pcm = cfg.model == "pcm";
+    if (P.lognormal || P.pcm) normal_key = draw_philox_key(gen);
+    P.faults = cfg.p_stuck_off > 0 || cfg.p_stuck_on > 0;
+    if (P.faults) uniform_key = draw_philox_key(gen);
+  }
+  const auto wt = w.t().contiguous();  // [inputs, outputs]: a cell row is contiguous
+  const float* wp = wt.data_ptr<float>();
+  float* gp = g.data_ptr<float>();
+  const int64_t O = l.outputs, rows = n / O;
+  const int64_t block = std::max<int64_t>(1, 4096 / O);  // rows per task: their random numbers are one range
+  at::parallel_for(0, (rows + block - 1) / block, 1, [&](int64_t c0, int64_t c1) {
+    std::vector<float> xi(block * O), u(block * O);
+    for (int64_t c = c0; c < c1; ++c) {
+      const int64_t q0 = c * block, q1 = std::min(rows, q0 + block);
+      if (P.lognormal || P.pcm) fill_normal_isa(xi.data(), (q1 - q0) * O, normal_key, q0 * O, normal_rng_best_isa());
+      if (P.faults) fill_uniform(u.data(), (q1 - q0) * O, uniform_key, q0 * O);
+      program_rows(P, wp, gp, xi.data(), u.data(), q0, q1);
+    }
+  });
   return g;
 }
 

@@ -25,8 +25,16 @@ struct ProgrammingNoiseConfig {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ProgrammingNoiseConfig, enabled, model, sigma, p_stuck_off,
                                                 p_stuck_on)
 
-// Target conductances (uS) -> programmed conductances (uS), clipped to [0, g_max]; `level` is L.
+// Target conductances (uS) -> programmed conductances (uS), clipped to [0, g_max]; `level` is L. Cell i uses
+// normal i of one Philox key and (for faults) uniform i of a second key, both drawn from `gen`.
 at::Tensor program_conductances(const at::Tensor& target_uS, const ProgrammingNoiseConfig& cfg,
                                 const MappingConfig& mapping, double level, at::Generator& gen);
+
+// The fast path of programming: integer weights [outputs, inputs] -> programmed conductances
+// [S, 2, padded_rows, outputs] (uS) in one pass over the cells. Gives what
+// program_conductances(cell_levels_to_conductance(weights_to_cell_levels(w))) gives for the same generator
+// state (the same random numbers; float rounding of exp aside). CPU tensors.
+at::Tensor program_weights(const at::Tensor& w_int, const MappingConfig& mapping, const TileLayout& layout,
+                           const ProgrammingNoiseConfig& cfg, double level, at::Generator& gen);
 
 }  // namespace cimtrain::sim

@@ -281,11 +281,13 @@ at::Tensor drive_input_map(const at::Tensor& x, double input_scale, int64_t code
 at::Tensor convert_and_combine(const std::vector<at::Tensor>& current_uA, const std::vector<at::Tensor>& var_uA2,
                                const at::Tensor& col_var_uA2, const at::Tensor& full_scale_uA, const ReadShape& sh,
                                const AdcConfig& adc, const AdcStatic& st, double saturation_uA, const at::Tensor& coef,
-                               PhiloxKey key) {
-  const int64_t M = sh.rows(), S = sh.slices, O = sh.outputs, SO = S * O, B = sh.batch, T = sh.row_tiles;
-  TORCH_CHECK(static_cast<int64_t>(current_uA.size()) == T && (var_uA2.empty() || var_uA2.size() == current_uA.size()),
-              "convert_and_combine: expected ", T, " row tiles of currents (and of variances or none), found ",
-              current_uA.size(), " and ", var_uA2.size());
+                               PhiloxKey key, int64_t first_tile, at::Tensor* accumulate) {
+  const int64_t M = sh.rows(), S = sh.slices, O = sh.outputs, SO = S * O, B = sh.batch;
+  const int64_t T = static_cast<int64_t>(current_uA.size()), t0 = first_tile;
+  TORCH_CHECK(T >= 1 && t0 >= 0 && t0 + T <= sh.row_tiles && (var_uA2.empty() || var_uA2.size() == current_uA.size()),
+              "convert_and_combine: expected tiles [", t0, ", ", t0 + T, ") of ", sh.row_tiles,
+              " row tiles of currents (and as many of variances, or none), found ", current_uA.size(), " and ",
+              var_uA2.size());
   std::vector<const float*> ip(T), vp(T, nullptr);
   for (int64_t t = 0; t < T; ++t) {
     TORCH_CHECK(current_uA[t].is_contiguous() && current_uA[t].numel() == M * SO,
@@ -299,10 +301,12 @@ at::Tensor convert_and_combine(const std::vector<at::Tensor>& current_uA, const 
     }
   }
   const auto colv = col_var_uA2.defined() ? col_var_uA2.contiguous() : at::Tensor();
-  TORCH_CHECK(!colv.defined() || colv.numel() == T * SO, "convert_and_combine: column variances must be [", T, ", ",
-              SO, "], found ", col_var_uA2.sizes());
+  TORCH_CHECK(!colv.defined() || colv.numel() == sh.row_tiles * SO, "convert_and_combine: column variances must be [",
+              sh.row_tiles, ", ", SO, "], found ", col_var_uA2.sizes());
   const float* cvp = colv.defined() ? colv.data_ptr<float>() : nullptr;
-  auto y = at::zeros({B, O});
+  at::Tensor y = accumulate ? *accumulate : at::zeros({B, O});
+  TORCH_CHECK(y.is_contiguous() && y.scalar_type() == at::kFloat && y.numel() == B * O,
+              "convert_and_combine: the accumulator must be a contiguous float [", B, ", ", O, "], found ", y.sizes());
   float* yp = y.data_ptr<float>();
   const auto coefc = coef.contiguous();
   const float* cp = coefc.data_ptr<float>();
@@ -332,14 +336,15 @@ at::Tensor convert_and_combine(const std::vector<at::Tensor>& current_uA, const 
       for (int64_t t = 0; t < T; ++t)
         for (int64_t p = 0; p < sh.phases; ++p)
           for (int64_t c = 0; c < sh.cycles; ++c) {
+            const int64_t tg = t0 + t;  // the tile's index in the read (noise, static errors)
             const int64_t m0 = (p * sh.cycles + c) * B + b0;
-            if (use_noise) fill_normal(noise.data(), nb * SO, key, (t * M + m0) * SO);
+            if (use_noise) fill_normal(noise.data(), nb * SO, key, (tg * M + m0) * SO);
             for (int64_t s = 0; s < S; ++s) {
               const float w = cp[(p * sh.cycles + c) * S + s];
               const float lsb = fsp[s] / qmax;
-              const float* cvr = cvp ? cvp + t * SO + s * O : nullptr;
-              const float* offr = offp + (t * S + s) * O;
-              const float* inlr = inlp + (t * S + s) * O;
+              const float* cvr = cvp ? cvp + tg * SO + s * O : nullptr;
+              const float* offr = offp + (tg * S + s) * O;
+              const float* inlr = inlp + (tg * S + s) * O;
               if (on && !saturate && small_codes) {  // the common case: the chunk's rows in one vectorised call
                 const AdcRows rows{ip[t] + m0 * SO + s * O,
                                    has_var ? vp[t] + m0 * SO + s * O : nullptr,
