@@ -115,6 +115,11 @@ TEST(ConvReadScale, FloatInputsQuantisedInTheDrive) {
   // Scale 0: per tensor, max|x| / 127.
   (void)inst.infer_conv(x, g, gen, 0.0, &used);
   EXPECT_NEAR(used, x.abs().max().item<double>() / 127.0, 1e-9);
+  // Dequantised by the periphery: input scale x weight scale per output, plus the bias.
+  const auto ws = at::rand({8}, at::detail::createCPUGenerator(7)) + 0.5, bias = at::arange(8.0);
+  const auto deq = inst.infer_conv(x, g, gen, s, nullptr, ws, bias);
+  const auto expect = b * s * ws.view({1, -1, 1, 1}) + bias.view({1, -1, 1, 1});
+  EXPECT_TRUE(at::allclose(deq, expect, 1e-5, 1e-4)) << (deq - expect).abs().max();
 }
 
 // Deployment calibration of the full scale gives the same ADC ranges from either read.

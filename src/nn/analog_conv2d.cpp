@@ -42,7 +42,9 @@ AnalogConv2dImpl::AnalogConv2dImpl(const AnalogConv2dOptions& options_) : option
   ops_.weight_matrix = [cout](const at::Tensor& w) { return w.reshape({cout, -1}); };
   const sim::ConvGeometry geometry{k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1]};
   ops_.chip_read = [geometry](const sim::ChipInstance& chip, const at::Tensor& x, at::Generator& gen, double scale,
-                              double* used_scale) { return chip.infer_conv(x, geometry, gen, scale, used_scale); };
+                              const at::Tensor& weight_scale, const at::Tensor& bias) {
+    return chip.infer_conv(x, geometry, gen, scale, nullptr, weight_scale, bias);
+  };
   ops_.chip_calibrate = [geometry](sim::ChipInstance& chip, const at::Tensor& x_int, at::Generator& gen) {
     chip.calibrate_adc_conv(x_int, geometry, gen);
   };

@@ -69,12 +69,10 @@ at::Tensor AnalogLayer::chip_output(const LayerAsMatrix& ops, const at::Tensor& 
     const auto y = y_int * xq.scale * w_scale.view({1, -1}).to(x.device());
     return ops.from_rows(b.defined() ? y + b : y, x);
   }
-  double input_scale = fixed && fixed->input_scale.defined() ? fixed->input_scale.item<double>() : 0.0;
-  const auto y_int = ops.chip_read(*instance, x.detach().to(at::kCPU), ctx.gen, input_scale, &input_scale).to(x.device());
-  std::vector<int64_t> channels(static_cast<size_t>(y_int.dim()), 1);
-  channels[1] = -1;
-  const auto y = y_int * input_scale * w_scale.view(channels).to(x.device());
-  return b.defined() ? y + b.view(channels) : y;
+  const double input_scale = fixed && fixed->input_scale.defined() ? fixed->input_scale.item<double>() : 0.0;
+  return ops.chip_read(*instance, x.detach().to(at::kCPU), ctx.gen, input_scale, w_scale.reshape({-1}),
+                       b.defined() ? b.detach() : b)
+      .to(x.device());
 }
 
 at::Tensor AnalogLayer::full_mode(const LayerAsMatrix& ops, const at::Tensor& x, const at::Tensor& w,

@@ -23,11 +23,11 @@ struct LayerAsMatrix {
   std::function<at::Tensor(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, const at::Tensor& y_noisy)>
       ste;
   // Optional: reads a chip instance directly on the layer's float input, without rows (a conv:
-  // sim::ChipInstance::infer_conv), quantising it inside the read with `input_scale` (0: per tensor, the scale
-  // used returned in *used_scale); the integer output has the layer's layout, channels in dim 1. Used when
-  // the chip's mapping.conv_read is "direct"; empty: the rows path.
+  // sim::ChipInstance::infer_conv), quantising it inside the read with `input_scale` (0: per tensor) and
+  // dequantising the output with the input scale used and `weight_scale` [outputs], adding `bias` (optional):
+  // the layer's output, channels in dim 1. Used when the chip's mapping.conv_read is "direct"; empty: rows.
   std::function<at::Tensor(const sim::ChipInstance&, const at::Tensor& x, at::Generator& gen, double input_scale,
-                           double* used_scale)>
+                           const at::Tensor& weight_scale, const at::Tensor& bias)>
       chip_read;
   // Its deployment calibration (sim::ChipInstance::calibrate_adc_conv).
   std::function<void(sim::ChipInstance&, const at::Tensor& x_int, at::Generator& gen)> chip_calibrate;

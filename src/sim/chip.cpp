@@ -317,7 +317,8 @@ std::vector<at::Tensor> ChipInstance::conv_currents(const at::Tensor& x, double 
 }
 
 at::Tensor ChipInstance::infer_conv(const at::Tensor& x_in, const ConvGeometry& g, at::Generator& gen,
-                                    double input_scale, double* used_scale) const {
+                                    double input_scale, double* used_scale, const at::Tensor& weight_scale,
+                                    const at::Tensor& bias) const {
   const auto& cfg = config_;
   const auto& l = layout_;
   TORCH_CHECK(x_in.dim() == 4 && x_in.size(1) * g.kernel_h * g.kernel_w == l.inputs,
@@ -346,7 +347,14 @@ at::Tensor ChipInstance::infer_conv(const at::Tensor& x_in, const ConvGeometry& 
   }
   // Tile by tile: its read-noise variances are computed just before its conversion and freed after, with its
   // currents, so that the peak memory holds one tile's variances rather than all of them.
-  auto y = at::zeros({rows.batch, l.outputs});
+  at::Tensor out_scale;
+  if (weight_scale.defined()) {
+    TORCH_CHECK(weight_scale.numel() == l.outputs, "conv read: expected ", l.outputs, " weight scales, found ",
+                weight_scale.sizes());
+    out_scale = weight_scale.to(at::kFloat).cpu().reshape({-1}) * input_scale;
+  }
+  auto y = bias.defined() ? bias.to(at::kFloat).cpu().reshape({1, -1}).expand({rows.batch, l.outputs}).contiguous()
+                          : at::zeros({rows.batch, l.outputs});
   const auto coef = combine_weights(sh);
   for (int64_t t = 0; t < l.row_tiles; ++t) {
     std::vector<at::Tensor> var;
@@ -356,7 +364,7 @@ at::Tensor ChipInstance::infer_conv(const at::Tensor& x_in, const ConvGeometry& 
     }
     const StageTimer timer("read.adc");
     convert_and_combine({current[t]}, var, dac_col_var_, full_scale, rows, cfg.adc, adc_static_, sat, coef, adc_key, t,
-                        &y);
+                        &y, out_scale);
     current[t] = at::Tensor();
   }
   return y.view({sh.batch, ho, wo, l.outputs}).permute({0, 3, 1, 2});  // channels last

@@ -45,12 +45,15 @@ class ChipInstance {
   // [batch, outputs, H_out, W_out] for a crossbar holding W [outputs, C kh kw] (rows in (c, i, j) order, as
   // torch's weight.view(outputs, -1)), in integer units. The DAC codes are round(x / s) clipped to
   // +-input_max, quantised inside the drive pass: s = input_scale (1: x holds integers), or with
-  // input_scale = 0, s = max|x| / input_max of this batch (1 for an all-zero batch), returned in *used_scale. The products run as convolutions of the word-line voltage maps with
+  // input_scale = 0, s = max|x| / input_max of this batch (1 for an all-zero batch), returned in *used_scale.
+  // With `weight_scale` [outputs] the digital periphery dequantises in the same pass: the result is then
+  // s x weight_scale[o] x the integer output + bias[o] (bias optional), in the layer's float units. The products run as convolutions of the word-line voltage maps with
   // each row tile's conductances, so the im2col rows are never built; with noise off it returns what infer()
   // returns on the im2col rows, up to float rounding, when the DAC has no INL (here one INL per input
   // channel, there one per word line). Needs the column DAC-noise model.
   at::Tensor infer_conv(const at::Tensor& x, const ConvGeometry& geometry, at::Generator& gen, double input_scale = 1.0,
-                        double* used_scale = nullptr) const;
+                        double* used_scale = nullptr, const at::Tensor& weight_scale = {},
+                        const at::Tensor& bias = {}) const;
 
   // Recomputes the effective conductances for new read conditions (once, not per read).
   void set_conditions(const ReadConditions& conditions);

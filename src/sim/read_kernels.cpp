@@ -23,7 +23,7 @@ inline float round_half_even(float u) {
 // start at i * stride (current, var, noise) and its outputs at i * y_stride; the converters' static errors
 // and column variances are the same for every row.
 struct AdcRows {
-  const float *current, *var, *colvar, *noise, *offset, *inl;
+  const float *current, *var, *colvar, *noise, *offset, *inl, *out_scale;
   float lsb, qmax, sigma2, inl_shape, weight;
   int64_t rows, stride, y_stride;
 };
@@ -51,7 +51,7 @@ __attribute__((target_clones("avx2", "default"))) void adc_rows(const AdcRows& r
         u = u + nz[o] * std::sqrt(nv);
       }
       u = std::min(std::max(u, -qmax), qmax);
-      yr[o] += w * (round_half_even(u) * lsb);
+      yr[o] += (w * r.out_scale[o]) * (round_half_even(u) * lsb);
     }
   }
 }
@@ -281,7 +281,8 @@ at::Tensor drive_input_map(const at::Tensor& x, double input_scale, int64_t code
 at::Tensor convert_and_combine(const std::vector<at::Tensor>& current_uA, const std::vector<at::Tensor>& var_uA2,
                                const at::Tensor& col_var_uA2, const at::Tensor& full_scale_uA, const ReadShape& sh,
                                const AdcConfig& adc, const AdcStatic& st, double saturation_uA, const at::Tensor& coef,
-                               PhiloxKey key, int64_t first_tile, at::Tensor* accumulate) {
+                               PhiloxKey key, int64_t first_tile, at::Tensor* accumulate,
+                               const at::Tensor& out_scale) {
   const int64_t M = sh.rows(), S = sh.slices, O = sh.outputs, SO = S * O, B = sh.batch;
   const int64_t T = static_cast<int64_t>(current_uA.size()), t0 = first_tile;
   TORCH_CHECK(T >= 1 && t0 >= 0 && t0 + T <= sh.row_tiles && (var_uA2.empty() || var_uA2.size() == current_uA.size()),
@@ -305,6 +306,9 @@ at::Tensor convert_and_combine(const std::vector<at::Tensor>& current_uA, const 
               sh.row_tiles, ", ", SO, "], found ", col_var_uA2.sizes());
   const float* cvp = colv.defined() ? colv.data_ptr<float>() : nullptr;
   at::Tensor y = accumulate ? *accumulate : at::zeros({B, O});
+  const auto oscale = out_scale.defined() ? out_scale.to(at::kFloat).contiguous() : at::ones({O});
+  TORCH_CHECK(oscale.numel() == O, "convert_and_combine: expected ", O, " output scales, found ", out_scale.sizes());
+  const float* osp = oscale.data_ptr<float>();
   TORCH_CHECK(y.is_contiguous() && y.scalar_type() == at::kFloat && y.numel() == B * O,
               "convert_and_combine: the accumulator must be a contiguous float [", B, ", ", O, "], found ", y.sizes());
   float* yp = y.data_ptr<float>();
@@ -352,6 +356,7 @@ at::Tensor convert_and_combine(const std::vector<at::Tensor>& current_uA, const 
                                    use_noise ? noise.data() + s * O : nullptr,
                                    offr,
                                    inlr,
+                                   osp,
                                    lsb,
                                    qmax,
                                    sig2,
@@ -386,7 +391,7 @@ at::Tensor convert_and_combine(const std::vector<at::Tensor>& current_uA, const 
                     u = std::min(std::max(u, -qmax), qmax);  // qmax is an integer: clamp, then round
                     r = (small_codes ? round_half_even(u) : std::nearbyint(u)) * lsb;
                   }
-                  yr[o] += w * r;
+                  yr[o] += w * osp[o] * r;
                 }
               }
             }

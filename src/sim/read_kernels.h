@@ -45,12 +45,13 @@ at::Tensor drive_input_map(const at::Tensor& x, double input_scale, int64_t code
 // noise). ADC noise sample (row tile t, m, s, o) is index ((t M + m) S + s) outputs + o of `key`.
 // The lists may hold only tiles [first_tile, first_tile + n) of the shape's row tiles; with `accumulate`
 // the result is added to that [batch, outputs] tensor (and returned) instead of to a new one, so a read can
-// convert its tiles one at a time.
+// convert its tiles one at a time. `out_scale` [outputs] (or undefined: 1) multiplies each output (the
+// digital periphery's per-output scale).
 at::Tensor convert_and_combine(const std::vector<at::Tensor>& current_uA, const std::vector<at::Tensor>& var_uA2,
                                const at::Tensor& col_var_uA2, const at::Tensor& full_scale_uA, const ReadShape& shape,
                                const AdcConfig& adc, const AdcStatic& adc_static, double saturation_uA,
                                const at::Tensor& coef, PhiloxKey key, int64_t first_tile = 0,
-                               at::Tensor* accumulate = nullptr);
+                               at::Tensor* accumulate = nullptr, const at::Tensor& out_scale = {});
 
 // max |current| per slice [S] over the row tiles' blocks [M, S * outputs].
 at::Tensor max_abs_per_slice(const std::vector<at::Tensor>& current_uA, const ReadShape& shape);
