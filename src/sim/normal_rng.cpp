@@ -143,16 +143,43 @@ at::Tensor randn_philox(at::IntArrayRef sizes, at::Generator& gen, at::TensorOpt
   return t;
 }
 
+namespace {
+
+// Uniform i of `key`: word i of the Philox stream, its top 24 bits over 2^24.
+inline float word_uniform(uint32_t w) { return static_cast<float>(static_cast<int32_t>(w >> 8)) * (1.0f / 16777216.0f); }
+
+// Full blocks [b0, b0 + nb) -> dst[0 .. 4 nb), one SIMD lane per block.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void fill_uniform_blocks(float* dst, uint64_t b0,
+                                                                                       int64_t nb, PhiloxKey key) {
+#pragma omp simd
+  for (int64_t k = 0; k < nb; ++k) {
+    uint32_t x0, x1, x2, x3;
+    philox::block_words(key, b0 + static_cast<uint64_t>(k), x0, x1, x2, x3);
+    dst[4 * k + 0] = word_uniform(x0);
+    dst[4 * k + 1] = word_uniform(x1);
+    dst[4 * k + 2] = word_uniform(x2);
+    dst[4 * k + 3] = word_uniform(x3);
+  }
+}
+
+float philox_uniform(PhiloxKey key, int64_t i) {
+  uint32_t x[4];
+  philox::block_words(key, static_cast<uint64_t>(i >> 2), x[0], x[1], x[2], x[3]);
+  return word_uniform(x[i & 3]);
+}
+
+}  // namespace
+
 void fill_uniform(float* out, int64_t n, PhiloxKey key, int64_t first_index) {
   at::parallel_for(first_index, first_index + n, kGrainSamples, [&](int64_t lo, int64_t hi) {
-    for (int64_t b = lo >> 2; 4 * b < hi; ++b) {
-      uint32_t x[4];
-      philox::block_words(key, static_cast<uint64_t>(b), x[0], x[1], x[2], x[3]);
-      for (int64_t k = 0; k < 4; ++k) {
-        const int64_t i = 4 * b + k;
-        if (i >= lo && i < hi) out[i - first_index] = static_cast<float>(x[k] >> 8) * (1.0f / 16777216.0f);
-      }
+    const int64_t fb = (lo + 3) >> 2, fe = hi >> 2;
+    if (fb >= fe) {
+      for (int64_t i = lo; i < hi; ++i) out[i - first_index] = philox_uniform(key, i);
+      return;
     }
+    for (int64_t i = lo; i < 4 * fb; ++i) out[i - first_index] = philox_uniform(key, i);
+    fill_uniform_blocks(out + (4 * fb - first_index), static_cast<uint64_t>(fb), fe - fb, key);
+    for (int64_t i = 4 * fe; i < hi; ++i) out[i - first_index] = philox_uniform(key, i);
   });
 }
 
