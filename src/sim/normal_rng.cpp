@@ -13,6 +13,20 @@ namespace {
 
 constexpr int64_t kGrainSamples = 16384;  // samples per parallel task (30-80 us of work)
 
+// Samples [lo, hi) of a stream into out (out[0] is sample first_index): whole 4-sample blocks through the
+// SIMD `blocks(dst, first_block, count)`, the partial blocks at the range's edges through the scalar `one(i)`.
+template <class One, class Blocks>
+void fill_range(float* out, int64_t first_index, int64_t lo, int64_t hi, One one, Blocks blocks) {
+  const int64_t fb = (lo + 3) >> 2, fe = hi >> 2;
+  if (fb >= fe) {
+    for (int64_t i = lo; i < hi; ++i) out[i - first_index] = one(i);
+    return;
+  }
+  for (int64_t i = lo; i < 4 * fb; ++i) out[i - first_index] = one(i);
+  blocks(out + (4 * fb - first_index), fb, fe - fb);
+  for (int64_t i = 4 * fe; i < hi; ++i) out[i - first_index] = one(i);
+}
+
 // Full blocks [b0, b0 + nb) -> dst[0 .. 4 nb). One SIMD lane per block; the same inline math as philox_normal.
 // Compiled once per instruction set below, each with fp-contract=off (AVX-512F has FMA instructions), so every
 // version writes the same bits as the scalar philox_normal (IEEE +, -, *, /, conversions only).
@@ -116,16 +130,8 @@ void fill_normal_isa(float* out, int64_t n, PhiloxKey key, int64_t first_index, 
     // Samples of this task: [lo, hi) within [first_index, end).
     const int64_t lo = std::max(4 * bb, first_index);
     const int64_t hi = std::min(4 * be, end);
-    // Full blocks inside [lo, hi) go to the SIMD loop; partial ones (range edges) to the scalar path.
-    const int64_t fb = (lo + 3) >> 2;
-    const int64_t fe = hi >> 2;
-    if (fb >= fe) {
-      for (int64_t i = lo; i < hi; ++i) out[i - first_index] = philox_normal(key, i);
-      return;
-    }
-    for (int64_t i = lo; i < 4 * fb; ++i) out[i - first_index] = philox_normal(key, i);
-    fill_blocks(out + (4 * fb - first_index), static_cast<uint64_t>(fb), fe - fb, key);
-    for (int64_t i = 4 * fe; i < hi; ++i) out[i - first_index] = philox_normal(key, i);
+    fill_range(out, first_index, lo, hi, [&](int64_t i) { return philox_normal(key, i); },
+               [&](float* dst, int64_t b, int64_t nb) { fill_blocks(dst, static_cast<uint64_t>(b), nb, key); });
   });
 }
 
@@ -172,14 +178,8 @@ float philox_uniform(PhiloxKey key, int64_t i) {
 
 void fill_uniform(float* out, int64_t n, PhiloxKey key, int64_t first_index) {
   at::parallel_for(first_index, first_index + n, kGrainSamples, [&](int64_t lo, int64_t hi) {
-    const int64_t fb = (lo + 3) >> 2, fe = hi >> 2;
-    if (fb >= fe) {
-      for (int64_t i = lo; i < hi; ++i) out[i - first_index] = philox_uniform(key, i);
-      return;
-    }
-    for (int64_t i = lo; i < 4 * fb; ++i) out[i - first_index] = philox_uniform(key, i);
-    fill_uniform_blocks(out + (4 * fb - first_index), static_cast<uint64_t>(fb), fe - fb, key);
-    for (int64_t i = 4 * fe; i < hi; ++i) out[i - first_index] = philox_uniform(key, i);
+    fill_range(out, first_index, lo, hi, [&](int64_t i) { return philox_uniform(key, i); },
+               [&](float* dst, int64_t b, int64_t nb) { fill_uniform_blocks(dst, static_cast<uint64_t>(b), nb, key); });
   });
 }
 
