@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "sim/ir_drop.h"
+#include "sim/read_operands.h"
 
 namespace cimtrain::sim {
 namespace {
@@ -260,6 +261,43 @@ TEST(IrDropFast, AccuracyAgainstExactSolver) {
       last_none = e_none;
     }
   }
+}
+
+// The one-pass read operands (Chip's path for IR drop off or fast) against the tensor-op reference: several
+// layouts (row and column tiles, bit slices, padding rows, partly used column tiles), IR drop off and fast,
+// with and without read noise, including cells at 0 uS.
+TEST(ReadOperands, FastPassEqualsTheReference) {
+  struct Case { int tile_rows, tile_cols, bits_per_cell; int64_t inputs, outputs; };
+  const std::vector<Case> cases = {{256, 256, 7, 27, 16}, {64, 32, 7, 150, 40}, {32, 24, 3, 70, 9}, {16, 256, 7, 16, 200}};
+  for (const auto& c : cases) {
+    MappingConfig m;
+    m.tile_rows = c.tile_rows;
+    m.tile_cols = c.tile_cols;
+    m.bits_per_cell = c.bits_per_cell;
+    const auto l = make_layout(m, c.inputs, c.outputs);
+    auto g = uniform({l.slices, 2, l.padded_rows(), l.outputs}, 0.0, 50.0, 11).to(at::kFloat);
+    g.view({-1}).narrow(0, 0, 7).zero_();  // some cells at 0 uS (stuck off with g_min 0)
+    const auto sd = g * 0.02f;
+    for (const char* mode : {"off", "fast"}) {
+      IrDropConfig ir;
+      ir.mode = mode;
+      ir.r_wire_ohm = 2.0;  // a large drop, so the factors matter
+      for (bool noise : {false, true}) {
+        const auto ref = read_operands_reference(g, noise ? sd : at::Tensor(), l, ir);
+        const auto fast = read_operands_fast(g, noise ? sd : at::Tensor(), l, ir);
+        const std::string what = std::string(mode) + (noise ? " + noise, " : ", ") + std::to_string(c.inputs) + "x" +
+                                 std::to_string(c.outputs);
+        ASSERT_EQ(fast.signal.sizes(), ref.signal.sizes()) << what;
+        EXPECT_LT((fast.signal - ref.signal).abs().max().item<double>(), 1e-4) << what;
+        ASSERT_EQ(fast.variance.defined(), noise) << what;
+        if (noise) EXPECT_LT((fast.variance - ref.variance).abs().max().item<double>(), 1e-5) << what;
+      }
+    }
+  }
+  IrDropConfig exact;
+  exact.mode = "exact";
+  EXPECT_THROW(read_operands_fast(at::ones({1, 2, 256, 4}), {}, make_layout(MappingConfig{}, 10, 4), exact),
+               c10::Error);
 }
 
 }  // namespace

@@ -676,6 +676,31 @@ TEST(NoiseStatsDrift, PcmExponentsFollowTheClampedFormulas) {
 }
 
 // G(t) = G_p (t / t0)^-nu for t >= t0, G_p before t0.
+// The one-pass drift + temperature of Chip::set_conditions against drifted_conductances x gain with per-cell
+// maps of the per-tile time and gain (several tiles, before and after t0, drift off).
+TEST(NoiseStatsDrift, PerTilePassEqualsTheCellMaps) {
+  MappingConfig m = rram_mapping();
+  m.tile_rows = 32;
+  m.tile_cols = 20;
+  const auto l = make_layout(m, 70, 23);  // 3 x 3 tiles, padding rows, a partly used column tile
+  auto gen = make_gen(91);
+  const auto g = at::rand({l.slices, 2, l.padded_rows(), l.outputs}, gen) * 50;
+  DriftConfig d;
+  const auto nu = sample_drift_exponents(g, d, m, 2.0, gen);
+  const auto gain = at::rand({l.row_tiles, l.col_tiles}, gen) * 0.2 + 0.9;
+  for (double t : {5.0, 3600.0, 1e7}) {  // 5 s < t0: no drift yet
+    const auto t_eff = (at::rand({l.row_tiles, l.col_tiles}, gen) + 0.5) * t;
+    for (bool enabled : {true, false}) {
+      d.enabled = enabled;
+      const auto ref =
+          drifted_conductances(g, nu, tile_values_to_cells(t_eff, l), d, m) * tile_values_to_cells(gain, l);
+      const auto fast = drifted_conductances_per_tile(g, nu, t_eff, gain, d, l);
+      EXPECT_LT(((fast - ref).abs() / ref.abs().clamp_min(1e-3)).max().item<double>(), 2e-6)
+          << "t = " << t << (enabled ? "" : ", drift off");
+    }
+  }
+}
+
 TEST(NoiseStatsDrift, DriftedConductancesFollowThePowerLawAfterT0) {
   const auto m = rram_mapping();
   DriftConfig d;

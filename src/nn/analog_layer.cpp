@@ -4,6 +4,8 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/csrc/api/include/torch/utils.h>
 
+#include <optional>
+
 
 #include "nn/quantize.h"
 #include "sim/stage_timer.h"
@@ -56,7 +58,9 @@ at::Tensor AnalogLayer::chip_output(const LayerAsMatrix& ops, const at::Tensor& 
     w_scale = fixed->weight_scale;
   } else {
     const sim::StageTimer timer("program");
+    std::optional<sim::StageTimer> part(std::in_place, "program.quantize weights");
     const auto wq = quantize_per_row(w2d.detach(), m.weight_max());
+    part.reset();
     instance = std::make_shared<sim::ChipInstance>(sim::Chip(ctx.chip).program(wq.values, ctx.gen, ctx.conditions));
     w_scale = wq.scale;
     if (w_int) *w_int = wq.values;

@@ -11,6 +11,7 @@
 #include "sim/ir_drop.h"
 #include "sim/programming_noise.h"
 #include "sim/read_noise.h"
+#include "sim/read_operands.h"
 #include "sim/stage_timer.h"
 #include "sim/thermal.h"
 
@@ -46,14 +47,6 @@ ChipInstance Chip::program(const at::Tensor& w_int, at::Generator& gen, const Re
 
 namespace {
 
-// [S, padded_rows, outputs] -> [row_tiles, tile_rows, S * outputs], the right operand of the tile products.
-at::Tensor to_product_layout(const at::Tensor& per_slice, const TileLayout& l) {
-  return per_slice.view({l.slices, l.row_tiles, l.tile_rows, l.outputs})
-      .permute({1, 2, 0, 3})
-      .reshape({l.row_tiles, l.tile_rows, l.slices * l.outputs})
-      .contiguous();
-}
-
 // Output of an all-ones reference read, summed over |outputs|: the global drift compensation's measure.
 double reference_read(const at::Tensor& g, const MappingConfig& m) {
   const auto diff = g.select(1, 0) - g.select(1, 1);  // [S, rows, outputs]
@@ -70,39 +63,25 @@ void ChipInstance::set_conditions(const ReadConditions& conditions) {
   conditions_ = conditions;
   const auto& cfg = config_;
   const auto& l = layout_;
-  const auto tile_T = tile_dT_ + conditions.temperature_K;
-  const auto gain = tile_values_to_cells(thermal_conductance_factor(tile_T, cfg.thermal), l);
-  const auto t_eff = tile_values_to_cells(arrhenius_time_factor(tile_T, cfg.thermal), l) * conditions.time_s;
   std::optional<StageTimer> timer(std::in_place, "program.drift+thermal");
-  const auto g_now = drifted_conductances(g_prog_, nu_, t_eff, cfg.drift, cfg.mapping) * gain;
-  timer.emplace("program.ir_drop");
-
-  // IR drop: effective conductances seen from the inputs (first-order or exact), per physical tile.
-  at::Tensor g_eff = g_now, factor;
-  if (cfg.ir_drop.enabled()) {
-    auto phys = to_physical_tiles(g_now, l);
-    // Columns no output uses hold no cells (0 uS): they carry no current and change no other cell's drop,
-    // so the solve skips them (exact for both models; a 16-output layer uses 32 of 256 columns).
-    const int64_t used = l.col_tiles == 1 ? 2 * l.slices * l.outputs : l.tile_cols;
-    if (used < l.tile_cols) {
-      const auto eff = ir_drop_effective_conductance(phys.narrow(2, 0, used).contiguous(), cfg.ir_drop);
-      phys = at::constant_pad_nd(eff, {0, l.tile_cols - used});
-    } else {
-      phys = ir_drop_effective_conductance(phys, cfg.ir_drop);
-    }
-    g_eff = from_physical_tiles(phys, l);
-    factor = at::where(g_now > 0, g_eff / g_now.clamp_min(1e-30), at::zeros_like(g_now));
+  const auto tile_T = tile_dT_ + conditions.temperature_K;
+  const auto tile_gain = thermal_conductance_factor(tile_T, cfg.thermal);
+  const auto tile_t_eff = arrhenius_time_factor(tile_T, cfg.thermal) * conditions.time_s;
+  at::Tensor g_now;
+  if (cfg.drift.enabled && cfg.drift.relaxation_tau_s > 0) {
+    g_now = drifted_conductances(g_prog_, nu_, tile_values_to_cells(tile_t_eff, l), cfg.drift, cfg.mapping) *
+            tile_values_to_cells(tile_gain, l);
+  } else {  // one pass with the per-tile time and gain
+    g_now = drifted_conductances_per_tile(g_prog_, nu_, tile_t_eff, tile_gain, cfg.drift, l);
   }
-  timer.emplace("program.layout+read_noise");
-  signal_ = to_product_layout(g_eff.select(1, 0) - g_eff.select(1, 1), l);
 
-  auto sd = read_noise_std(g_now, g_prog_, cfg.read_noise, cfg.mapping, cfg.level, conditions.time_s);
-  if (sd.defined()) {
-    if (factor.defined()) sd = sd * factor;  // the cell sees the dropped voltage, so its noise current shrinks too
-    read_var_ = to_product_layout(sd.select(1, 0).square() + sd.select(1, 1).square(), l);
-  } else {
-    read_var_ = at::Tensor();
-  }
+  // IR drop and read noise -> what the products multiply (one pass per tile unless the IR drop is exact).
+  timer.emplace("program.operands");
+  const auto sd = read_noise_std(g_now, g_prog_, cfg.read_noise, cfg.mapping, cfg.level, conditions.time_s);
+  const bool exact = cfg.ir_drop.enabled() && cfg.ir_drop.mode == "exact";
+  auto ops = exact ? read_operands_reference(g_now, sd, l, cfg.ir_drop) : read_operands_fast(g_now, sd, l, cfg.ir_drop);
+  signal_ = std::move(ops.signal);
+  read_var_ = std::move(ops.variance);
 
   // What the fused read multiplies: without the padding rows of a single, partly used row tile.
   const bool trim = l.row_tiles == 1 && l.inputs < l.tile_rows;

@@ -1,6 +1,11 @@
 // Retention and drift model (see drift.h).
 #include "sim/drift.h"
 
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <cmath>
+
 #include "sim/normal_rng.h"
 
 namespace cimtrain::sim {
@@ -38,6 +43,41 @@ at::Tensor drifted_conductances(const at::Tensor& g_prog_uS, const at::Tensor& n
     g = (g - g_rest) * keep + g_rest;
   }
   return g.clamp_min(0);
+}
+
+at::Tensor drifted_conductances_per_tile(const at::Tensor& g_prog_uS, const at::Tensor& nu,
+                                         const at::Tensor& t_eff_per_tile, const at::Tensor& gain_per_tile,
+                                         const DriftConfig& cfg, const TileLayout& l) {
+  TORCH_CHECK(!cfg.enabled || cfg.relaxation_tau_s <= 0, "drifted_conductances_per_tile: no relaxation model");
+  const int64_t Rp = l.padded_rows(), O = l.outputs, planes = g_prog_uS.numel() / (Rp * O);
+  TORCH_CHECK(g_prog_uS.numel() == planes * Rp * O && g_prog_uS.size(-1) == O && g_prog_uS.size(-2) == Rp,
+              "drifted_conductances_per_tile: cells must be [..., ", Rp, ", ", O, "], found ", g_prog_uS.sizes());
+  const auto g = g_prog_uS.to(at::kFloat).contiguous();
+  const bool drift = cfg.enabled && nu.defined();
+  const auto n = drift ? nu.to(at::kFloat).contiguous() : at::Tensor();
+  // Per tile: ln(max(t_eff / t0, 1)) (drift) and the thermal gain.
+  const auto log_ratio = (t_eff_per_tile.to(at::kDouble) / cfg.t0_s).clamp_min(1.0).log().to(at::kFloat).contiguous();
+  const auto gain = gain_per_tile.to(at::kFloat).contiguous();
+  auto out = at::empty_like(g);
+  const float* gp = g.data_ptr<float>();
+  const float* np = drift ? n.data_ptr<float>() : nullptr;
+  const float* lr = log_ratio.data_ptr<float>();
+  const float* gn = gain.data_ptr<float>();
+  float* op = out.data_ptr<float>();
+  const int64_t ct = l.col_tiles, opt = l.outputs_per_tile, tr = l.tile_rows;
+  at::parallel_for(0, planes * Rp, 16, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t rt = (r % Rp) / tr;
+      for (int64_t o = 0; o < O; ++o) {
+        const int64_t tile = rt * ct + o / opt;
+        const int64_t i = r * O + o;
+        float v = gp[i];
+        if (np) v = v * std::exp(-np[i] * lr[tile]);  // (t / t0)^-nu
+        op[i] = std::max(v, 0.0f) * gn[tile];
+      }
+    }
+  });
+  return out;
 }
 
 }  // namespace cimtrain::sim

@@ -40,4 +40,11 @@ at::Tensor sample_drift_exponents(const at::Tensor& g_prog_uS, const DriftConfig
 at::Tensor drifted_conductances(const at::Tensor& g_prog_uS, const at::Tensor& nu, const at::Tensor& time_s,
                                 const DriftConfig& cfg, const MappingConfig& mapping);
 
+// The conductances now, in one pass: drifted_conductances(g_prog, nu, t_eff) x gain for cells [S, 2,
+// padded_rows, outputs] whose effective time t_eff and thermal gain are per physical tile ([row_tiles,
+// col_tiles]), without per-cell maps of them. Without relaxation (else use the tensor version). CPU float.
+at::Tensor drifted_conductances_per_tile(const at::Tensor& g_prog_uS, const at::Tensor& nu,
+                                         const at::Tensor& t_eff_per_tile, const at::Tensor& gain_per_tile,
+                                         const DriftConfig& cfg, const TileLayout& layout);
+
 }  // namespace cimtrain::sim
