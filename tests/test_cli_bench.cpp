@@ -39,6 +39,16 @@ TEST(CliBench, JsonHasEveryModeAndTheBreakdown) {
     EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(dir) / file)) << file;
 }
 
+TEST(CliBench, LanguageModelsToo) {
+  const auto dir = fresh_dir("bench_bert", false);
+  const auto r = run_cimtrain("--threads 1 bench --model bert --batch 2 --steps 1 --warmup 0 --modes clean,ste "
+                              "--no-breakdown --json --out " + dir, /*with_stderr=*/false);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_GT(j["modes"]["ste"]["step_s_median"].get<double>(), 0.0);
+  EXPECT_EQ(j["config"]["model"], "bert");
+}
+
 TEST(CliBench, BadOptionsAreRejectedBeforeAnyWork) {
   auto r = run_cimtrain("bench --model small-cnn --modes clean,sideways --steps 1");
   EXPECT_NE(r.exit_code, 0);

@@ -1,6 +1,7 @@
-// Vision models by name (see model_registry.h).
+// Models by name (see model_registry.h).
 #include "models/model_registry.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "models/resnet.h"
@@ -23,6 +24,22 @@ std::shared_ptr<Classifier> make_model(const std::string& name, int64_t in_chann
   std::string known;
   for (const auto& n : model_names()) known += (known.empty() ? "" : ", ") + n;
   throw std::invalid_argument("unknown model '" + name + "' (known: " + known + ")");
+}
+
+const std::vector<std::string>& language_model_names() {
+  static const std::vector<std::string> names = {"gpt", "bert"};
+  return names;
+}
+
+bool is_language_model(const std::string& name) {
+  const auto& n = language_model_names();
+  return std::find(n.begin(), n.end(), name) != n.end();
+}
+
+std::shared_ptr<Transformer> make_language_model(const std::string& name, const TransformerOptions& options) {
+  if (name == "gpt") return make_gpt(options);
+  if (name == "bert") return make_bert(options);
+  throw std::invalid_argument("unknown language model '" + name + "' (known: gpt, bert)");
 }
 
 }  // namespace cimtrain::models

@@ -13,7 +13,13 @@
 #include <mutex>
 #include <thread>
 
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <functional>
+
+#include "data/text_corpus.h"
 #include "models/model_registry.h"
+#include "nn/convert.h"
 #include "nn/gradient_mode.h"
 #include "sim/stage_timer.h"
 #include "train/model_setup.h"
@@ -99,7 +105,8 @@ InputShape input_shape(const StepBenchConfig& c) {
 void StepBenchConfig::validate() const {
   using sim::require;
   const auto& names = models::model_names();
-  require(std::find(names.begin(), names.end(), model) != names.end(), "unknown model '" + model + "'");
+  require(std::find(names.begin(), names.end(), model) != names.end() || models::is_language_model(model),
+          "unknown model '" + model + "' (known: small-cnn, vgg8, vgg11, resnet20, resnet18, gpt, bert)");
   require(data.empty() || data == "cifar10" || data == "fashion-mnist",
           "bench data must be cifar10 or fashion-mnist, found '" + data + "'");
   nn::gradient_mode_from_string(mode);  // throws with the known names
@@ -132,32 +139,62 @@ StepBenchResult run_step_bench(const StepBenchConfig& config) {
   if (tc.mode == "gaussian") {
     tc.gaussian_sigma = equivalent_gaussian_sigma(chip_for(tc.preset, tc.chip_config, tc.level), tc.seed);
   }
-  auto am = build_model(tc, shape.channels, shape.classes);
-  auto& model = *am.model;
+  // The model on the chip and one step's loss on a fixed synthetic batch.
+  std::shared_ptr<torch::nn::Module> module;
+  std::shared_ptr<nn::AnalogContext> context;
+  std::function<at::Tensor()> loss_of_batch;
+  if (models::is_language_model(config.model)) {
+    models::TransformerOptions o;  // the default sizes, tiny Shakespeare's 65 characters
+    auto lm = models::make_language_model(config.model, o);
+    context = nn::AnalogContext::make(nn::gradient_mode_from_string(tc.mode), chip_for(tc.preset, tc.chip_config, tc.level),
+                                      tc.seed);
+    context->gaussian_sigma = tc.gaussian_sigma;
+    nn::convert_to_analog(*lm, context);
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(config.seed);
+    const auto tokens = torch::randint(o.vocab_size, {config.batch, o.context}, torch::kLong);
+    at::Tensor input = tokens, target = torch::randint(o.vocab_size, {config.batch, o.context}, torch::kLong);
+    if (!lm->causal()) {  // BERT: the masked-character loss
+      const auto m = data::mask_characters(tokens, o.vocab_size, lm->mask_id(), gen);
+      input = m.input;
+      target = m.target;
+    }
+    loss_of_batch = [lm, input, target, v = o.vocab_size] {
+      return at::cross_entropy_loss(lm->forward(input).reshape({-1, v}), target.reshape({-1}), {},
+                                    at::Reduction::Mean, -100);
+    };
+    module = lm;
+  } else {
+    auto am = build_model(tc, shape.channels, shape.classes);
+    context = am.context;
+    const auto images = to_model_layout(tc, torch::randn({config.batch, shape.channels, shape.size, shape.size}));
+    const auto labels = torch::randint(shape.classes, {config.batch}, torch::kLong);
+    auto classifier = am.model;
+    loss_of_batch = [classifier, images, labels] { return at::cross_entropy_loss(classifier->forward(images), labels); };
+    module = classifier;
+  }
+  auto& model = *module;
   model.train();
   auto optimizer = make_optimizer(tc, model);
-  const auto images = to_model_layout(tc, torch::randn({config.batch, shape.channels, shape.size, shape.size}));
-  const auto labels = torch::randint(shape.classes, {config.batch}, torch::kLong);
-  const auto mode = am.context->mode;
+  const auto mode = context->mode;
 
   StepBenchResult r;
   r.mode = config.mode;
   r.threads = at::get_num_threads();
   std::map<std::string, std::vector<double>> parts;
   const auto step = [&](int64_t i, bool split) {
-    am.context->gen.set_current_seed(config.seed * 1000003 + static_cast<uint64_t>(i));
+    context->gen.set_current_seed(config.seed * 1000003 + static_cast<uint64_t>(i));
     if (split) {
       sim::reset_stage_times();
-      am.context->mode = nn::GradientMode::kClean;
+      context->mode = nn::GradientMode::kClean;
       auto t = Clock::now();
-      { (void)model.forward(images); }
+      { (void)loss_of_batch().item<double>(); }
       parts["clean_forward"].push_back(seconds_since(t));
-      am.context->mode = mode;
+      context->mode = mode;
       sim::reset_stage_times();
     }
     auto t = Clock::now();
     optimizer->zero_grad();
-    const auto loss = at::cross_entropy_loss(model.forward(images), labels);
+    const auto loss = loss_of_batch();
     if (split) {
       (void)loss.item<double>();
       parts["forward"].push_back(seconds_since(t));

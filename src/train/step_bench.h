@@ -13,7 +13,7 @@
 namespace cimtrain::train {
 
 struct StepBenchConfig {
-  std::string model = "resnet20";  // models::model_names()
+  std::string model = "resnet20";  // models::model_names() or gpt / bert (default transformer sizes, 65 characters)
   std::string data = "";           // input shape of this data set (cifar10, fashion-mnist); empty: the model's usual
   std::string mode = "ste";        // nn::gradient_mode_names()
   std::string preset = "rram";     // chip preset
@@ -47,8 +47,9 @@ struct StepBenchResult {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(StepBenchResult, mode, threads, step_s, step_s_median, step_s_min,
                                                 step_s_max, peak_rss_mb, avg_rss_mb, cpu_util, breakdown_s)
 
-// Builds the model on the chip, runs `warmup` then `steps` SGD steps on synthetic batches (normal images,
-// uniform labels: the cost does not depend on the pixels) in this process, and measures them.
+// Builds the model on the chip, runs `warmup` then `steps` SGD steps on synthetic batches (normal images and
+// uniform labels, or uniform character windows of the model's context, BERT's masked: the cost does not
+// depend on the data) in this process, and measures them.
 StepBenchResult run_step_bench(const StepBenchConfig& config);
 
 // Median of a non-empty list.
