@@ -230,11 +230,8 @@ void run_bench(const BenchOptions& o) {
       {fmt::format("{} batch {}: training step cost relative to clean", o.step.model, o.step.batch), "gradient mode",
        "ratio to clean", false, false},
       names, {time, peak});
-  if (o.json) {
-    fmt::print("{}\n", j.dump(2));
-  } else {
-    fmt::print("\n{}\n", table);
-  }
+  fmt::print(o.json ? stderr : stdout, "\n{}\n", table);
+  if (o.json) fmt::print("{}\n", j.dump(2));
   log(fmt::format("wrote {0}/bench.json, {0}/bench.md{1}", dir, plotted ? fmt::format(", {}/bench.png", dir) : ""));
 }
 
