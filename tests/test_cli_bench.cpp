@@ -56,6 +56,10 @@ TEST(CliBench, BadOptionsAreRejectedBeforeAnyWork) {
   r = run_cimtrain("bench --model no-such-net --steps 1");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.out.find("no-such-net"), std::string::npos) << r.out;
+  r = run_cimtrain("bench --model small-cnn --steps 1 --chip-config /no/such/chip.json");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.out.find("/no/such/chip.json"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("worker"), std::string::npos) << "rejected before any worker starts: " << r.out;
   r = run_cimtrain("bench --model small-cnn --steps 0");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.out.find("steps"), std::string::npos) << r.out;

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "nn/gradient_mode.h"
+#include "train/model_setup.h"
 #include "train/plot.h"
 #include "train/step_bench.h"
 
@@ -188,6 +189,7 @@ void run_bench(const BenchOptions& o) {
   }
   o.step.validate();
   for (const auto& m : o.modes) nn::gradient_mode_from_string(m);  // reject unknown modes before any work
+  (void)train::chip_for(o.step.preset, o.step.chip_config, o.step.level);  // and a bad preset or chip config
   std::vector<ModeSummary> modes;
   for (const auto& m : o.modes) modes.push_back({m, {}, {}, {}, {}, {}});
   const auto log = [&](const std::string& line) { fmt::print(o.json ? stderr : stdout, "{}\n", line); };
