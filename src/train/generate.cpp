@@ -1,0 +1,41 @@
+// Character-by-character sampling (see generate.h).
+#include "train/generate.h"
+
+#include <torch/utils.h>
+
+#include <stdexcept>
+
+namespace cimtrain::train {
+
+std::string generate_text(models::Transformer& model, const data::Vocabulary& vocab, const std::string& prompt,
+                          const GenerateOptions& options, at::Generator& gen) {
+  if (!model.causal()) throw std::invalid_argument("generation needs a causal model (gpt); this one is bidirectional");
+  if (prompt.empty()) throw std::invalid_argument("generation needs a prompt of at least one character");
+  if (options.length < 0 || options.temperature < 0)
+    throw std::invalid_argument("generation needs length >= 0 and temperature >= 0");
+  if (vocab.size() != model.vocab_size())
+    throw std::invalid_argument("the vocabulary has " + std::to_string(vocab.size()) + " characters, the model " +
+                                std::to_string(model.vocab_size()));
+  torch::NoGradGuard no_grad;
+  const bool was_training = model.is_training();
+  model.eval();
+  auto ids = vocab.encode_utf8_text(prompt);  // throws DataError naming an unknown character
+  std::vector<int64_t> text(ids.data_ptr<int64_t>(), ids.data_ptr<int64_t>() + ids.numel());
+  for (int64_t i = 0; i < options.length; ++i) {
+    const int64_t n = std::min<int64_t>(static_cast<int64_t>(text.size()), model.context());
+    const auto window = at::tensor(std::vector<int64_t>(text.end() - n, text.end()), at::kLong).unsqueeze(0);
+    const auto logits = model.forward(window)[0][n - 1].to(at::kFloat);
+    int64_t next;
+    if (options.temperature == 0) {
+      next = logits.argmax().item<int64_t>();
+    } else {
+      const auto probs = at::softmax(logits / options.temperature, 0);
+      next = at::multinomial(probs, 1, false, gen).item<int64_t>();
+    }
+    text.push_back(next);
+  }
+  model.train(was_training);
+  return vocab.decode(at::tensor(text, at::kLong));
+}
+
+}  // namespace cimtrain::train
