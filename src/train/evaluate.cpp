@@ -70,9 +70,10 @@ LevelResult summarize(double level, std::vector<double> values) {
   return r;
 }
 
-std::vector<LevelResult> evaluate_on_chip(models::Classifier& model, nn::AnalogContext& context,
-                                          data::BatchLoader& loader, const ChipEvalOptions& options,
-                                          const std::function<void(int, int)>& on_instance) {
+std::vector<LevelResult> monte_carlo_on_chip(torch::nn::Module& model, nn::AnalogContext& context,
+                                             const ChipEvalOptions& options, const std::function<double()>& metric,
+                                             const std::function<void()>& calibration_forward,
+                                             const std::function<void(int, int)>& on_instance) {
   const double saved_level = context.chip.level;
   std::vector<LevelResult> results;
   const int total = static_cast<int>(options.levels.size()) * options.instances;
@@ -86,12 +87,11 @@ std::vector<LevelResult> evaluate_on_chip(models::Classifier& model, nn::AnalogC
       auto gen = at::make_generator<at::CPUGeneratorImpl>(mix_seed({options.seed, level_bits, uint64_t(k), 1}));
       nn::program_chip(model, gen);
       context.gen.set_current_seed(mix_seed({options.seed, level_bits, uint64_t(k), 2}));  // read noise
-      if (options.calibration_images.defined()) {
+      if (calibration_forward) {
         torch::NoGradGuard no_grad;
-        nn::calibrate_chip(
-            model, [&] { model.forward(options.calibration_images); }, context);
+        nn::calibrate_chip(model, calibration_forward, context);
       }
-      values.push_back(accuracy(model, loader));
+      values.push_back(metric());
       nn::clear_chip(model);
       if (on_instance) on_instance(++done, total);
     }
@@ -99,6 +99,15 @@ std::vector<LevelResult> evaluate_on_chip(models::Classifier& model, nn::AnalogC
   }
   context.chip.level = saved_level;
   return results;
+}
+
+std::vector<LevelResult> evaluate_on_chip(models::Classifier& model, nn::AnalogContext& context,
+                                          data::BatchLoader& loader, const ChipEvalOptions& options,
+                                          const std::function<void(int, int)>& on_instance) {
+  std::function<void()> calibrate;
+  if (options.calibration_images.defined()) calibrate = [&] { model.forward(options.calibration_images); };
+  return monte_carlo_on_chip(model, context, options, [&] { return accuracy(model, loader); }, calibrate,
+                             on_instance);
 }
 
 nlohmann::json to_json(const LevelResult& r) {

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+
+#include <functional>
 #include <vector>
 
 #include "data/batch_loader.h"
@@ -33,6 +35,13 @@ struct ChipEvalOptions {
   // scales fixed, DESIGN §3.3); undefined: every read batch sets its own ranges, as in training.
   at::Tensor calibration_images;
 };
+
+// The Monte-Carlo loop itself, for any metric: at each level, `instances` chip instances, each programmed
+// once (and calibrated once by `calibration_forward`, when given, as a deployed chip), then `metric()`.
+std::vector<LevelResult> monte_carlo_on_chip(torch::nn::Module& model, nn::AnalogContext& context,
+                                             const ChipEvalOptions& options, const std::function<double()>& metric,
+                                             const std::function<void()>& calibration_forward = {},
+                                             const std::function<void(int done, int total)>& on_instance = {});
 
 // Accuracy of `model` on `loader` on `instances` chip instances at each level; `context` is the model's
 // analog context (its chip level is set per level and restored). `on_instance` reports progress.
