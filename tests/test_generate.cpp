@@ -9,6 +9,7 @@
 #include "nn/convert.h"
 #include "sim/presets.h"
 #include "train/generate.h"
+#include "transformer_support.h"
 
 using namespace cimtrain;
 
@@ -19,14 +20,8 @@ data::Vocabulary shakespeare_like() {
 }
 
 std::shared_ptr<models::Transformer> small_gpt(int64_t vocab) {
-  models::TransformerOptions o;
-  o.vocab_size = vocab;
-  o.context = 16;
-  o.layers = 1;
-  o.heads = 2;
-  o.dim = 16;
   torch::manual_seed(4);
-  return models::make_gpt(o);
+  return models::make_gpt(testing_support::transformer_options(vocab, 16, 1, 2, 16));
 }
 
 std::string sample(models::Transformer& m, const data::Vocabulary& v, uint64_t seed, double temperature = 1.0) {
@@ -73,13 +68,7 @@ TEST(Generate, ClearErrors) {
   } catch (const data::DataError& e) {
     EXPECT_NE(std::string(e.what()).find("'~'"), std::string::npos) << e.what();
   }
-  models::TransformerOptions o;
-  o.vocab_size = vocab.size();
-  o.context = 8;
-  o.layers = 1;
-  o.heads = 1;
-  o.dim = 8;
-  auto bert = models::make_bert(o);
+  auto bert = models::make_bert(testing_support::transformer_options(vocab.size(), 8, 1, 1, 8));
   EXPECT_THROW(train::generate_text(*bert, vocab, "A", {5, 1.0}, gen), std::invalid_argument);
   EXPECT_THROW(train::generate_text(*gpt, vocab, "", {5, 1.0}, gen), std::invalid_argument);
   EXPECT_THROW(train::generate_text(*gpt, vocab, "A", {-1, 1.0}, gen), std::invalid_argument);

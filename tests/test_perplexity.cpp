@@ -10,20 +10,13 @@
 #include "nn/convert.h"
 #include "sim/presets.h"
 #include "train/perplexity.h"
+#include "transformer_support.h"
 
 using namespace cimtrain;
 
 namespace {
 
-models::TransformerOptions tiny() {
-  models::TransformerOptions o;
-  o.vocab_size = 20;
-  o.context = 8;
-  o.layers = 1;
-  o.heads = 2;
-  o.dim = 16;
-  return o;
-}
+models::TransformerOptions tiny() { return testing_support::transformer_options(20, 8, 1, 2, 16); }
 
 TEST(Perplexity, UntrainedModelIsNearTheVocabularySize) {
   torch::manual_seed(1);

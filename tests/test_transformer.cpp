@@ -11,19 +11,14 @@
 #include "nn/analog_context.h"
 #include "nn/convert.h"
 #include "sim/presets.h"
+#include "transformer_support.h"
 
 using namespace cimtrain;
 
 namespace {
 
 models::TransformerOptions small(int64_t vocab = 65) {
-  models::TransformerOptions o;
-  o.vocab_size = vocab;
-  o.context = 16;
-  o.layers = 2;
-  o.heads = 2;
-  o.dim = 32;
-  return o;
+  return testing_support::transformer_options(vocab, 16, 2, 2, 32);
 }
 
 TEST(Transformer, GptIsCausalAndBertIsNot) {
