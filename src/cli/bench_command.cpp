@@ -104,6 +104,12 @@ struct ModeSummary {
   double cpu() const { return train::median(util); }
 };
 
+const ModeSummary* find_mode(const std::vector<ModeSummary>& modes, const std::string& name) {
+  for (const auto& m : modes)
+    if (m.mode == name) return &m;
+  return nullptr;
+}
+
 std::string ratio(double a, double b) { return b > 0 ? fmt::format("{:.2f}x", a / b) : "-"; }
 
 nlohmann::json summary_json(const BenchOptions& o, const std::vector<ModeSummary>& modes) {
@@ -113,12 +119,8 @@ nlohmann::json summary_json(const BenchOptions& o, const std::vector<ModeSummary
   j["repeats"] = o.repeats;
   j["threads"] = at::get_num_threads();
   j["modes"] = nlohmann::json::object();
-  const ModeSummary* clean = nullptr;
-  const ModeSummary* full = nullptr;
-  for (const auto& m : modes) {
-    if (m.mode == "clean") clean = &m;
-    if (m.mode == "full") full = &m;
-  }
+  const ModeSummary* clean = find_mode(modes, "clean");
+  const ModeSummary* full = find_mode(modes, "full");
   for (const auto& m : modes) {
     auto e = nlohmann::json{{"step_s_median", m.median_s()},
                             {"step_s_min", *std::min_element(m.step_s.begin(), m.step_s.end())},
@@ -142,14 +144,9 @@ nlohmann::json summary_json(const BenchOptions& o, const std::vector<ModeSummary
 }
 
 std::string markdown_table(const BenchOptions& o, const std::vector<ModeSummary>& modes) {
-  const ModeSummary* clean = nullptr;
-  const ModeSummary* full = nullptr;
-  const ModeSummary* nograd = nullptr;
-  for (const auto& m : modes) {
-    if (m.mode == "clean") clean = &m;
-    if (m.mode == "full") full = &m;
-    if (m.mode == "ste-nograd") nograd = &m;
-  }
+  const ModeSummary* clean = find_mode(modes, "clean");
+  const ModeSummary* full = find_mode(modes, "full");
+  const ModeSummary* nograd = find_mode(modes, "ste-nograd");
   std::ostringstream s;
   s << fmt::format("{} batch {}{}, preset {} level {}, {} threads, {} timed steps x {} repeat(s) per mode after {} warm-up\n\n",
                    o.step.model, o.step.batch, o.step.channels_last ? " (channels-last)" : "", o.step.chip_config.empty() ? o.step.preset : o.step.chip_config,

@@ -10,12 +10,6 @@
 
 namespace cimtrain::nn {
 
-namespace {
-int64_t output_size(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d) {
-  return (in + 2 * p - d * (k - 1) - 1) / s + 1;
-}
-}  // namespace
-
 AnalogConv2dImpl::AnalogConv2dImpl(const AnalogConv2dOptions& options_) : options(options_) {
   TORCH_CHECK(options.in_channels() > 0 && options.out_channels() > 0, "AnalogConv2d needs positive channels, found ",
               options.in_channels(), " -> ", options.out_channels());
@@ -35,8 +29,8 @@ AnalogConv2dImpl::AnalogConv2dImpl(const AnalogConv2dOptions& options_) : option
   };
   ops_.from_rows = [=](const at::Tensor& rows, const at::Tensor& x) {
     const sim::StageTimer timer("rows to NCHW");
-    const int64_t n = x.size(0), ho = output_size(x.size(2), k[0], s[0], p[0], d[0]),
-                  wo = output_size(x.size(3), k[1], s[1], p[1], d[1]);
+    const int64_t n = x.size(0), ho = sim::conv_output_size(x.size(2), k[0], s[0], p[0], d[0]),
+                  wo = sim::conv_output_size(x.size(3), k[1], s[1], p[1], d[1]);
     return rows.view({n, ho, wo, cout}).permute({0, 3, 1, 2}).contiguous();
   };
   ops_.weight_matrix = [cout](const at::Tensor& w) { return w.reshape({cout, -1}); };

@@ -6,7 +6,6 @@
 
 #include <optional>
 
-
 #include "nn/quantize.h"
 #include "sim/stage_timer.h"
 
@@ -29,7 +28,8 @@ void AnalogLayer::program(at::Generator& gen) {
   const auto wq = quantize_per_row(weight_matrix().detach().to(at::kFloat), m.weight_max());
   const sim::Chip chip(context_->chip);
   programmed_ =
-      Programmed{std::make_shared<sim::ChipInstance>(chip.program(wq.values, gen, context_->conditions)), wq.scale, at::Tensor()};
+      Programmed{std::make_shared<sim::ChipInstance>(chip.program(wq.values, gen, context_->conditions)), wq.scale,
+                 at::Tensor()};
 }
 
 bool AnalogLayer::direct_read(const LayerAsMatrix& ops) const {
@@ -152,7 +152,8 @@ at::Tensor AnalogLayer::analog_forward(const LayerAsMatrix& ops, const at::Tenso
     }
     case GradientMode::kSteDetach: {
       const auto y_clean = ops.clean(x, w, b);
-      // The chip path recorded by autograd (its input rows and quantisers), then cut off.
+      // The chip path recorded by autograd, then cut off: the rows read records the input quantisation; the
+      // direct conv read quantises inside its kernel, so little is recorded (docs/training.md).
       const auto y_noisy = chip_output(ops, x, ops.weight_matrix(w), b, nullptr);
       const auto delta = y_noisy - y_clean.detach();
       return y_clean + delta.detach();

@@ -24,8 +24,12 @@ AdcStatic sample_adc_static(const AdcConfig& cfg, at::IntArrayRef converters, at
 
 at::Tensor adc_full_scale(const at::Tensor& current_uA, const AdcConfig& cfg) {
   TORCH_CHECK(current_uA.dim() == 4, "currents must be [row_tiles, M, S, outputs], found ", current_uA.sizes());
-  const auto fs = current_uA.abs().amax({0, 1, 3}) * cfg.headroom;
-  return fs.clamp_min(1e-12);  // an all-zero batch still has a valid (tiny) range
+  return adc_full_scale_from_max(current_uA.abs().amax({0, 1, 3}), cfg);
+}
+
+at::Tensor adc_full_scale_from_max(const at::Tensor& max_abs_uA, const AdcConfig& cfg, double saturation_uA) {
+  const auto m = saturation_uA > 0 ? at::tanh(max_abs_uA / saturation_uA) * saturation_uA : max_abs_uA;
+  return (m * cfg.headroom).clamp_min(1e-12);  // an all-zero batch still has a valid (tiny) range
 }
 
 at::Tensor adc_convert(const at::Tensor& current_uA, const at::Tensor& var_uA2, const at::Tensor& full_scale_uA,

@@ -31,6 +31,9 @@ AdcStatic sample_adc_static(const AdcConfig& cfg, at::IntArrayRef converters, at
 
 // Full-scale current per slice (uA) from signal currents [row_tiles, M, S, outputs]: headroom x max |I|.
 at::Tensor adc_full_scale(const at::Tensor& current_uA, const AdcConfig& cfg);
+// The same from the largest |current| per slice [S] (uA), saturated first when saturation_uA > 0 (the column
+// saturation I_sat tanh(I / I_sat) is monotone, so the largest current saturates to the largest one).
+at::Tensor adc_full_scale_from_max(const at::Tensor& max_abs_uA, const AdcConfig& cfg, double saturation_uA = 0.0);
 
 // Converts currents [row_tiles, M, S, outputs] (uA) with read-noise variance `var_uA2` (same shape, or
 // undefined for none) at full scale `full_scale_uA` [S]; returns the dequantised currents (code x LSB, uA).

@@ -83,11 +83,6 @@ void ChipInstance::set_conditions(const ReadConditions& conditions) {
   signal_ = std::move(ops.signal);
   read_var_ = std::move(ops.variance);
 
-  // What the fused read multiplies: without the padding rows of a single, partly used row tile.
-  const bool trim = l.row_tiles == 1 && l.inputs < l.tile_rows;
-  read_signal_ = trim ? signal_.narrow(1, 0, l.inputs).contiguous() : signal_;
-  read_var_rows_ = trim && read_var_.defined() ? read_var_.narrow(1, 0, l.inputs).contiguous() : read_var_;
-
   // Column DAC noise: word-line voltage noise e_i (std v_read * noise_sigma) adds sum_i f'(0) e_i G_i to a
   // column's current to first order, a Gaussian of variance (v_read noise_sigma f'(0))^2 sum_i G_i^2.
   dac_col_var_ = at::Tensor();
@@ -206,8 +201,10 @@ at::Tensor ChipInstance::infer(const at::Tensor& x_int, at::Generator& gen) cons
   const auto x = x_int.to(at::kFloat).contiguous();
   ReadShape sh = read_shape(x);
   // One row tile: the padding rows are driven at 0 V and add nothing, so the fused read skips them (the
-  // IR-drop physics of the full tile is already in the effective conductances).
+  // IR-drop physics of the full tile is already in the effective conductances). With one tile the narrowed
+  // operands are still contiguous: no copy.
   if (layout_.row_tiles == 1) sh.tile_rows = layout_.inputs;
+  const auto operand = [&](const at::Tensor& t) { return t.narrow(1, 0, sh.tile_rows); };
   const PhiloxKey dac_key = draw_philox_key(gen), adc_key = draw_philox_key(gen);
   at::Tensor V2, V, current, var;
   {
@@ -216,20 +213,31 @@ at::Tensor ChipInstance::infer(const at::Tensor& x_int, at::Generator& gen) cons
   }
   {
     const StageTimer timer("read.products");
-    current = at::bmm(V, read_signal_);  // [row_tiles, M, S * outputs], uA
-    if (read_var_.defined()) var = at::bmm(V2, read_var_rows_);
+    current = at::bmm(V, operand(signal_));  // [row_tiles, M, S * outputs], uA
+    if (read_var_.defined()) var = at::bmm(V2, operand(read_var_));
   }
   const StageTimer timer("read.adc");
-  const double sat = cfg.device_nonlinearity.enabled ? cfg.device_nonlinearity.saturation_uA : 0.0;
-  at::Tensor full_scale = fixed_full_scale_;
-  if (!full_scale.defined()) {
-    // headroom x max |saturated current| per slice; saturation is monotone, so saturate the max.
-    auto max_abs = max_abs_per_slice(current.unbind(0), sh);
-    if (sat > 0) max_abs = at::tanh(max_abs / sat) * sat;
-    full_scale = (max_abs * cfg.adc.headroom).clamp_min(1e-12);
-  }
-  return convert_and_combine(current.unbind(0), var.defined() ? var.unbind(0) : std::vector<at::Tensor>{}, dac_col_var_,
-                             full_scale, sh, cfg.adc, adc_static_, sat, combine_weights(sh), adc_key);
+  const auto tiles = current.unbind(0);
+  return convert_and_combine(tiles, var.defined() ? var.unbind(0) : std::vector<at::Tensor>{}, dac_col_var_,
+                             full_scale_for(tiles, sh), sh, cfg.adc, adc_static_, saturation_uA(), combine_weights(sh),
+                             adc_key);
+}
+
+double ChipInstance::saturation_uA() const {
+  const auto& nl = config_.device_nonlinearity;
+  return nl.enabled ? nl.saturation_uA : 0.0;
+}
+
+at::Tensor ChipInstance::full_scale_for(const std::vector<at::Tensor>& current, const ReadShape& shape) const {
+  if (fixed_full_scale_.defined()) return fixed_full_scale_;
+  return adc_full_scale_from_max(max_abs_per_slice(current, shape), config_.adc, saturation_uA());
+}
+
+ReadShape ChipInstance::pixel_rows(const ReadShape& shape, const at::Tensor& x, const ConvGeometry& g) {
+  ReadShape rows = shape;
+  rows.batch = shape.batch * conv_output_size(x.size(2), g.kernel_h, g.stride_h, g.pad_h, g.dilation_h) *
+               conv_output_size(x.size(3), g.kernel_w, g.stride_w, g.pad_w, g.dilation_w);
+  return rows;
 }
 
 namespace {
@@ -311,18 +319,11 @@ at::Tensor ChipInstance::infer_conv(const at::Tensor& x_in, const ConvGeometry& 
   const PhiloxKey adc_key = draw_philox_key(gen);
   at::Tensor V2;
   auto current = conv_currents(x, input_scale, g, sh, &V2);
-  // The ADC sees rows (b, output pixel): the same read shape with batch x pixels rows per read.
-  const int64_t ho = (x.size(2) + 2 * g.pad_h - g.dilation_h * (g.kernel_h - 1) - 1) / g.stride_h + 1;
-  const int64_t wo = (x.size(3) + 2 * g.pad_w - g.dilation_w * (g.kernel_w - 1) - 1) / g.stride_w + 1;
-  ReadShape rows = sh;
-  rows.batch = sh.batch * ho * wo;
-  const double sat = cfg.device_nonlinearity.enabled ? cfg.device_nonlinearity.saturation_uA : 0.0;
-  at::Tensor full_scale = fixed_full_scale_;
-  if (!full_scale.defined()) {
+  const ReadShape rows = pixel_rows(sh, x, g);
+  at::Tensor full_scale;
+  {
     const StageTimer timer("read.adc");
-    auto max_abs = max_abs_per_slice(current, rows);
-    if (sat > 0) max_abs = at::tanh(max_abs / sat) * sat;
-    full_scale = (max_abs * cfg.adc.headroom).clamp_min(1e-12);
+    full_scale = full_scale_for(current, rows);
   }
   // Tile by tile: its read-noise variances are computed just before its conversion and freed after, with its
   // currents, so that the peak memory holds one tile's variances rather than all of them.
@@ -342,11 +343,12 @@ at::Tensor ChipInstance::infer_conv(const at::Tensor& x_in, const ConvGeometry& 
       var.push_back(conv_tile_product(V2, read_var_, t, g));
     }
     const StageTimer timer("read.adc");
-    convert_and_combine({current[t]}, var, dac_col_var_, full_scale, rows, cfg.adc, adc_static_, sat, coef, adc_key, t,
-                        &y, out_scale);
+    convert_and_combine({current[t]}, var, dac_col_var_, full_scale, rows, cfg.adc, adc_static_, saturation_uA(), coef,
+                        adc_key, t, &y, out_scale);
     current[t] = at::Tensor();
   }
-  return y.view({sh.batch, ho, wo, l.outputs}).permute({0, 3, 1, 2});  // channels last
+  const int64_t ho = conv_output_size(x.size(2), g.kernel_h, g.stride_h, g.pad_h, g.dilation_h);
+  return y.view({sh.batch, ho, -1, l.outputs}).permute({0, 3, 1, 2});  // channels last
 }
 
 void ChipInstance::calibrate_adc_conv(const at::Tensor& x_int, const ConvGeometry& g, at::Generator& gen) {
@@ -355,12 +357,8 @@ void ChipInstance::calibrate_adc_conv(const at::Tensor& x_int, const ConvGeometr
   double scale = 1.0;
   const ReadShape sh = conv_read_shape(x, scale);
   const auto current = conv_currents(x, scale, g, sh, nullptr);
-  ReadShape rows = sh;
-  rows.batch = current[0].size(0) / sh.rows() * sh.batch;
-  auto max_abs = max_abs_per_slice(current, rows);
-  const auto& nl = config_.device_nonlinearity;
-  if (nl.enabled && nl.saturation_uA > 0) max_abs = at::tanh(max_abs / nl.saturation_uA) * nl.saturation_uA;
-  fixed_full_scale_ = (max_abs * config_.adc.headroom).clamp_min(1e-12);
+  fixed_full_scale_ =
+      adc_full_scale_from_max(max_abs_per_slice(current, pixel_rows(sh, x, g)), config_.adc, saturation_uA());
 }
 
 at::Tensor ChipInstance::effective_weights() const {

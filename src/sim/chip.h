@@ -29,6 +29,11 @@ struct ConvGeometry {
   int64_t dilation_h = 1, dilation_w = 1;
 };
 
+// Output length of a convolution along one axis.
+inline int64_t conv_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation) {
+  return (in + 2 * pad - dilation * (kernel - 1) - 1) / stride + 1;
+}
+
 // One programmed chip: the sampled device state (programmed conductances, stuck cells, drift exponents,
 // tile temperatures, DAC/ADC static errors) plus what is derived from it for the present read conditions.
 class ChipInstance {
@@ -90,11 +95,16 @@ class ChipInstance {
   // into `v_squared` when given (and the instance has read noise).
   std::vector<at::Tensor> conv_currents(const at::Tensor& x, double input_scale, const ConvGeometry& g,
                                         const ReadShape& sh, at::Tensor* v_squared) const;
+  // The conv read's ADC shape: rows (b, output pixel), batch x pixels of them per read.
+  static ReadShape pixel_rows(const ReadShape& shape, const at::Tensor& x, const ConvGeometry& g);
   // Row tile t's product of voltage maps [M, H, W, C] with per-tile values [row_tiles, tile_rows, S * outputs].
   at::Tensor conv_tile_product(const at::Tensor& map, const at::Tensor& per_tile, int64_t t,
                                const ConvGeometry& g) const;
   // Codes' range of input maps at scale s (0: per tensor, set here) -> the read's shape.
   ReadShape conv_read_shape(const at::Tensor& x, double& input_scale) const;
+  double saturation_uA() const;  // the column current saturation, uA (0: none)
+  // The ADC full scale per slice: the calibrated one, or from this read's signal currents.
+  at::Tensor full_scale_for(const std::vector<at::Tensor>& current, const ReadShape& shape) const;
   // Reference path: inputs -> word-line voltages [row_tiles, M, tile_rows], volts.
   at::Tensor word_line_voltages(const at::Tensor& x, const ReadShape& shape, PhiloxKey key) const;
   // Digital recombination weights [phases, cycles, S]: sign x shift x drift compensation / unit current.
@@ -112,7 +122,6 @@ class ChipInstance {
   // Derived for the present conditions by set_conditions().
   at::Tensor signal_;      // [row_tiles, tile_rows, S * outputs] differential conductance G+ - G-, uS
   at::Tensor read_var_;    // [row_tiles, tile_rows, S * outputs] read-noise variance per V^2, uS^2 (or undefined)
-  at::Tensor read_signal_, read_var_rows_;  // the same, without unused padding rows (one row tile only)
   at::Tensor dac_col_var_;  // [row_tiles, S * outputs] column DAC-noise variance per read, uA^2 (or undefined)
   double drift_compensation_ = 1.0;  // digital output scale from the global drift compensation
   at::Tensor fixed_full_scale_;      // [S] ADC full scale, uA (or undefined: per batch)

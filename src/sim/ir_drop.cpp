@@ -2,8 +2,6 @@
 // resistive crossbar by alternating line relaxation (block Gauss-Seidel/SOR with exact line solves).
 #include "sim/ir_drop.h"
 
-#include <ATen/Dispatch.h>
-#include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <cmath>
@@ -119,79 +117,9 @@ void IrDropConfig::validate() const {
 // better once the drop is large (the drop lowers the line currents that cause it, which the reciprocal
 // form captures to leading order): measured on 256 x 256 tiles, G in [1, 100] uS, its error against the
 // exact solver is ~25x smaller than the linear form's (see tests/test_ir_drop.cpp).
-namespace {
-
-// The factors of one tile G [R, C] (row-major) into F, with double accumulators: A by a running sum along
-// each word line, B by running sums down the bit lines (vectorised across columns).
-template <class T>
-void fast_factors_tile(const T* G, T* F, int64_t R, int64_t C, double r, std::vector<double>& q,
-                       std::vector<double>& w, std::vector<double>& wtot, std::vector<double>& abuf) {
-  constexpr int64_t kRows = 4;  // word lines whose running sums advance together (independent chains)
-  const double s = r * 1e-6;
-  std::fill(wtot.begin(), wtot.end(), 0.0);
-  for (int64_t j = 0; j < R; ++j) {
-    const T* g = G + j * C;
-    const double rj = static_cast<double>(R - j);
-    for (int64_t k = 0; k < C; ++k) wtot[k] += rj * g[k];
-  }
-  std::fill(q.begin(), q.end(), 0.0);
-  std::fill(w.begin(), w.end(), 0.0);
-  for (int64_t j0 = 0; j0 < R; j0 += kRows) {
-    const int64_t nr = std::min(kRows, R - j0);
-    // A for rows j0 .. j0 + nr - 1 into abuf[i * C + k].
-    double total[kRows] = {0, 0, 0, 0}, qa[kRows] = {0, 0, 0, 0}, wa[kRows] = {0, 0, 0, 0};
-    for (int64_t i = 0; i < nr; ++i)
-      for (int64_t k = 0; k < C; ++k) total[i] += G[(j0 + i) * C + k];
-    for (int64_t k = 0; k < C; ++k) {
-      const double k1 = static_cast<double>(k + 1);
-      for (int64_t i = 0; i < nr; ++i) {
-        const double g = G[(j0 + i) * C + k];
-        qa[i] += g;
-        wa[i] += k1 * g;
-        abuf[i * C + k] = wa[i] + k1 * (total[i] - qa[i]);
-      }
-    }
-    for (int64_t i = 0; i < nr; ++i) {
-      const int64_t j = j0 + i;
-      const T* g = G + j * C;
-      T* f = F + j * C;
-      const double rj = static_cast<double>(R - j);
-      const double* a = abuf.data() + i * C;
-      for (int64_t k = 0; k < C; ++k) {  // bit-line sums over rows <= j, then the factor
-        q[k] += g[k];
-        w[k] += rj * g[k];
-        const double b = rj * q[k] + (wtot[k] - w[k]);
-        f[k] = static_cast<T>(1.0 / (1.0 + s * (a[k] + b)));
-      }
-    }
-  }
-}
-
-}  // namespace
-
 at::Tensor ir_drop_fast_factors(const at::Tensor& G_uS, double r_wire_ohm) {
   check_conductances(G_uS, "ir_drop_fast_factors");
   check_r_wire(r_wire_ohm, "ir_drop_fast_factors");
-  if (!G_uS.is_cpu()) return ir_drop_fast_factors_cumsum(G_uS, r_wire_ohm);
-  const auto G = G_uS.contiguous();
-  const int64_t T = G.size(0), R = G.size(1), C = G.size(2);
-  auto F = at::empty_like(G);
-  AT_DISPATCH_FLOATING_TYPES(G.scalar_type(), "ir_drop_fast_factors", [&] {
-    const scalar_t* gp = G.data_ptr<scalar_t>();
-    scalar_t* fp = F.data_ptr<scalar_t>();
-    at::parallel_for(0, T, 1, [&](int64_t t0, int64_t t1) {
-      std::vector<double> q(C), w(C), wtot(C), abuf(4 * C);
-      for (int64_t t = t0; t < t1; ++t)
-        fast_factors_tile(gp + t * R * C, fp + t * R * C, R, C, r_wire_ohm, q, w, wtot, abuf);
-    });
-  });
-  return F;
-}
-
-// The same factors from tensor cumulative sums (the first implementation; a second reference for tests).
-at::Tensor ir_drop_fast_factors_cumsum(const at::Tensor& G_uS, double r_wire_ohm) {
-  check_conductances(G_uS, "ir_drop_fast_factors_cumsum");
-  check_r_wire(r_wire_ohm, "ir_drop_fast_factors_cumsum");
   const auto G = G_uS.to(at::kDouble);
   const int64_t R = G.size(1), C = G.size(2);
   const auto opts = G.options();

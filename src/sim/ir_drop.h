@@ -30,11 +30,9 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(IrDropConfig, mode, r_wire_ohm, 
 // First-order IR-drop factors F [T,R,C] (dimensionless, >= 0, input dtype) for conductances G_uS
 // [T,R,C] in uS: out[k] ~= sum_j V[j] G[j,k] F[j,k] for any input vector V, exact to first order in
 // r_wire. F = 1 / (1 + r_wire * 1e-6 * (A + B)) with A (word line) and B (bit line) sums of
-// conductances in uS (derived in ir_drop.cpp). O(T*R*C) via cumulative sums.
+// conductances in uS (derived in ir_drop.cpp). O(T*R*C) via cumulative sums. The chip's hot path computes the
+// same factors inside read_operands_fast (read_operands.h), tested against this.
 at::Tensor ir_drop_fast_factors(const at::Tensor& G_uS, double r_wire_ohm);
-
-// The same factors from tensor cumulative sums (the first implementation, kept as a reference for tests).
-at::Tensor ir_drop_fast_factors_cumsum(const at::Tensor& G_uS, double r_wire_ohm);
 
 // The same factors from O(R^2 C + R C^2) matrix products; a slow reference for tests only.
 at::Tensor ir_drop_fast_factors_reference(const at::Tensor& G_uS, double r_wire_ohm);

@@ -36,14 +36,19 @@ TileLayout make_layout(const MappingConfig& cfg, int64_t inputs, int64_t outputs
   return l;
 }
 
-at::Tensor weights_to_cell_levels(const at::Tensor& w_int, const MappingConfig& cfg, const TileLayout& layout) {
+at::Tensor checked_weights(const at::Tensor& w_int, const MappingConfig& cfg, const TileLayout& layout) {
   TORCH_CHECK(w_int.dim() == 2 && w_int.size(0) == layout.outputs && w_int.size(1) == layout.inputs,
               "weights must have shape [", layout.outputs, ", ", layout.inputs, "], found ", w_int.sizes());
-  const auto w = w_int.to(at::kFloat);
-  const double wmax = cfg.weight_max();
-  TORCH_CHECK(w.abs().max().item<double>() <= wmax, "weights must be integers in [", -wmax, ", ", wmax,
-              "] for weight_bits = ", cfg.weight_bits, ", found max |w| = ", w.abs().max().item<double>());
+  const auto w = w_int.to(at::kFloat).contiguous();
+  const double wmax = cfg.weight_max(), max_abs = w.abs().max().item<double>();
+  TORCH_CHECK(max_abs <= wmax, "weights must be integers in [", -wmax, ", ", wmax, "] for weight_bits = ",
+              cfg.weight_bits, ", found max |w| = ", max_abs);
   TORCH_CHECK(at::equal(w, w.round()), "weights must be integer-valued (quantise them first)");
+  return w;
+}
+
+at::Tensor weights_to_cell_levels(const at::Tensor& w_int, const MappingConfig& cfg, const TileLayout& layout) {
+  const auto w = checked_weights(w_int, cfg, layout);
   // [inputs, outputs], padded rows hold weight 0.
   auto wt = at::constant_pad_nd(w.t(), {0, 0, 0, layout.padded_rows() - layout.inputs});
   auto pos = wt.clamp_min(0).to(at::kInt);

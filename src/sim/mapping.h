@@ -50,6 +50,10 @@ struct TileLayout {
 
 TileLayout make_layout(const MappingConfig& cfg, int64_t inputs, int64_t outputs);
 
+// Integer weights [outputs, inputs] as a contiguous float tensor, after checking their shape, range and
+// integrality (a clear error otherwise).
+at::Tensor checked_weights(const at::Tensor& w_int, const MappingConfig& cfg, const TileLayout& layout);
+
 // Integer weights [outputs, inputs] -> cell levels [S, 2, padded_rows, outputs] (0 .. cell_max_level).
 at::Tensor weights_to_cell_levels(const at::Tensor& w_int, const MappingConfig& cfg, const TileLayout& layout);
 

@@ -111,13 +111,7 @@ __attribute__((target_clones("avx2", "default"))) void program_rows(const CellPa
 
 at::Tensor program_weights(const at::Tensor& w_int, const MappingConfig& m, const TileLayout& l,
                            const ProgrammingNoiseConfig& cfg, double level, at::Generator& gen) {
-  TORCH_CHECK(w_int.dim() == 2 && w_int.size(0) == l.outputs && w_int.size(1) == l.inputs,
-              "weights must have shape [", l.outputs, ", ", l.inputs, "], found ", w_int.sizes());
-  const auto w = w_int.to(at::kFloat).contiguous();
-  const double wmax = m.weight_max();
-  TORCH_CHECK(w.abs().max().item<double>() <= wmax, "weights must be integers in [", -wmax, ", ", wmax,
-              "] for weight_bits = ", m.weight_bits, ", found max |w| = ", w.abs().max().item<double>());
-  TORCH_CHECK(at::equal(w, w.round()), "weights must be integer-valued (quantise them first)");
+  const auto w = checked_weights(w_int, m, l);
   auto g = at::empty({l.slices, 2, l.padded_rows(), l.outputs});
   const int64_t n = g.numel();
   const double sd = cfg.sigma * level;

@@ -22,6 +22,7 @@
 #include "nn/convert.h"
 #include "nn/gradient_mode.h"
 #include "sim/stage_timer.h"
+#include "train/evaluate.h"
 #include "train/model_setup.h"
 #include "train/trainer.h"
 
@@ -104,9 +105,13 @@ InputShape input_shape(const StepBenchConfig& c) {
 
 void StepBenchConfig::validate() const {
   using sim::require;
-  const auto& names = models::model_names();
-  require(std::find(names.begin(), names.end(), model) != names.end() || models::is_language_model(model),
-          "unknown model '" + model + "' (known: small-cnn, vgg8, vgg11, resnet20, resnet18, gpt, bert)");
+  auto names = models::model_names();
+  const auto& language = models::language_model_names();
+  names.insert(names.end(), language.begin(), language.end());
+  std::string known;
+  for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+  require(std::find(names.begin(), names.end(), model) != names.end(),
+          "unknown model '" + model + "' (known: " + known + ")");
   require(data.empty() || data == "cifar10" || data == "fashion-mnist",
           "bench data must be cifar10 or fashion-mnist, found '" + data + "'");
   nn::gradient_mode_from_string(mode);  // throws with the known names
@@ -182,7 +187,7 @@ StepBenchResult run_step_bench(const StepBenchConfig& config) {
   r.threads = at::get_num_threads();
   std::map<std::string, std::vector<double>> parts;
   const auto step = [&](int64_t i, bool split) {
-    context->gen.set_current_seed(config.seed * 1000003 + static_cast<uint64_t>(i));
+    context->gen.set_current_seed(mix_seed({config.seed, static_cast<uint64_t>(i), 7}));  // chip noise, as train()
     if (split) {
       sim::reset_stage_times();
       context->mode = nn::GradientMode::kClean;
