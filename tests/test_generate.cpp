@@ -1,5 +1,6 @@
 // Generation: deterministic for a seed (on the float model and on a programmed chip), greedy at temperature 0,
-// the requested length, and clear errors for unknown characters, BERT and bad options.
+// the requested length, BERT sampling a mask after the text, and clear errors for unknown characters and bad
+// options.
 #include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -58,6 +59,26 @@ TEST(Generate, DeterministicOnAProgrammedChip) {
   EXPECT_NE(sample(*gpt, vocab, 3), out[0]) << "the float model writes something else than the chip";
 }
 
+TEST(Generate, BertSamplesAMaskPlacedAfterTheText) {
+  const auto vocab = shakespeare_like();
+  torch::manual_seed(4);
+  auto bert = models::make_bert(testing_support::transformer_options(vocab.size(), 16, 1, 2, 16));
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(1);
+  const auto greedy = train::generate_text(*bert, vocab, "ROMEO:", {1, 0.0}, gen);
+  torch::NoGradGuard no_grad;
+  bert->eval();
+  auto ids = vocab.encode_utf8_text("ROMEO:");
+  const auto input = at::cat({ids, at::full({1}, bert->mask_id(), at::kLong)}).unsqueeze(0);
+  const int64_t expected = bert->forward(input)[0][6].argmax().item<int64_t>();
+  EXPECT_EQ(greedy, "ROMEO:" + vocab.decode(at::full({1}, expected, at::kLong)));
+  // Longer than the context: the window slides (context - 1 characters and the mask).
+  auto g1 = at::make_generator<at::CPUGeneratorImpl>(3), g2 = at::make_generator<at::CPUGeneratorImpl>(3);
+  const auto a = train::generate_text(*bert, vocab, "ROMEO:", {30, 1.0}, g1);
+  const auto b = train::generate_text(*bert, vocab, "ROMEO:", {30, 1.0}, g2);
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(a.size(), 36u);
+}
+
 TEST(Generate, ClearErrors) {
   const auto vocab = shakespeare_like();
   auto gpt = small_gpt(vocab.size());
@@ -68,8 +89,6 @@ TEST(Generate, ClearErrors) {
   } catch (const data::DataError& e) {
     EXPECT_NE(std::string(e.what()).find("'~'"), std::string::npos) << e.what();
   }
-  auto bert = models::make_bert(testing_support::transformer_options(vocab.size(), 8, 1, 1, 8));
-  EXPECT_THROW(train::generate_text(*bert, vocab, "A", {5, 1.0}, gen), std::invalid_argument);
   EXPECT_THROW(train::generate_text(*gpt, vocab, "", {5, 1.0}, gen), std::invalid_argument);
   EXPECT_THROW(train::generate_text(*gpt, vocab, "A", {-1, 1.0}, gen), std::invalid_argument);
 }

@@ -11,6 +11,8 @@
 #include "data/normalization.h"
 #include "train/checkpoint.h"
 #include "train/evaluate.h"
+#include "train/language_model_checkpoint.h"
+#include "train/perplexity.h"
 #include "train/model_setup.h"
 #include "train/plot.h"
 #include "train/progress_bar.h"
@@ -41,16 +43,71 @@ struct CheckpointResult {
   std::string path;
   train::TrainConfig config;
   std::string preset;
-  int64_t test_images = 0;
+  std::string metric = "accuracy";  // or "perplexity"
+  int64_t test_items = 0;           // test images, or validation characters scored
   double clean = 0;
   std::vector<train::LevelResult> levels;
 };
 
+// How a metric is shown: accuracy in percent, perplexity as it is (lower is better).
+struct MetricFormat {
+  double scale;
+  std::string unit, name, items;
+};
+MetricFormat format_of(const std::string& metric) {
+  if (metric == "perplexity") return {1.0, "", "validation perplexity", "validation characters"};
+  return {100.0, "%", "test accuracy", "test images"};
+}
+std::string show(const MetricFormat& f, double v) {
+  return f.unit.empty() ? fmt::format("{:.3f}", v * f.scale) : fmt::format("{:.2f}{}", v * f.scale, f.unit);
+}
+
+std::string progress_label(int index, int count) {
+  return count > 1 ? fmt::format("eval {}/{}", index + 1, count) : "eval";
+}
+
+train::ChipEvalOptions chip_eval_options(const EvalOptions& o) {
+  train::ChipEvalOptions eo;
+  eo.levels = o.levels;
+  eo.instances = o.instances;
+  eo.seed = o.seed;
+  return eo;
+}
+
+CheckpointResult evaluate_language_model(const std::string& path, const EvalOptions& o, int index, int count) {
+  auto lm = train::load_language_model(path, o.preset, o.chip_config);
+  const auto corpus = train::load_model_corpus(lm, o.data_dir);
+  auto& model = *lm.am.model;
+  CheckpointResult r;
+  r.path = path;
+  r.config = lm.config;
+  r.metric = "perplexity";
+  lm.am.context->conditions = {o.time_s, o.temperature_K};
+  lm.am.context->conditions.validate();
+  r.preset = lm.am.context->chip.preset;
+  train::PerplexityOptions po;
+  po.batch = o.batch;
+  po.max_windows = o.limit;
+  po.mask_seed = o.seed;
+  const int64_t windows = (corpus.validation.numel() - (model.causal() ? 1 : 0)) / model.context();
+  r.test_items = std::min(windows, o.limit > 0 ? o.limit : windows) * model.context();
+  r.clean = train::perplexity(model, corpus.validation, po);
+  train::ProgressBar bar(progress_label(index, count), static_cast<int>(o.levels.size()) * o.instances, "chips");
+  const auto calibration = o.calibration > 0 ? train::calibration_windows(model, corpus.train, o.calibration,
+                                                                           train::mix_seed({o.seed, 3}))
+                                             : at::Tensor();
+  r.levels = train::perplexity_on_chip(model, *lm.am.context, corpus.validation, chip_eval_options(o), po,
+                                       calibration, [&](int done, int) { bar.update(done); });
+  bar.finish();
+  return r;
+}
+
 CheckpointResult evaluate_checkpoint(const std::string& path, const EvalOptions& o, int index, int count) {
   const auto meta = train::read_checkpoint_meta(path);
-  if (meta.value("kind", std::string()) != "classifier")
-    throw std::runtime_error("checkpoint '" + path + "' holds a " + meta.value("kind", std::string("?")) +
-                             ", not a classifier");
+  const auto kind = meta.value("kind", std::string("?"));
+  if (kind == "language_model") return evaluate_language_model(path, o, index, count);
+  if (kind != "classifier")
+    throw std::runtime_error("checkpoint '" + path + "' holds a " + kind + ", not a classifier or language model");
   CheckpointResult r;
   r.path = path;
   r.config = meta.at("config").get<train::TrainConfig>();
@@ -59,7 +116,7 @@ CheckpointResult evaluate_checkpoint(const std::string& path, const EvalOptions&
   if (!o.chip_config.empty()) config.chip_config = o.chip_config;
   const auto test_set = data::load_image_dataset(config.data, o.data_dir.empty() ? config.data_dir : o.data_dir, false,
                                                  o.limit > 0 ? o.limit : -1);
-  r.test_images = test_set.size();
+  r.test_items = test_set.size();
   data::BatchLoaderOptions opts;
   opts.batch_size = o.batch;
   opts.shuffle = false;
@@ -72,17 +129,13 @@ CheckpointResult evaluate_checkpoint(const std::string& path, const EvalOptions&
   am.context->conditions.validate();
   r.preset = am.context->chip.preset;
   r.clean = train::accuracy(*am.model, loader);
-  const std::string label = count > 1 ? fmt::format("eval {}/{}", index + 1, count) : "eval";
-  train::ProgressBar bar(label, static_cast<int>(o.levels.size()) * o.instances, "chips");
-  train::ChipEvalOptions eo;
+  train::ProgressBar bar(progress_label(index, count), static_cast<int>(o.levels.size()) * o.instances, "chips");
+  auto eo = chip_eval_options(o);
   if (o.calibration > 0) {
     const auto calib =
         data::load_image_dataset(config.data, o.data_dir.empty() ? config.data_dir : o.data_dir, true, o.calibration);
     eo.calibration_images = data::normalize(calib.images, opts.norm);
   }
-  eo.levels = o.levels;
-  eo.instances = o.instances;
-  eo.seed = o.seed;
   r.levels = train::evaluate_on_chip(*am.model, *am.context, loader, eo, [&](int done, int) { bar.update(done); });
   bar.finish();
   return r;
@@ -91,7 +144,7 @@ CheckpointResult evaluate_checkpoint(const std::string& path, const EvalOptions&
 nlohmann::json to_json(const CheckpointResult& r, const EvalOptions& o) {
   nlohmann::json levels = nlohmann::json::array();
   for (const auto& l : r.levels) levels.push_back(train::to_json(l));
-  return {{"metric", "accuracy"},
+  return {{"metric", r.metric},
           {"clean", r.clean},
           {"levels", levels},
           {"checkpoint", r.path},
@@ -101,7 +154,7 @@ nlohmann::json to_json(const CheckpointResult& r, const EvalOptions& o) {
           {"preset", r.preset},
           {"time_s", o.time_s},
           {"temperature_K", o.temperature_K},
-          {"test_images", r.test_images},
+          {r.metric == "perplexity" ? "validation_characters" : "test_images", r.test_items},
           {"seed", o.seed},
           {"calibration_images", o.calibration}};
 }
@@ -116,9 +169,14 @@ void run_eval(const EvalOptions& o) {
   if (o.batch < 1) throw sim::ConfigError("--batch must be >= 1, found " + std::to_string(o.batch));
   if (o.levels.empty()) throw sim::ConfigError("--level needs at least one level");
   std::vector<CheckpointResult> results;
-  for (size_t i = 0; i < o.checkpoints.size(); ++i)
+  for (size_t i = 0; i < o.checkpoints.size(); ++i) {
     results.push_back(
         evaluate_checkpoint(o.checkpoints[i], o, static_cast<int>(i), static_cast<int>(o.checkpoints.size())));
+    if (results.back().metric != results.front().metric)
+      throw std::runtime_error("cannot compare '" + results.front().path + "' (" + results.front().metric + ") with '" +
+                               results.back().path + "' (" + results.back().metric + ")");
+  }
+  const auto f = format_of(results.front().metric);
 
   const std::string plot_path =
       !o.plot.empty() ? o.plot : (std::filesystem::path(o.checkpoints.front()).parent_path() / "eval.png").string();
@@ -128,19 +186,19 @@ void run_eval(const EvalOptions& o) {
     train::Series flt{describe(r) + " float", {}, {}, {}};
     for (const auto& l : r.levels) {
       chip.x.push_back(l.level);
-      chip.y.push_back(100 * l.mean);
-      chip.err.push_back(100 * l.std);
+      chip.y.push_back(f.scale * l.mean);
+      chip.err.push_back(f.scale * l.std);
       flt.x.push_back(l.level);
-      flt.y.push_back(100 * r.clean);
+      flt.y.push_back(f.scale * r.clean);
     }
     series.push_back(chip);
     series.push_back(flt);
   }
   const bool plotted =
       train::plot_png(plot_path,
-                      {fmt::format("test accuracy on chip instances ({} preset, t = {} s, {} instances per level)",
+                      {fmt::format("{} on chip instances ({} preset, t = {} s, {} instances per level)", f.name,
                                    results.front().preset, o.time_s, o.instances),
-                       "noise level L", "test accuracy (%)", false, true},
+                       "noise level L", f.unit.empty() ? f.name : f.name + " (" + f.unit + ")", false, true},
                       series);
 
   if (o.json || !o.json_out.empty()) {
@@ -148,7 +206,7 @@ void run_eval(const EvalOptions& o) {
     if (results.size() == 1) {
       j = to_json(results.front(), o);
     } else {
-      j = {{"metric", "accuracy"},
+      j = {{"metric", results.front().metric},
            {"checkpoints", nlohmann::json::array()},
            {"delta_vs_first", nlohmann::json::array()}};
       for (const auto& r : results) j["checkpoints"].push_back(to_json(r, o));
@@ -170,11 +228,14 @@ void run_eval(const EvalOptions& o) {
       return;
     }
   }
-  fmt::print("chip {}, t = {} s, T = {} K, {} test images, {} instances per level (mean +- std over instances), {}\n",
-             results.front().preset, o.time_s, o.temperature_K, results.front().test_images, o.instances,
-             o.calibration > 0 ? fmt::format("ranges calibrated on {} training images", o.calibration)
+  const bool text = results.front().metric == "perplexity";
+  fmt::print("chip {}, t = {} s, T = {} K, {} {}, {} instances per level (mean +- std over instances), {}\n",
+             results.front().preset, o.time_s, o.temperature_K, results.front().test_items, f.items, o.instances,
+             o.calibration > 0 ? fmt::format("ranges calibrated on {} training {}", o.calibration,
+                                             text ? "windows" : "images")
                                : std::string("ranges set by each read batch"));
-  for (const auto& r : results) fmt::print("  {:<28} {}  float accuracy {:.2f}%\n", describe(r), r.path, 100 * r.clean);
+  for (const auto& r : results)
+    fmt::print("  {:<28} {}  float {} {}\n", describe(r), r.path, f.name, show(f, r.clean));
   fmt::print("\n{:>6}", "level");
   for (const auto& r : results) fmt::print(" {:>24}", describe(r));
   for (size_t k = 1; k < results.size(); ++k) fmt::print(" {:>12}", fmt::format("delta {}-1", k + 1));
@@ -182,17 +243,17 @@ void run_eval(const EvalOptions& o) {
   for (size_t i = 0; i < o.levels.size(); ++i) {
     fmt::print("{:>6}", o.levels[i]);
     for (const auto& r : results)
-      fmt::print(" {:>24}", fmt::format("{:.2f} +- {:.2f}%", 100 * r.levels[i].mean, 100 * r.levels[i].std));
+      fmt::print(" {:>24}", show(f, r.levels[i].mean) + " +- " + show(f, r.levels[i].std));
     for (size_t k = 1; k < results.size(); ++k)
-      fmt::print(" {:>12}", fmt::format("{:+.2f}", 100 * (results[k].levels[i].mean - results[0].levels[i].mean)));
+      fmt::print(" {:>12}", fmt::format("{:+.3g}", f.scale * (results[k].levels[i].mean - results[0].levels[i].mean)));
     fmt::print("\n");
   }
   if (results.size() == 1) {
     const auto& r = results.front();
     fmt::print("\n{:>6} {:>20} {:>10}\n", "level", "95% interval", "vs float");
     for (const auto& l : r.levels)
-      fmt::print("{:>6} {:>20} {:>+10.2f}\n", l.level, fmt::format("{:.2f}..{:.2f}%", 100 * l.ci_low, 100 * l.ci_high),
-                 100 * (l.mean - r.clean));
+      fmt::print("{:>6} {:>20} {:>+10.3g}\n", l.level, show(f, l.ci_low) + ".." + show(f, l.ci_high),
+                 f.scale * (l.mean - r.clean));
   }
   if (plotted) fmt::print("\nplot: {}\n", plot_path);
 }
@@ -201,7 +262,8 @@ void run_eval(const EvalOptions& o) {
 
 void add_eval_command(CLI::App& app) {
   auto o = std::make_shared<EvalOptions>();
-  auto* cmd = app.add_subcommand("eval", "Accuracy of a checkpoint in float and on simulated chip instances");
+  auto* cmd = app.add_subcommand(
+      "eval", "Accuracy (perplexity for gpt/bert) of a checkpoint in float and on simulated chip instances");
   cmd->add_option("--checkpoint", o->checkpoints,
                   "checkpoint.pt written by cimtrain train; several (comma separated or repeated) are compared, "
                   "the differences taken against the first")
@@ -215,12 +277,12 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--chip-config", o->chip_config, "chip config JSON (overrides the preset)");
   cmd->add_option("--seed", o->seed, "seed of the chip instances and read noise")->capture_default_str();
   cmd->add_option("--data-dir", o->data_dir, "data folder (default: the one trained with)");
-  cmd->add_option("--limit", o->limit, "evaluate on the first N test images (0: all)");
-  cmd->add_option("--batch", o->batch, "images per read batch (the ADC range follows each batch)")
+  cmd->add_option("--limit", o->limit, "evaluate on the first N test images (gpt/bert: validation windows) (0: all)");
+  cmd->add_option("--batch", o->batch, "images (gpt/bert: windows) per read batch")
       ->capture_default_str();
   cmd->add_option("--calibration", o->calibration,
-                  "training images each chip instance's input and ADC ranges are calibrated on, once (0: every read "
-                  "batch sets its own ranges, as in training)")
+                  "training images (gpt/bert: windows) each chip instance's input and ADC ranges are calibrated on, "
+                  "once (0: every read batch sets its own ranges, as in training)")
       ->capture_default_str();
   cmd->add_option("--plot", o->plot, "accuracy-vs-level PNG (default: eval.png next to the checkpoint)");
   cmd->add_flag("--json", o->json, "print one JSON object instead of the table");

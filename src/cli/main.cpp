@@ -8,6 +8,7 @@
 #include "cli/bench_command.h"
 #include "cli/chip_command.h"
 #include "cli/eval_command.h"
+#include "cli/generate_command.h"
 #include "cli/train_command.h"
 #include "sim/config_util.h"
 #include "sim/threads.h"
@@ -22,6 +23,7 @@ int main(int argc, char** argv) {
   cimtrain::cli::add_chip_command(app);
   cimtrain::cli::add_train_command(app);
   cimtrain::cli::add_eval_command(app);
+  cimtrain::cli::add_generate_command(app);
   cimtrain::cli::add_bench_command(app);
   try {
     app.parse(argc, argv);

@@ -26,6 +26,20 @@ struct TrainOptions {
   bool quiet = false;
 };
 
+// A language-model run takes language_model_defaults() for every flag the user did not give.
+void apply_language_model_defaults(const CLI::App& cmd, train::TrainConfig& c) {
+  if (!train::is_language_model_run(c)) return;
+  const auto d = train::language_model_defaults();
+  const auto given = [&](const char* flag) { return cmd.count(flag) > 0; };
+  if (!given("--data")) c.data = d.data;
+  if (!given("--epochs")) c.epochs = d.epochs;
+  if (!given("--batch")) c.batch = d.batch;
+  if (!given("--lr")) c.lr = d.lr;
+  if (!given("--optimizer")) c.optimizer = d.optimizer;
+  if (!given("--weight-decay")) c.weight_decay = d.weight_decay;
+  if (!given("--grad-clip")) c.grad_clip = d.grad_clip;
+}
+
 void run_train(TrainOptions& o) {
   g_stop = false;
   std::signal(SIGINT, on_interrupt);
@@ -35,7 +49,11 @@ void run_train(TrainOptions& o) {
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
   const std::string dir = o.resume_dir.empty() ? o.out : o.resume_dir;
-  if (outcome.test_accuracy >= 0)
+  if (outcome.validation_perplexity >= 0)
+    fmt::print("{}: {} steps, validation perplexity {:.3f} (float), {:.0f} s; checkpoint {}/checkpoint.pt\n",
+               outcome.finished ? "finished" : "stopped", outcome.steps, outcome.validation_perplexity,
+               outcome.seconds, dir);
+  else if (outcome.test_accuracy >= 0)
     fmt::print("{}: {} steps, test accuracy {:.2f}% (float), {:.0f} s; checkpoint {}/checkpoint.pt\n",
                outcome.finished ? "finished" : "stopped", outcome.steps, 100 * outcome.test_accuracy, outcome.seconds,
                dir);
@@ -50,10 +68,17 @@ void run_train(TrainOptions& o) {
 void add_train_command(CLI::App& app) {
   auto o = std::make_shared<TrainOptions>();
   auto& c = o->config;
-  auto* cmd = app.add_subcommand("train", "Train a vision model against the simulated chip");
-  cmd->add_option("--model", c.model, "small-cnn, vgg8, vgg11, resnet20 or resnet18")->capture_default_str();
-  cmd->add_option("--data", c.data, "cifar10 or fashion-mnist")->capture_default_str();
+  auto* cmd = app.add_subcommand("train", "Train a vision or language model against the simulated chip");
+  cmd->add_option("--model", c.model, "small-cnn, vgg8, vgg11, resnet20, resnet18; gpt or bert (character level)")
+      ->capture_default_str();
+  cmd->add_option("--data", c.data,
+                  "cifar10 or fashion-mnist; for gpt and bert: shakespeare (the default) or a UTF-8 text file")
+      ->capture_default_str();
   cmd->add_option("--data-dir", c.data_dir, "data folder (default: the data set's usual place)");
+  cmd->add_option("--context", c.context, "gpt/bert: characters per window")->capture_default_str();
+  cmd->add_option("--layers", c.layers, "gpt/bert: transformer blocks")->capture_default_str();
+  cmd->add_option("--heads", c.heads, "gpt/bert: attention heads (divide --dim)")->capture_default_str();
+  cmd->add_option("--dim", c.dim, "gpt/bert: model width")->capture_default_str();
   cmd->add_option("--mode", c.mode, "gradient mode: clean, gaussian, full, ste, ste-nograd, ste-detach")
       ->capture_default_str();
   cmd->add_option("--preset", c.preset, "chip preset: rram or pcm")->capture_default_str();
@@ -63,24 +88,32 @@ void add_train_command(CLI::App& app) {
                   "gaussian mode: weight noise std / max|W| (default 0: measured from the chip at --level)");
   cmd->add_option("--digital", c.digital, "layers kept digital: first, last or layer names (comma separated)")
       ->delimiter(',');
-  cmd->add_option("--epochs", c.epochs, "epochs")->capture_default_str();
-  cmd->add_option("--batch", c.batch, "batch size")->capture_default_str();
-  cmd->add_option("--lr", c.lr, "peak learning rate")->capture_default_str();
-  cmd->add_option("--optimizer", c.optimizer, "sgd (momentum 0.9, Nesterov) or adam")->capture_default_str();
-  cmd->add_option("--weight-decay", c.weight_decay, "L2 penalty")->capture_default_str();
+  cmd->add_option("--epochs", c.epochs, "epochs (gpt/bert: 5; an epoch is the training text's worth of windows)")
+      ->capture_default_str();
+  cmd->add_option("--batch", c.batch, "batch size (gpt/bert: 32 windows)")->capture_default_str();
+  cmd->add_option("--lr", c.lr, "peak learning rate (gpt/bert: 2e-3)")->capture_default_str();
+  cmd->add_option("--optimizer", c.optimizer, "sgd (momentum 0.9, Nesterov) or adam (gpt/bert: adam)")
+      ->capture_default_str();
+  cmd->add_option("--weight-decay", c.weight_decay, "L2 penalty (gpt/bert: 0)")->capture_default_str();
+  cmd->add_option("--grad-clip", c.grad_clip, "clip the gradients' global L2 norm to this (0: off; gpt/bert: 1)")
+      ->capture_default_str();
   cmd->add_option("--schedule", c.schedule, "cosine, step (x0.1 at 50% and 75%) or none")->capture_default_str();
   cmd->add_option("--seed", c.seed, "seed of initialisation, data order, augmentation and chip noise")
       ->capture_default_str();
-  cmd->add_option("--subset", c.subset, "train on the first N training images only (0: all)");
+  cmd->add_option("--subset", c.subset, "train on the first N training images (gpt/bert: characters) only (0: all)");
   cmd->add_option("--steps", c.steps, "stop after N optimiser steps in all (the schedule stays that of --epochs)");
-  cmd->add_option("--eval-limit", c.eval_limit, "validate each epoch on the first N test images (0: all)");
+  cmd->add_option("--eval-limit", c.eval_limit,
+                  "validate each epoch on the first N test images (gpt/bert: windows) (0: all)");
   cmd->add_flag("--channels-last", c.channels_last, "run the convolutions in channels-last memory (faster on CPUs)");
   cmd->add_option("--init", c.init, "start from this checkpoint's weights (e.g. fine-tune a clean model with ste)");
   cmd->add_option("--out", o->out, "output folder: config, metrics CSV, checkpoint, loss plot")->capture_default_str();
   cmd->add_option("--resume", o->resume_dir,
                   "continue the run saved in this folder (its config; --steps may extend it)");
   cmd->add_flag("--quiet", o->quiet, "no progress bar or log lines");
-  cmd->callback([o]() { run_train(*o); });
+  cmd->callback([o, cmd]() {
+    apply_language_model_defaults(*cmd, o->config);
+    run_train(*o);
+  });
 }
 
 }  // namespace cimtrain::cli

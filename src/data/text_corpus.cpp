@@ -14,6 +14,11 @@ namespace cimtrain::data {
 
 std::string default_text_path() { return "../shared/data/shakespeare/input.txt"; }
 
+std::string text_path_for(const std::string& data, const std::string& dir) {
+  if (data != "shakespeare") return data;
+  return dir.empty() ? default_text_path() : dir + "/input.txt";
+}
+
 TextCorpus load_text_corpus(const std::string& path, double validation_fraction, int64_t min_part) {
   if (!(validation_fraction > 0 && validation_fraction < 1))
     throw DataError(fmt::format("validation fraction must be in (0, 1), found {}", validation_fraction));

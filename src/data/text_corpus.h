@@ -22,6 +22,10 @@ struct TextCorpus {
 // The default corpus: tiny Shakespeare in the project's shared data folder.
 std::string default_text_path();
 
+// The file a run's `--data` names: "shakespeare" is default_text_path() (or `dir`/input.txt when `dir` is
+// given); anything else is a path to a UTF-8 text file.
+std::string text_path_for(const std::string& data, const std::string& dir = "");
+
 // Reads a UTF-8 text file. Throws DataError for a missing, unreadable or empty file, invalid UTF-8, or a
 // text too short to give both parts at least `min_part` characters.
 TextCorpus load_text_corpus(const std::string& path, double validation_fraction = 0.1, int64_t min_part = 2);

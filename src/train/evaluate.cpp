@@ -70,6 +70,21 @@ LevelResult summarize(double level, std::vector<double> values) {
   return r;
 }
 
+void program_instance(torch::nn::Module& model, nn::AnalogContext& context, uint64_t seed, double level, int k,
+                      const std::function<void()>& calibration_forward) {
+  context.chip.level = level;
+  context.chip.validate();
+  uint64_t level_bits;
+  std::memcpy(&level_bits, &level, sizeof level_bits);
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(mix_seed({seed, level_bits, uint64_t(k), 1}));
+  nn::program_chip(model, gen);
+  context.gen.set_current_seed(mix_seed({seed, level_bits, uint64_t(k), 2}));  // read noise
+  if (calibration_forward) {
+    torch::NoGradGuard no_grad;
+    nn::calibrate_chip(model, calibration_forward, context);
+  }
+}
+
 std::vector<LevelResult> monte_carlo_on_chip(torch::nn::Module& model, nn::AnalogContext& context,
                                              const ChipEvalOptions& options, const std::function<double()>& metric,
                                              const std::function<void()>& calibration_forward,
@@ -79,18 +94,9 @@ std::vector<LevelResult> monte_carlo_on_chip(torch::nn::Module& model, nn::Analo
   const int total = static_cast<int>(options.levels.size()) * options.instances;
   int done = 0;
   for (const double level : options.levels) {
-    context.chip.level = level;
-    uint64_t level_bits;
-    std::memcpy(&level_bits, &level, sizeof level_bits);
     std::vector<double> values;
     for (int k = 0; k < options.instances; ++k) {
-      auto gen = at::make_generator<at::CPUGeneratorImpl>(mix_seed({options.seed, level_bits, uint64_t(k), 1}));
-      nn::program_chip(model, gen);
-      context.gen.set_current_seed(mix_seed({options.seed, level_bits, uint64_t(k), 2}));  // read noise
-      if (calibration_forward) {
-        torch::NoGradGuard no_grad;
-        nn::calibrate_chip(model, calibration_forward, context);
-      }
+      program_instance(model, context, options.seed, level, k, calibration_forward);
       values.push_back(metric());
       nn::clear_chip(model);
       if (on_instance) on_instance(++done, total);

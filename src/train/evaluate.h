@@ -36,6 +36,12 @@ struct ChipEvalOptions {
   at::Tensor calibration_images;
 };
 
+// Programs chip instance `k` of noise level `level` (seeded by (seed, level, k): the k-th instance
+// monte_carlo_on_chip evaluates) into the model's analog layers, seeds its read noise, and calibrates it once
+// with `calibration_forward` when given. Sets context.chip.level; nn::clear_chip undoes the programming.
+void program_instance(torch::nn::Module& model, nn::AnalogContext& context, uint64_t seed, double level, int k,
+                      const std::function<void()>& calibration_forward = {});
+
 // The Monte-Carlo loop itself, for any metric: at each level, `instances` chip instances, each programmed
 // once (and calibrated once by `calibration_forward`, when given, as a deployed chip), then `metric()`.
 std::vector<LevelResult> monte_carlo_on_chip(torch::nn::Module& model, nn::AnalogContext& context,

@@ -9,7 +9,6 @@ namespace cimtrain::train {
 
 std::string generate_text(models::Transformer& model, const data::Vocabulary& vocab, const std::string& prompt,
                           const GenerateOptions& options, at::Generator& gen) {
-  if (!model.causal()) throw std::invalid_argument("generation needs a causal model (gpt); this one is bidirectional");
   if (prompt.empty()) throw std::invalid_argument("generation needs a prompt of at least one character");
   if (options.length < 0 || options.temperature < 0)
     throw std::invalid_argument("generation needs length >= 0 and temperature >= 0");
@@ -21,10 +20,15 @@ std::string generate_text(models::Transformer& model, const data::Vocabulary& vo
   model.eval();
   auto ids = vocab.encode_utf8_text(prompt);  // throws DataError naming an unknown character
   std::vector<int64_t> text(ids.data_ptr<int64_t>(), ids.data_ptr<int64_t>() + ids.numel());
+  // GPT reads the last `context` characters and predicts the next; BERT reads the last `context - 1` and a
+  // mask after them, and predicts the masked character (its left context only: what a masked model can do).
+  const int64_t keep = model.causal() ? model.context() : model.context() - 1;
   for (int64_t i = 0; i < options.length; ++i) {
-    const int64_t n = std::min<int64_t>(static_cast<int64_t>(text.size()), model.context());
-    const auto window = at::tensor(std::vector<int64_t>(text.end() - n, text.end()), at::kLong).unsqueeze(0);
-    const auto logits = model.forward(window)[0][n - 1].to(at::kFloat);
+    const int64_t n = std::min<int64_t>(static_cast<int64_t>(text.size()), keep);
+    std::vector<int64_t> input(text.end() - n, text.end());
+    if (!model.causal()) input.push_back(model.mask_id());
+    const auto window = at::tensor(input, at::kLong).unsqueeze(0);
+    const auto logits = model.forward(window)[0][static_cast<int64_t>(input.size()) - 1].to(at::kFloat);
     int64_t next;
     if (options.temperature == 0) {
       next = logits.argmax().item<int64_t>();

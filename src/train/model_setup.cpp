@@ -22,18 +22,43 @@ sim::ChipConfig chip_for(const std::string& preset, const std::string& chip_conf
   return chip;
 }
 
+namespace {
+std::shared_ptr<nn::AnalogContext> context_for(const TrainConfig& config) {
+  auto context = nn::AnalogContext::make(nn::gradient_mode_from_string(config.mode),
+                                         chip_for(config.preset, config.chip_config, config.level), config.seed);
+  context->gaussian_sigma = config.gaussian_sigma;
+  return context;
+}
+}  // namespace
+
 AnalogModel build_model(const TrainConfig& config, int64_t in_channels, int64_t num_classes) {
   AnalogModel m;
   m.model = models::make_model(config.model, in_channels, num_classes);
-  m.context = nn::AnalogContext::make(nn::gradient_mode_from_string(config.mode),
-                                      chip_for(config.preset, config.chip_config, config.level), config.seed);
-  m.context->gaussian_sigma = config.gaussian_sigma;
+  m.context = context_for(config);
   m.layers = nn::convert_to_analog(*m.model, m.context, config.digital);
   if (config.channels_last) {
     torch::NoGradGuard no_grad;
     for (auto& p : m.model->parameters())
       if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
   }
+  return m;
+}
+
+models::TransformerOptions transformer_options(const TrainConfig& config, int64_t vocab_size) {
+  models::TransformerOptions o;
+  o.vocab_size = vocab_size;
+  o.context = config.context;
+  o.layers = config.layers;
+  o.heads = config.heads;
+  o.dim = config.dim;
+  return o;
+}
+
+AnalogLanguageModel build_language_model(const TrainConfig& config, int64_t vocab_size) {
+  AnalogLanguageModel m;
+  m.model = models::make_language_model(config.model, transformer_options(config, vocab_size));
+  m.context = context_for(config);
+  m.layers = nn::convert_to_analog(*m.model, m.context, config.digital);
   return m;
 }
 

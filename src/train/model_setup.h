@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "models/classifier.h"
+#include "models/transformer.h"
 #include "nn/analog_context.h"
 #include "nn/convert.h"
 #include "train/train_config.h"
@@ -17,11 +18,24 @@ struct AnalogModel {
   nn::ConversionReport layers;
 };
 
+// A language model on the chip (its vocabulary size comes from the text).
+struct AnalogLanguageModel {
+  std::shared_ptr<models::Transformer> model;
+  std::shared_ptr<nn::AnalogContext> context;
+  nn::ConversionReport layers;
+};
+
 // The chip of a run: the preset (or a chip config file) at noise level `level`.
 sim::ChipConfig chip_for(const std::string& preset, const std::string& chip_config_file, double level);
 
 // The model (initialised from torch's global generator, seeded by the caller) converted to analog.
 AnalogModel build_model(const TrainConfig& config, int64_t in_channels, int64_t num_classes);
+
+// The run's sizes as transformer options (config.context, layers, heads, dim).
+models::TransformerOptions transformer_options(const TrainConfig& config, int64_t vocab_size);
+
+// The language model of config.model (initialised from torch's global generator) converted to analog.
+AnalogLanguageModel build_language_model(const TrainConfig& config, int64_t vocab_size);
 
 // Images in the memory layout the model runs in (channels-last when config.channels_last).
 at::Tensor to_model_layout(const TrainConfig& config, const at::Tensor& images);

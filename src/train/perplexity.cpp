@@ -55,6 +55,13 @@ double perplexity(models::Transformer& model, const at::Tensor& tokens, const Pe
   return std::exp(mean_cross_entropy(model, tokens, options));
 }
 
+at::Tensor calibration_windows(const models::Transformer& model, const at::Tensor& tokens, int64_t n, uint64_t seed) {
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  const auto w = data::random_windows(tokens, n, model.context(), gen);
+  if (model.causal()) return w.input;
+  return data::mask_characters(w.input, model.vocab_size(), model.mask_id(), gen).input;
+}
+
 std::vector<LevelResult> perplexity_on_chip(models::Transformer& model, nn::AnalogContext& context,
                                             const at::Tensor& tokens, const ChipEvalOptions& chip,
                                             const PerplexityOptions& options, const at::Tensor& calibration_tokens,

@@ -27,6 +27,10 @@ double mean_cross_entropy(models::Transformer& model, const at::Tensor& tokens, 
 // exp(mean_cross_entropy).
 double perplexity(models::Transformer& model, const at::Tensor& tokens, const PerplexityOptions& options = {});
 
+// `n` windows of the model's context at seeded random offsets of `tokens`, as the model reads them in
+// training (BERT: masked): the inputs a deployed chip's ranges are calibrated on.
+at::Tensor calibration_windows(const models::Transformer& model, const at::Tensor& tokens, int64_t n, uint64_t seed);
+
 // Perplexity on `options.instances` chip instances per level (monte_carlo_on_chip); `calibration_tokens`
 // ([N, T] windows, or undefined: per-batch ranges) calibrate each instance once.
 std::vector<LevelResult> perplexity_on_chip(models::Transformer& model, nn::AnalogContext& context,

@@ -25,6 +25,7 @@
 #include "train/evaluate.h"
 #include "train/model_setup.h"
 #include "train/trainer.h"
+#include "train/training_task.h"
 
 namespace cimtrain::train {
 
@@ -149,12 +150,10 @@ StepBenchResult run_step_bench(const StepBenchConfig& config) {
   std::shared_ptr<nn::AnalogContext> context;
   std::function<at::Tensor()> loss_of_batch;
   if (models::is_language_model(config.model)) {
-    models::TransformerOptions o;  // the default sizes, tiny Shakespeare's 65 characters
-    auto lm = models::make_language_model(config.model, o);
-    context = nn::AnalogContext::make(nn::gradient_mode_from_string(tc.mode), chip_for(tc.preset, tc.chip_config, tc.level),
-                                      tc.seed);
-    context->gaussian_sigma = tc.gaussian_sigma;
-    nn::convert_to_analog(*lm, context);
+    auto lm_model = build_language_model(tc, 65);  // the default sizes, tiny Shakespeare's 65 characters
+    auto lm = lm_model.model;
+    context = lm_model.context;
+    const auto& o = lm->options();
     auto gen = at::make_generator<at::CPUGeneratorImpl>(config.seed);
     const auto tokens = torch::randint(o.vocab_size, {config.batch, o.context}, torch::kLong);
     at::Tensor input = tokens, target = torch::randint(o.vocab_size, {config.batch, o.context}, torch::kLong);
@@ -163,10 +162,7 @@ StepBenchResult run_step_bench(const StepBenchConfig& config) {
       input = m.input;
       target = m.target;
     }
-    loss_of_batch = [lm, input, target, v = o.vocab_size] {
-      return at::cross_entropy_loss(lm->forward(input).reshape({-1, v}), target.reshape({-1}), {},
-                                    at::Reduction::Mean, -100);
-    };
+    loss_of_batch = [lm, input, target] { return task_loss(lm->forward(input), target); };
     module = lm;
   } else {
     auto am = build_model(tc, shape.channels, shape.classes);
@@ -174,7 +170,7 @@ StepBenchResult run_step_bench(const StepBenchConfig& config) {
     const auto images = to_model_layout(tc, torch::randn({config.batch, shape.channels, shape.size, shape.size}));
     const auto labels = torch::randint(shape.classes, {config.batch}, torch::kLong);
     auto classifier = am.model;
-    loss_of_batch = [classifier, images, labels] { return at::cross_entropy_loss(classifier->forward(images), labels); };
+    loss_of_batch = [classifier, images, labels] { return task_loss(classifier->forward(images), labels); };
     module = classifier;
   }
   auto& model = *module;

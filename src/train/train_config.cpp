@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "data/dataset_registry.h"
+#include "models/model_registry.h"
 #include "nn/gradient_mode.h"
 
 namespace cimtrain::train {
@@ -29,7 +31,42 @@ void TrainConfig::validate() const {
   require(subset >= 0, "subset must be >= 0, found " + std::to_string(subset));
   require(steps >= 0, "steps must be >= 0, found " + std::to_string(steps));
   require(eval_limit >= 0, "eval limit must be >= 0, found " + std::to_string(eval_limit));
+  require(grad_clip >= 0 && std::isfinite(grad_clip), "grad clip must be >= 0, found " + std::to_string(grad_clip));
+  const auto& images = data::image_dataset_names();
+  const bool image_data = std::find(images.begin(), images.end(), data) != images.end();
+  if (is_language_model_run(*this)) {
+    require(!image_data, model + " is a language model: it trains on text (--data shakespeare or a text file), not on " +
+                             data);
+    require(!channels_last, "--channels-last is for convolutions; " + model + " has none");
+    models::TransformerOptions o;
+    o.context = context;
+    o.layers = layers;
+    o.heads = heads;
+    o.dim = dim;
+    try {
+      o.validate();
+    } catch (const std::invalid_argument& e) {
+      throw sim::ConfigError(e.what());
+    }
+  } else {
+    require(data != "shakespeare", model + " is a vision model: it trains on cifar10 or fashion-mnist, not on text");
+  }
 }
+
+TrainConfig language_model_defaults() {
+  TrainConfig c;
+  c.model = "gpt";
+  c.data = "shakespeare";
+  c.epochs = 5;
+  c.batch = 32;
+  c.lr = 2e-3;
+  c.optimizer = "adam";
+  c.weight_decay = 0.0;
+  c.grad_clip = 1.0;
+  return c;
+}
+
+bool is_language_model_run(const TrainConfig& config) { return models::is_language_model(config.model); }
 
 double learning_rate(const TrainConfig& c, int64_t step, int64_t total_steps) {
   const double t = total_steps > 0 ? std::clamp(static_cast<double>(step) / total_steps, 0.0, 1.0) : 0.0;

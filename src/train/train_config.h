@@ -10,9 +10,9 @@
 namespace cimtrain::train {
 
 struct TrainConfig {
-  std::string model = "resnet20";    // models::model_names()
-  std::string data = "cifar10";      // data::image_dataset_names()
-  std::string data_dir;              // empty: the data set's default folder
+  std::string model = "resnet20";    // models::model_names() or models::language_model_names()
+  std::string data = "cifar10";      // data::image_dataset_names(); language models: "shakespeare" or a text file
+  std::string data_dir;              // empty: the data set's default folder (shakespeare: its input.txt's)
   std::string mode = "clean";        // nn::gradient_mode_names()
   std::string preset = "rram";       // chip preset (sim::preset_names())
   std::string chip_config;           // optional chip config JSON file (overrides the preset)
@@ -31,12 +31,27 @@ struct TrainConfig {
   std::string init;                  // checkpoint to start from (weights only)
   int64_t eval_limit = 0;            // > 0: validate per epoch on the first N test images only
   bool channels_last = false;        // convolutions in channels-last memory (NHWC): faster with oneDNN on CPUs
+  double grad_clip = 0.0;            // > 0: gradients rescaled to this global L2 norm at most
+  // Language models only (the vocabulary comes from the text):
+  int64_t context = 128;  // characters per window
+  int64_t layers = 4;     // transformer blocks
+  int64_t heads = 4;      // attention heads (divide dim)
+  int64_t dim = 128;      // model width
 
   void validate() const;  // throws sim::ConfigError
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainConfig, model, data, data_dir, mode, preset, chip_config, level,
                                                 gaussian_sigma, digital, epochs, batch, lr, optimizer, weight_decay,
-                                                schedule, seed, subset, steps, init, eval_limit, channels_last)
+                                                schedule, seed, subset, steps, init, eval_limit, channels_last, grad_clip,
+                                                context, layers, heads, dim)
+
+// The defaults of a language-model run where they differ from a vision run's: Adam at 2e-3, no weight decay,
+// batch 32, 5 epochs (an epoch: as many steps as the training text has windows' worth of characters),
+// gradients clipped to norm 1, data "shakespeare". About ten minutes for `ste` on two cores (README).
+TrainConfig language_model_defaults();
+
+// True when the config trains a language model (models::is_language_model).
+bool is_language_model_run(const TrainConfig& config);
 
 // Learning rate at `step` of `total_steps` for the config's schedule (no state: resume-safe).
 double learning_rate(const TrainConfig& config, int64_t step, int64_t total_steps);

@@ -5,6 +5,7 @@
 #include <fmt/core.h>
 #include <torch/optim/adam.h>
 #include <torch/optim/sgd.h>
+#include <torch/nn/utils/clip_grad.h>
 #include <torch/utils.h>
 
 #include <chrono>
@@ -12,12 +13,12 @@
 #include <fstream>
 #include <sstream>
 
-#include "data/dataset_registry.h"
 #include "train/checkpoint.h"
 #include "train/evaluate.h"
 #include "train/model_setup.h"
 #include "train/plot.h"
 #include "train/progress_bar.h"
+#include "train/training_task.h"
 
 namespace cimtrain::train {
 
@@ -113,32 +114,13 @@ TrainOutcome run(const TrainConfig& config, const TrainPaths& paths, Progress pr
   const auto log = [&](const std::string& s) {
     if (!quiet) fmt::print(stderr, "{}\n", s);
   };
-  const auto train_set =
-      data::load_image_dataset(config.data, config.data_dir, true, config.subset > 0 ? config.subset : -1);
-  const auto test_set =
-      data::load_image_dataset(config.data, config.data_dir, false, config.eval_limit > 0 ? config.eval_limit : -1);
-  const auto norm = data::default_normalization(config.data);
-  data::BatchLoaderOptions train_opts;
-  train_opts.batch_size = config.batch;
-  train_opts.shuffle = true;
-  train_opts.augment = config.data == "cifar10";  // pad-4 crop + flip (Fashion-MNIST: none)
-  train_opts.norm = norm;
-  train_opts.seed = config.seed;
-  train_opts.drop_last = train_set.size() > config.batch;
-  data::BatchLoader train_loader(train_set, train_opts);
-  data::BatchLoaderOptions test_opts;
-  test_opts.batch_size = 256;
-  test_opts.shuffle = false;
-  test_opts.norm = norm;
-  data::BatchLoader test_loader(test_set, test_opts);
-
-  torch::manual_seed(config.seed);  // parameter initialisation
-  auto am = build_model(config, train_set.images.size(1), train_set.num_classes);
-  auto& model = *am.model;
-  if (am.context->mode == nn::GradientMode::kGaussian && am.context->gaussian_sigma == 0) {
-    am.context->gaussian_sigma = equivalent_gaussian_sigma(am.context->chip, config.seed);
+  auto task = make_training_task(config);
+  auto& model = task->model();
+  auto& context = task->context();
+  if (context.mode == nn::GradientMode::kGaussian && context.gaussian_sigma == 0) {
+    context.gaussian_sigma = equivalent_gaussian_sigma(context.chip, config.seed);
     log(fmt::format("gaussian mode: sigma = {:.4f} x max|W|, measured from the chip at level {}",
-                    am.context->gaussian_sigma, config.level));
+                    context.gaussian_sigma, config.level));
   }
   auto optimizer = make_optimizer(config, model);
   if (resuming) {
@@ -153,22 +135,17 @@ TrainOutcome run(const TrainConfig& config, const TrainPaths& paths, Progress pr
     log("initialised from " + config.init);
   }
 
-  const int64_t per_epoch = train_loader.batches_per_epoch();
+  const int64_t per_epoch = task->steps_per_epoch();
   const int64_t total_steps = per_epoch * config.epochs;
   const int64_t last_step = config.steps > 0 ? std::min(config.steps, total_steps) : total_steps;
   const std::string steps_header = "step,epoch,loss,accuracy,lr,seconds";
-  const std::string epochs_header = "epoch,steps,train_loss,train_accuracy,test_accuracy,seconds";
+  const std::string epochs_header = "epoch,steps,train_loss,train_accuracy," + task->validation_columns() + ",seconds";
   trim_csv(paths.steps_csv, steps_header, resuming ? progress.step : 0);
   trim_csv(paths.epochs_csv, epochs_header, resuming ? progress.epoch : 0);
   std::ofstream steps_out(paths.steps_csv, std::ios::app), epochs_out(paths.epochs_csv, std::ios::app);
 
-  nlohmann::json meta_base = {{"kind", "classifier"},
-                              {"config", config},
-                              {"in_channels", train_set.images.size(1)},
-                              {"num_classes", train_set.num_classes},
-                              {"class_names", train_set.class_names},
-                              {"analog_layers", am.layers.analog},
-                              {"digital_layers", am.layers.digital}};
+  nlohmann::json meta_base = task->meta();
+  meta_base["config"] = config;
   const auto save = [&](bool finished) {
     auto meta = meta_base;
     meta["progress"] = progress;
@@ -176,41 +153,40 @@ TrainOutcome run(const TrainConfig& config, const TrainPaths& paths, Progress pr
     save_checkpoint(paths.checkpoint, model, optimizer.get(), meta);
   };
 
-  log(fmt::format(
-      "training {} on {} ({} images, {} steps/epoch), mode {}, chip {} level {}: {} analog, {} digital layers",
-      config.model, config.data, train_set.size(), per_epoch, config.mode, am.context->chip.preset, config.level,
-      am.layers.analog.size(), am.layers.digital.size()));
+  log(fmt::format("training {} on {}, mode {}, chip {} level {}: {} analog, {} digital layers", config.model,
+                  task->description(), config.mode, context.chip.preset, config.level, task->layers().analog.size(),
+                  task->layers().digital.size()));
   TrainOutcome outcome;
   ProgressBar bar("train", static_cast<int>(last_step), "steps");
   bool interrupted = false;
-  double last_test_accuracy = -1;
   model.train();
   while (progress.step < last_step && progress.epoch < config.epochs && !interrupted) {
-    train_loader.start_epoch(progress.epoch, progress.batch);
-    data::Batch batch;
-    while (progress.step < last_step && train_loader.next(batch)) {
+    task->start_epoch(progress.epoch, progress.batch);
+    TaskBatch batch;
+    while (progress.step < last_step && task->next(progress.step, batch)) {
       const auto step_start = std::chrono::steady_clock::now();
       const double lr = learning_rate(config, progress.step, total_steps);
       set_lr(*optimizer, lr);
-      am.context->gen.set_current_seed(mix_seed({config.seed, uint64_t(progress.step), 7}));  // chip noise
+      context.gen.set_current_seed(mix_seed({config.seed, uint64_t(progress.step), 7}));  // chip noise
       optimizer->zero_grad();
-      const auto logits = model.forward(to_model_layout(config, batch.images));
-      const auto loss = at::cross_entropy_loss(logits, batch.labels);
+      const auto logits = task->forward(batch.input);
+      const auto loss = task_loss(logits, batch.target);
       loss.backward();
+      if (config.grad_clip > 0) torch::nn::utils::clip_grad_norm_(model.parameters(), config.grad_clip);
       optimizer->step();
       const double loss_value = loss.item<double>();
       if (!std::isfinite(loss_value))
         throw std::runtime_error(
             fmt::format("training diverged: loss {} at step {} (lower --lr?)", loss_value, progress.step));
-      const int64_t correct = logits.argmax(1).eq(batch.labels).sum().item<int64_t>();
+      const auto [correct, scored] = task_correct(logits, batch.target);
       ++progress.step;
       ++progress.batch;
       progress.epoch_loss_sum += loss_value;
       progress.epoch_correct += correct;
-      progress.epoch_seen += batch.labels.size(0);
+      progress.epoch_seen += scored;
       progress.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count();
       steps_out << fmt::format("{},{},{:.6f},{:.4f},{:.6g},{:.3f}\n", progress.step, progress.epoch, loss_value,
-                               static_cast<double>(correct) / batch.labels.size(0), lr, progress.seconds)
+                               scored ? static_cast<double>(correct) / scored : 0.0, lr, progress.seconds)
                 << std::flush;  // users (and tests) follow the file while the run goes on
       bar.update(static_cast<int>(progress.step), fmt::format("loss {:.3f}", loss_value));
       if (stop && stop->load()) {
@@ -219,18 +195,22 @@ TrainOutcome run(const TrainConfig& config, const TrainPaths& paths, Progress pr
       }
     }
     if (interrupted || progress.batch < per_epoch) break;  // stopped inside the epoch
-    // End of an epoch: validate (float accuracy) and save.
+    // End of an epoch: validate (float) and save.
     const double epoch_steps = std::max<int64_t>(1, progress.batch);
-    const double test_acc = accuracy(model, test_loader);
-    last_test_accuracy = test_acc;
-    epochs_out << fmt::format(
-        "{},{},{:.6f},{:.4f},{:.4f},{:.1f}\n", progress.epoch + 1, progress.step, progress.epoch_loss_sum / epoch_steps,
-        progress.epoch_seen ? double(progress.epoch_correct) / progress.epoch_seen : 0.0, test_acc, progress.seconds);
+    const auto validation = task->validate();
+    outcome.test_accuracy = validation.accuracy;
+    outcome.validation_perplexity = validation.perplexity;
+    std::string values;
+    for (double v : validation.values) values += fmt::format("{:.4f},", v);
+    epochs_out << fmt::format("{},{},{:.6f},{:.4f},{}{:.1f}\n", progress.epoch + 1, progress.step,
+                              progress.epoch_loss_sum / epoch_steps,
+                              progress.epoch_seen ? double(progress.epoch_correct) / progress.epoch_seen : 0.0, values,
+                              progress.seconds);
     epochs_out.flush();
     bar.pause();
-    log(fmt::format("epoch {}/{}: train loss {:.4f}, train accuracy {:.2f}%, test accuracy {:.2f}% (float), {:.0f} s",
-                    progress.epoch + 1, config.epochs, progress.epoch_loss_sum / epoch_steps,
-                    100.0 * progress.epoch_correct / std::max<int64_t>(1, progress.epoch_seen), 100 * test_acc,
+    log(fmt::format("epoch {}/{}: train loss {:.4f}, train accuracy {:.2f}%, {}, {:.0f} s", progress.epoch + 1,
+                    config.epochs, progress.epoch_loss_sum / epoch_steps,
+                    100.0 * progress.epoch_correct / std::max<int64_t>(1, progress.epoch_seen), validation.summary,
                     progress.seconds));
     ++progress.epoch;
     progress.batch = 0;
@@ -247,7 +227,6 @@ TrainOutcome run(const TrainConfig& config, const TrainPaths& paths, Progress pr
                     paths.dir));
   plot_loss(paths, config);
   outcome.steps = progress.step;
-  outcome.test_accuracy = last_test_accuracy;
   outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return outcome;
 }
@@ -283,6 +262,22 @@ TrainOutcome resume(const std::string& out_dir, int64_t steps, int64_t epochs, c
   config.validate();
   Progress progress = meta.at("progress").get<Progress>();
   return run(config, paths, progress, true, stop, quiet);
+}
+
+std::unique_ptr<TrainingTask> make_training_task(const TrainConfig& config) {
+  return is_language_model_run(config) ? make_text_task(config) : make_image_task(config);
+}
+
+at::Tensor task_loss(const at::Tensor& logits, const at::Tensor& target) {
+  return at::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}), target.reshape({-1}), {}, at::Reduction::Mean,
+                                -100);
+}
+
+std::pair<int64_t, int64_t> task_correct(const at::Tensor& logits, const at::Tensor& target) {
+  const auto flat = target.reshape({-1});
+  const auto scored = flat.ne(-100);
+  const auto hits = logits.reshape({-1, logits.size(-1)}).argmax(1).eq(flat).logical_and(scored);
+  return {hits.sum().item<int64_t>(), scored.sum().item<int64_t>()};
 }
 
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& c, torch::nn::Module& model) {

@@ -1,4 +1,4 @@
-// The training loop of `cimtrain train`: a vision model on the simulated chip, with progress, metrics
+// The training loop of `cimtrain train`: a vision or language model on the simulated chip, with progress, metrics
 // (CSV), a loss-curve image, atomic checkpoints, clean interruption and exact resumption.
 #pragma once
 
@@ -19,7 +19,8 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& confi
 struct TrainOutcome {
   bool finished = false;      // false: stopped early (interrupted, or --steps reached before the last epoch)
   int64_t steps = 0;          // optimiser steps done in all
-  double test_accuracy = -1;  // float accuracy on the test set after the last epoch (-1: not measured)
+  double test_accuracy = -1;  // images: float accuracy on the test set after the last epoch (-1: not measured)
+  double validation_perplexity = -1;  // text: float validation perplexity after the last epoch (-1: not measured)
   double seconds = 0;         // wall-clock time of this invocation
 };
 
@@ -27,7 +28,8 @@ struct TrainOutcome {
 //   config.json       the run's TrainConfig (resume reads it)
 //   checkpoint.pt     model + optimiser + progress, atomically replaced after every epoch and on stop
 //   steps.csv         step,epoch,loss,accuracy,lr,seconds
-//   epochs.csv        epoch,steps,train_loss,train_accuracy,test_accuracy,seconds
+//   epochs.csv        epoch,steps,train_loss,train_accuracy,<validation>,seconds; <validation> is test_accuracy
+//                     (images) or validation_loss,validation_perplexity (text; accuracies are per character)
 //   loss.png          training loss per step (and per-epoch means)
 struct TrainPaths {
   explicit TrainPaths(std::string dir);

@@ -1,0 +1,90 @@
+// The image-classification training task (see training_task.h): CIFAR-10 or Fashion-MNIST through the
+// shuffled, augmented batch loader; float test accuracy per epoch.
+#include <fmt/core.h>
+#include <torch/utils.h>
+
+#include "data/dataset_registry.h"
+#include "train/evaluate.h"
+#include "train/model_setup.h"
+#include "train/training_task.h"
+
+namespace cimtrain::train {
+
+namespace {
+
+class ImageTask : public TrainingTask {
+ public:
+  explicit ImageTask(const TrainConfig& config)
+      : config_(config),
+        train_set_(data::load_image_dataset(config.data, config.data_dir, true, config.subset > 0 ? config.subset : -1)),
+        test_set_(
+            data::load_image_dataset(config.data, config.data_dir, false, config.eval_limit > 0 ? config.eval_limit : -1)),
+        train_loader_(train_set_, train_options(config, train_set_)),
+        test_loader_(test_set_, test_options(config)) {
+    torch::manual_seed(config.seed);  // parameter initialisation
+    am_ = build_model(config, train_set_.images.size(1), train_set_.num_classes);
+  }
+
+  torch::nn::Module& model() override { return *am_.model; }
+  nn::AnalogContext& context() override { return *am_.context; }
+  const nn::ConversionReport& layers() const override { return am_.layers; }
+  std::string description() const override {
+    return fmt::format("{} ({} images, {} steps/epoch)", config_.data, train_set_.size(), steps_per_epoch());
+  }
+  int64_t steps_per_epoch() const override { return train_loader_.batches_per_epoch(); }
+  void start_epoch(int64_t epoch, int64_t first_batch) override { train_loader_.start_epoch(epoch, first_batch); }
+  bool next(int64_t, TaskBatch& batch) override {
+    data::Batch b;
+    if (!train_loader_.next(b)) return false;
+    batch.input = to_model_layout(config_, b.images);
+    batch.target = b.labels;
+    return true;
+  }
+  at::Tensor forward(const at::Tensor& input) override { return am_.model->forward(input); }
+  std::string validation_columns() const override { return "test_accuracy"; }
+  Validation validate() override {
+    Validation v;
+    v.accuracy = accuracy(*am_.model, test_loader_);
+    v.values = {v.accuracy};
+    v.summary = fmt::format("test accuracy {:.2f}% (float)", 100 * v.accuracy);
+    return v;
+  }
+  nlohmann::json meta() const override {
+    return {{"kind", "classifier"},
+            {"in_channels", train_set_.images.size(1)},
+            {"num_classes", train_set_.num_classes},
+            {"class_names", train_set_.class_names},
+            {"analog_layers", am_.layers.analog},
+            {"digital_layers", am_.layers.digital}};
+  }
+
+ private:
+  static data::BatchLoaderOptions train_options(const TrainConfig& config, const data::ImageDataset& set) {
+    data::BatchLoaderOptions o;
+    o.batch_size = config.batch;
+    o.shuffle = true;
+    o.augment = config.data == "cifar10";  // pad-4 crop + flip (Fashion-MNIST: none)
+    o.norm = data::default_normalization(config.data);
+    o.seed = config.seed;
+    o.drop_last = set.size() > config.batch;
+    return o;
+  }
+  static data::BatchLoaderOptions test_options(const TrainConfig& config) {
+    data::BatchLoaderOptions o;
+    o.batch_size = 256;
+    o.shuffle = false;
+    o.norm = data::default_normalization(config.data);
+    return o;
+  }
+
+  TrainConfig config_;
+  data::ImageDataset train_set_, test_set_;
+  data::BatchLoader train_loader_, test_loader_;
+  AnalogModel am_;
+};
+
+}  // namespace
+
+std::unique_ptr<TrainingTask> make_image_task(const TrainConfig& config) { return std::make_unique<ImageTask>(config); }
+
+}  // namespace cimtrain::train
