@@ -33,7 +33,8 @@ struct EvalOptions {
   std::string data_dir;
   int64_t limit = 0;
   int64_t batch = 256;
-  int64_t calibration = 512;  // training images the deployed chip's ranges are calibrated on (0: per batch)
+  // Training examples the deployed chip's ranges are calibrated on (0: per batch; -1: 512 images or 64 windows).
+  int64_t calibration = -1;
   std::string plot;           // default: eval.png next to the (first) checkpoint
   bool json = false;
   std::string json_out;  // also write the JSON object to this file
@@ -46,8 +47,15 @@ struct CheckpointResult {
   std::string metric = "accuracy";  // or "perplexity"
   int64_t test_items = 0;           // test images, or validation characters scored
   double clean = 0;
+  int64_t calibration = 0;  // training images or windows each instance was calibrated on
   std::vector<train::LevelResult> levels;
 };
+
+// A deployed chip's ranges are calibrated once on this many training images (vision) or windows of the
+// model's context (text: 64 x 128 = 8192 positions, more rows per layer than 512 images give a linear layer,
+// and a small cost next to the ~870 validation windows).
+constexpr int64_t kDefaultCalibrationImages = 512;
+constexpr int64_t kDefaultCalibrationWindows = 64;
 
 // How a metric is shown: accuracy in percent, perplexity as it is (lower is better).
 struct MetricFormat {
@@ -93,7 +101,8 @@ CheckpointResult evaluate_language_model(const std::string& path, const EvalOpti
   r.test_items = std::min(windows, o.limit > 0 ? o.limit : windows) * model.context();
   r.clean = train::perplexity(model, corpus.validation, po);
   train::ProgressBar bar(progress_label(index, count), static_cast<int>(o.levels.size()) * o.instances, "chips");
-  const auto calibration = o.calibration > 0 ? train::calibration_windows(model, corpus.train, o.calibration,
+  r.calibration = o.calibration < 0 ? kDefaultCalibrationWindows : o.calibration;
+  const auto calibration = r.calibration > 0 ? train::calibration_windows(model, corpus.train, r.calibration,
                                                                            train::mix_seed({o.seed, 3}))
                                              : at::Tensor();
   r.levels = train::perplexity_on_chip(model, *lm.am.context, corpus.validation, chip_eval_options(o), po,
@@ -131,9 +140,10 @@ CheckpointResult evaluate_checkpoint(const std::string& path, const EvalOptions&
   r.clean = train::accuracy(*am.model, loader);
   train::ProgressBar bar(progress_label(index, count), static_cast<int>(o.levels.size()) * o.instances, "chips");
   auto eo = chip_eval_options(o);
-  if (o.calibration > 0) {
+  r.calibration = o.calibration < 0 ? kDefaultCalibrationImages : o.calibration;
+  if (r.calibration > 0) {
     const auto calib =
-        data::load_image_dataset(config.data, o.data_dir.empty() ? config.data_dir : o.data_dir, true, o.calibration);
+        data::load_image_dataset(config.data, o.data_dir.empty() ? config.data_dir : o.data_dir, true, r.calibration);
     eo.calibration_images = data::normalize(calib.images, opts.norm);
   }
   r.levels = train::evaluate_on_chip(*am.model, *am.context, loader, eo, [&](int done, int) { bar.update(done); });
@@ -156,12 +166,15 @@ nlohmann::json to_json(const CheckpointResult& r, const EvalOptions& o) {
           {"temperature_K", o.temperature_K},
           {r.metric == "perplexity" ? "validation_characters" : "test_images", r.test_items},
           {"seed", o.seed},
-          {"calibration_images", o.calibration}};
+          {r.metric == "perplexity" ? "calibration_windows" : "calibration_images", r.calibration}};
 }
 
 std::string describe(const CheckpointResult& r) {
-  return r.config.mode == "clean" ? fmt::format("{} clean", r.config.model)
-                                  : fmt::format("{} {} L{}", r.config.model, r.config.mode, r.config.level);
+  auto d = r.config.mode == "clean" ? fmt::format("{} clean", r.config.model)
+                                    : fmt::format("{} {} L{}", r.config.model, r.config.mode, r.config.level);
+  if (!r.config.init.empty())  // fine-tuned: name the run it started from (its folder)
+    d += " from " + std::filesystem::path(r.config.init).parent_path().filename().string();
+  return d;
 }
 
 void run_eval(const EvalOptions& o) {
@@ -231,19 +244,22 @@ void run_eval(const EvalOptions& o) {
   const bool text = results.front().metric == "perplexity";
   fmt::print("chip {}, t = {} s, T = {} K, {} {}, {} instances per level (mean +- std over instances), {}\n",
              results.front().preset, o.time_s, o.temperature_K, results.front().test_items, f.items, o.instances,
-             o.calibration > 0 ? fmt::format("ranges calibrated on {} training {}", o.calibration,
+             results.front().calibration > 0
+                 ? fmt::format("ranges calibrated on {} training {}", results.front().calibration,
                                              text ? "windows" : "images")
                                : std::string("ranges set by each read batch"));
+  size_t width = 24;
+  for (const auto& r : results) width = std::max(width, describe(r).size());
   for (const auto& r : results)
-    fmt::print("  {:<28} {}  float {} {}\n", describe(r), r.path, f.name, show(f, r.clean));
+    fmt::print("  {:<{}} {}  float {} {}\n", describe(r), width, r.path, f.name, show(f, r.clean));
   fmt::print("\n{:>6}", "level");
-  for (const auto& r : results) fmt::print(" {:>24}", describe(r));
+  for (const auto& r : results) fmt::print(" {:>{}}", describe(r), width);
   for (size_t k = 1; k < results.size(); ++k) fmt::print(" {:>12}", fmt::format("delta {}-1", k + 1));
   fmt::print("\n");
   for (size_t i = 0; i < o.levels.size(); ++i) {
     fmt::print("{:>6}", o.levels[i]);
     for (const auto& r : results)
-      fmt::print(" {:>24}", show(f, r.levels[i].mean) + " +- " + show(f, r.levels[i].std));
+      fmt::print(" {:>{}}", show(f, r.levels[i].mean) + " +- " + show(f, r.levels[i].std), width);
     for (size_t k = 1; k < results.size(); ++k)
       fmt::print(" {:>12}", fmt::format("{:+.3g}", f.scale * (results[k].levels[i].mean - results[0].levels[i].mean)));
     fmt::print("\n");
@@ -282,8 +298,7 @@ void add_eval_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--calibration", o->calibration,
                   "training images (gpt/bert: windows) each chip instance's input and ADC ranges are calibrated on, "
-                  "once (0: every read batch sets its own ranges, as in training)")
-      ->capture_default_str();
+                  "once (default 512 images, 64 windows; 0: every read batch sets its own ranges, as in training)");
   cmd->add_option("--plot", o->plot, "accuracy-vs-level PNG (default: eval.png next to the checkpoint)");
   cmd->add_flag("--json", o->json, "print one JSON object instead of the table");
   cmd->add_option("--json-out", o->json_out, "also write the JSON object to this file");

@@ -29,7 +29,7 @@ struct GenerateCommandOptions {
   uint64_t seed = 0;
   double time_s = 3600.0;
   std::string preset, chip_config, data_dir;
-  int64_t calibration = 128;
+  int64_t calibration = 64;  // as eval's default for language models
 };
 
 void run_generate(const GenerateCommandOptions& o) {
