@@ -1,6 +1,6 @@
-// The character-level transformers: causal masking (GPT) and its absence (BERT), every projection analog,
-// the untrained loss near ln(vocab), the STE variants' identical gradients through whole blocks on the chip,
-// and clear errors for bad options and inputs.
+// The character-level transformers: ALiBi biases, causal masking (GPT) and its absence (BERT), every projection
+// analog, the untrained loss near ln(vocab), the STE variants' identical gradients through whole blocks on the
+// chip, and clear errors for bad options and inputs.
 #include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -19,6 +19,23 @@ namespace {
 
 models::TransformerOptions small(int64_t vocab = 65) {
   return testing_support::transformer_options(vocab, 16, 2, 2, 32);
+}
+
+TEST(Transformer, AlibiBiasesFollowTheFormula) {
+  for (const bool causal : {false, true}) {
+    const auto bias = models::alibi_bias(4, 6, causal, at::kCPU);
+    ASSERT_EQ(bias.sizes(), (std::vector<int64_t>{4, 6, 6}));
+    for (int64_t h = 0; h < 4; ++h)
+      for (int64_t i = 0; i < 6; ++i)
+        for (int64_t j = 0; j < 6; ++j) {
+          const double got = bias[h][i][j].item<double>();
+          if (causal && j > i) {
+            EXPECT_TRUE(std::isinf(got) && got < 0) << "the future is masked";
+          } else {
+            EXPECT_NEAR(got, -std::pow(2.0, -8.0 * (h + 1) / 4) * std::abs(i - j), 1e-6) << h << " " << i << " " << j;
+          }
+        }
+  }
 }
 
 TEST(Transformer, GptIsCausalAndBertIsNot) {

@@ -31,16 +31,25 @@ TransformerBlockImpl::TransformerBlockImpl(const TransformerOptions& o) : option
   mlp_proj_ = register_module("mlp_proj", nn::AnalogLinear(nn::AnalogLinearOptions(4 * d, d)));
 }
 
-at::Tensor TransformerBlockImpl::forward(const at::Tensor& x) {
+at::Tensor alibi_bias(int64_t heads, int64_t T, bool causal, const at::Device& device) {
+  const auto f32 = at::TensorOptions().dtype(at::kFloat).device(device);
+  const auto slopes = at::exp2(at::arange(1, heads + 1, f32) * (-8.0 / static_cast<double>(heads)));  // [H]
+  const auto pos = at::arange(T, f32);
+  const auto distance = (pos.unsqueeze(0) - pos.unsqueeze(1)).abs();  // [T, T]
+  auto bias = -slopes.view({heads, 1, 1}) * distance.unsqueeze(0);
+  if (causal) {
+    const auto future = at::ones({T, T}, at::TensorOptions().dtype(at::kBool).device(device)).triu(1);
+    bias = bias.masked_fill(future.unsqueeze(0), -std::numeric_limits<float>::infinity());
+  }
+  return bias;
+}
+
+at::Tensor TransformerBlockImpl::forward(const at::Tensor& x, const at::Tensor& bias) {
   const int64_t B = x.size(0), T = x.size(1), D = options_.dim, H = options_.heads, hd = D / H;
   // Attention: projections on the chip, scores and softmax digital (activation x activation products).
   const auto qkv = qkv_->forward(ln1_->forward(x)).view({B, T, 3, H, hd}).permute({2, 0, 3, 1, 4});  // [3,B,H,T,hd]
   const auto q = qkv[0], k = qkv[1], v = qkv[2];
-  auto scores = at::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(hd));  // [B, H, T, T]
-  if (options_.causal) {
-    const auto future = at::ones({T, T}, at::TensorOptions().dtype(at::kBool).device(x.device())).triu(1);
-    scores = scores.masked_fill(future, -std::numeric_limits<float>::infinity());
-  }
+  const auto scores = at::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(hd)) + bias;  // [B,H,T,T]
   const auto attended = at::matmul(at::softmax(scores, -1), v).transpose(1, 2).reshape({B, T, D});
   auto y = x + attn_proj_->forward(attended);
   return y + mlp_proj_->forward(at::gelu(fc_->forward(ln2_->forward(y))));
@@ -68,7 +77,8 @@ at::Tensor Transformer::forward(const at::Tensor& tokens) {
               " characters (the context), found ", T);
   const auto pos = at::arange(T, at::TensorOptions().dtype(at::kLong).device(tokens.device()));
   auto x = tokens_->forward(tokens) + positions_->forward(pos).unsqueeze(0);
-  for (const auto& block : *blocks_) x = block->as<TransformerBlockImpl>()->forward(x);
+  const auto bias = alibi_bias(options_.heads, T, options_.causal, tokens.device()).to(x.scalar_type());
+  for (const auto& block : *blocks_) x = block->as<TransformerBlockImpl>()->forward(x, bias);
   return head_->forward(ln_f_->forward(x));
 }
 

@@ -1,7 +1,8 @@
 // The character-level transformers of DESIGN §5: GPT (decoder-only, causal, next-character loss) and BERT
 // (encoder-only, bidirectional, masked-character loss). Every projection is an AnalogLinear (attention q/k/v as
 // one [3 dim, dim] crossbar and the output projection, the MLP, the LM head); embeddings, layer norm, attention
-// scores and softmax are digital.
+// scores and softmax are digital. Positions: learned embeddings plus ALiBi attention biases (without them
+// BERT stayed at the character-frequency plateau for 5 epochs of tiny Shakespeare; see docs/training.md).
 #pragma once
 
 #include <torch/nn/modules/container/modulelist.h>
@@ -26,11 +27,17 @@ struct TransformerOptions {
   void validate() const;  // throws std::invalid_argument naming the bad option
 };
 
-// Pre-norm block: x + attention(ln1(x)), then x + mlp(ln2(x)) with a 4 x dim GELU MLP.
+// The attention biases of ALiBi (Press, Smith & Lewis, "Train Short, Test Long", ICLR 2022): head h adds
+// -m_h |i - j| to the score of query i and key j, m_h = 2^(-8 (h + 1) / heads); with the causal mask for GPT.
+// [heads, T, T], on `device`. Digital, like the scores.
+at::Tensor alibi_bias(int64_t heads, int64_t T, bool causal, const at::Device& device);
+
+// Pre-norm block: x + attention(ln1(x)), then x + mlp(ln2(x)) with a 4 x dim GELU MLP. `bias` [heads, T, T] is
+// added to the attention scores (alibi_bias).
 class TransformerBlockImpl : public torch::nn::Module {
  public:
   explicit TransformerBlockImpl(const TransformerOptions& options);
-  at::Tensor forward(const at::Tensor& x);
+  at::Tensor forward(const at::Tensor& x, const at::Tensor& bias);
 
  private:
   TransformerOptions options_;
