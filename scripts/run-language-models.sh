@@ -17,22 +17,29 @@ for model in gpt bert; do
   [ -f "$OUT/$model-clean/checkpoint.pt" ] || "$CIMTRAIN" train --model "$model" --mode clean --out "$OUT/$model-clean"
   [ -f "$OUT/$model-ste/checkpoint.pt" ] ||
     "$CIMTRAIN" train --model "$model" --mode ste --level 2 --out "$OUT/$model-ste"
-  # 2. Fine-tuning the clean model with the STE for 2 epochs, and the control: the same 2 epochs in float.
+  # 2. Both on 5 chip instances per level, each programmed and calibrated once, reading the whole validation
+  #    text; then what each writes on a level-2 chip instance and in float.
+  "$CIMTRAIN" eval --checkpoint "$OUT/$model-clean/checkpoint.pt,$OUT/$model-ste/checkpoint.pt" --level 1,2,3 \
+    --instances 5 --plot "$OUT/$model-perplexity_vs_level.png" --json-out "$OUT/$model-eval.json" \
+    | tee "$OUT/$model-eval.txt"
+  for mode in clean ste; do
+    "$CIMTRAIN" generate --checkpoint "$OUT/$model-$mode/checkpoint.pt" --prompt "ROMEO:" --length 300 --level 2 \
+      --float --seed 0 | tee "$OUT/$model-$mode-generate.txt"
+  done
+done
+for model in gpt bert; do
+  # 3. Fine-tuning the clean model with the STE for 2 epochs, and the control: the same 2 epochs in float.
   [ -f "$OUT/$model-ste-ft/checkpoint.pt" ] ||
     "$CIMTRAIN" train --model "$model" --mode ste --level 2 --epochs 2 --lr 5e-4 \
       --init "$OUT/$model-clean/checkpoint.pt" --out "$OUT/$model-ste-ft"
   [ -f "$OUT/$model-clean-ft/checkpoint.pt" ] ||
     "$CIMTRAIN" train --model "$model" --mode clean --epochs 2 --lr 5e-4 \
       --init "$OUT/$model-clean/checkpoint.pt" --out "$OUT/$model-clean-ft"
-  # 3. All four on 5 chip instances per level, each programmed and calibrated once, reading the whole
-  #    validation text.
-  ckpts="$OUT/$model-clean/checkpoint.pt,$OUT/$model-ste/checkpoint.pt"
-  ckpts="$ckpts,$OUT/$model-clean-ft/checkpoint.pt,$OUT/$model-ste-ft/checkpoint.pt"
-  "$CIMTRAIN" eval --checkpoint "$ckpts" --level 1,2,3 --instances 5 --plot "$OUT/$model-perplexity_vs_level.png" \
-    --json-out "$OUT/$model-eval.json" | tee "$OUT/$model-eval.txt"
-  # 4. What each writes on a level-2 chip instance and in float.
-  for mode in clean ste clean-ft ste-ft; do
-    "$CIMTRAIN" generate --checkpoint "$OUT/$model-$mode/checkpoint.pt" --prompt "ROMEO:" --length 300 --level 2 \
-      --float --seed 0 | tee "$OUT/$model-$mode-generate.txt"
-  done
+done
+for model in gpt bert; do
+  "$CIMTRAIN" eval --checkpoint "$OUT/$model-clean-ft/checkpoint.pt,$OUT/$model-ste-ft/checkpoint.pt" --level 1,2,3 \
+    --instances 5 --plot "$OUT/$model-ft-perplexity_vs_level.png" --json-out "$OUT/$model-ft-eval.json" \
+    | tee "$OUT/$model-ft-eval.txt"
+  "$CIMTRAIN" generate --checkpoint "$OUT/$model-ste-ft/checkpoint.pt" --prompt "ROMEO:" --length 300 --level 2 \
+    --float --seed 0 | tee "$OUT/$model-ste-ft-generate.txt"
 done
