@@ -59,6 +59,11 @@ TEST(Perplexity, BertScoresTheMaskedPositionsOnly) {
                                                at::Reduction::Mean, -100)
                             .item<double>();
   EXPECT_NEAR(ce, direct, 1e-5);
+  // One masking of all windows: the batch size does not change which positions are scored.
+  for (const int64_t batch : {1, 7, 64}) {
+    o.batch = batch;
+    EXPECT_NEAR(train::mean_cross_entropy(*bert, tokens, o), ce, 1e-5) << "batch " << batch;
+  }
 }
 
 TEST(Perplexity, OnChipInstancesDeterministicPerSeed) {

@@ -25,22 +25,24 @@ double mean_cross_entropy(models::Transformer& model, const at::Tensor& tokens, 
   torch::NoGradGuard no_grad;
   const bool was_training = model.is_training();
   model.eval();
-  auto mask_gen = at::make_generator<at::CPUGeneratorImpl>(options.mask_seed);
+  // Every window's input and target at once (BERT: one masking of all windows, so the result does not depend
+  // on the batch size), then the forwards batch by batch.
+  const auto idx = (at::arange(windows, at::kLong) * T).unsqueeze(1) + at::arange(T, at::kLong).unsqueeze(0);
+  auto inputs = tokens.index_select(0, idx.reshape({-1})).view({windows, T});
+  at::Tensor targets;
+  if (model.causal()) {
+    targets = tokens.index_select(0, (idx + 1).reshape({-1})).view({windows, T});
+  } else {
+    auto mask_gen = at::make_generator<at::CPUGeneratorImpl>(options.mask_seed);
+    auto m = data::mask_characters(inputs, V, model.mask_id(), mask_gen);
+    inputs = m.input;
+    targets = m.target;
+  }
   double sum = 0;
   int64_t count = 0;
   for (int64_t w0 = 0; w0 < windows; w0 += options.batch) {
     const int64_t nb = std::min(options.batch, windows - w0);
-    const auto starts = (at::arange(nb, at::kLong) + w0) * T;
-    const auto idx = starts.unsqueeze(1) + at::arange(T, at::kLong).unsqueeze(0);  // [nb, T]
-    auto input = tokens.index_select(0, idx.reshape({-1})).view({nb, T});
-    at::Tensor target;
-    if (model.causal()) {
-      target = tokens.index_select(0, (idx + 1).reshape({-1})).view({nb, T});
-    } else {
-      const auto m = data::mask_characters(input, V, model.mask_id(), mask_gen);
-      input = m.input;
-      target = m.target;
-    }
+    const auto input = inputs.narrow(0, w0, nb), target = targets.narrow(0, w0, nb);
     const auto logits = model.forward(input).reshape({-1, V});
     const auto flat = target.reshape({-1});
     sum += at::cross_entropy_loss(logits, flat, {}, at::Reduction::Sum, -100).item<double>();
