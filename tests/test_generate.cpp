@@ -69,7 +69,10 @@ TEST(Generate, BertSamplesAMaskPlacedAfterTheText) {
   bert->eval();
   auto ids = vocab.encode_utf8_text("ROMEO:");
   const auto input = at::cat({ids, at::full({1}, bert->mask_id(), at::kLong)}).unsqueeze(0);
-  const int64_t expected = bert->forward(input)[0][6].argmax().item<int64_t>();
+  // The mask sits at the last position of the context (16): the 7 inputs take positions 9..15.
+  const int64_t expected = bert->forward_at(input, 16 - 7)[0][6].argmax().item<int64_t>();
+  EXPECT_FALSE(bert->forward(input)[0][6].equal(bert->forward_at(input, 9)[0][6])) << "the positions matter";
+  EXPECT_THROW(bert->forward_at(input, 10), c10::Error) << "positions beyond the context";
   EXPECT_EQ(greedy, "ROMEO:" + vocab.decode(at::full({1}, expected, at::kLong)));
   // Longer than the context: the window slides (context - 1 characters and the mask).
   auto g1 = at::make_generator<at::CPUGeneratorImpl>(3), g2 = at::make_generator<at::CPUGeneratorImpl>(3);

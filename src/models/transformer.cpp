@@ -69,13 +69,14 @@ Transformer::Transformer(const TransformerOptions& o) : options_(o) {
   torch::nn::init::normal_(positions_->weight, 0.0, 0.02);
 }
 
-at::Tensor Transformer::forward(const at::Tensor& tokens) {
+at::Tensor Transformer::forward_at(const at::Tensor& tokens, int64_t first_position) {
   TORCH_CHECK(tokens.dim() == 2 && tokens.scalar_type() == at::kLong,
               "transformer: expected int64 character ids [batch, T], found ", tokens.sizes(), " ", tokens.scalar_type());
   const int64_t T = tokens.size(1);
-  TORCH_CHECK(T >= 1 && T <= options_.context, "transformer: inputs of 1 to ", options_.context,
-              " characters (the context), found ", T);
-  const auto pos = at::arange(T, at::TensorOptions().dtype(at::kLong).device(tokens.device()));
+  TORCH_CHECK(T >= 1 && first_position >= 0 && first_position + T <= options_.context, "transformer: inputs of 1 to ",
+              options_.context, " characters (the context), found ", T, " from position ", first_position);
+  const auto pos = at::arange(first_position, first_position + T,
+                              at::TensorOptions().dtype(at::kLong).device(tokens.device()));
   auto x = tokens_->forward(tokens) + positions_->forward(pos).unsqueeze(0);
   const auto bias = alibi_bias(options_.heads, T, options_.causal, tokens.device()).to(x.scalar_type());
   for (const auto& block : *blocks_) x = block->as<TransformerBlockImpl>()->forward(x, bias);

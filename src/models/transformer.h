@@ -49,7 +49,9 @@ TORCH_MODULE(TransformerBlock);
 class Transformer : public LanguageModel {
  public:
   explicit Transformer(const TransformerOptions& options);
-  at::Tensor forward(const at::Tensor& tokens) override;
+  at::Tensor forward(const at::Tensor& tokens) override { return forward_at(tokens, 0); }
+  // The tokens placed at positions first_position .. first_position + T - 1 of the context (forward: 0).
+  at::Tensor forward_at(const at::Tensor& tokens, int64_t first_position);
   int64_t vocab_size() const override { return options_.vocab_size; }
   int64_t context() const override { return options_.context; }
   bool causal() const override { return options_.causal; }

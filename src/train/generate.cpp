@@ -21,14 +21,18 @@ std::string generate_text(models::Transformer& model, const data::Vocabulary& vo
   auto ids = vocab.encode_utf8_text(prompt);  // throws DataError naming an unknown character
   std::vector<int64_t> text(ids.data_ptr<int64_t>(), ids.data_ptr<int64_t>() + ids.numel());
   // GPT reads the last `context` characters and predicts the next; BERT reads the last `context - 1` and a
-  // mask after them, and predicts the masked character (its left context only: what a masked model can do).
+  // mask after them, placed at the end of its context, and predicts the masked character (its left context
+  // only: what a masked model can do).
   const int64_t keep = model.causal() ? model.context() : model.context() - 1;
   for (int64_t i = 0; i < options.length; ++i) {
     const int64_t n = std::min<int64_t>(static_cast<int64_t>(text.size()), keep);
     std::vector<int64_t> input(text.end() - n, text.end());
     if (!model.causal()) input.push_back(model.mask_id());
     const auto window = at::tensor(input, at::kLong).unsqueeze(0);
-    const auto logits = model.forward(window)[0][static_cast<int64_t>(input.size()) - 1].to(at::kFloat);
+    const int64_t length = static_cast<int64_t>(input.size());
+    // BERT: the mask goes to the last position of the context, where training's masks had no right context.
+    const int64_t first = model.causal() ? 0 : model.context() - length;
+    const auto logits = model.forward_at(window, first)[0][length - 1].to(at::kFloat);
     int64_t next;
     if (options.temperature == 0) {
       next = logits.argmax().item<int64_t>();
