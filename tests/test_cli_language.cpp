@@ -21,18 +21,20 @@ std::string fresh_dir(const std::string& name) {
   return cimtrain::testing_support::fresh_dir("cimtrain_cli_language_" + name);
 }
 
-// A trained tiny model of each kind, shared by the tests of this file.
+// A trained tiny model of each kind, in a folder of the current test's own (ctest runs the tests of this file
+// in parallel processes: a shared folder would be removed under another test's feet).
 std::string tiny_run(const std::string& model) {
   static std::map<std::string, std::string> runs;
-  if (runs.count(model)) return runs[model];
-  const std::string dir = fresh_dir(model);
+  const std::string key = std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "_" + model;
+  if (runs.count(key)) return runs[key];
+  const std::string dir = fresh_dir(key);
   cimtrain::testing_support::write_tiny_play(dir + "/play.txt");
   const auto r = run_cimtrain("train --quiet --model " + model + " --data " + dir + "/play.txt --mode ste --level 2 " +
                               "--context 16 --layers 1 --heads 2 --dim 16 --batch 8 --subset 1024 --epochs 2 " +
                               "--eval-limit 20 --out " + dir + "/run");
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("finished: 16 steps, validation perplexity"), std::string::npos) << r.out;
-  return runs[model] = dir;
+  return runs[key] = dir;
 }
 
 TEST(CliLanguage, TrainTakesTheLanguageModelDefaultsAndWritesItsFiles) {

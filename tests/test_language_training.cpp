@@ -3,6 +3,7 @@
 // clear errors for text that cannot be trained on.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -27,8 +28,11 @@ std::string fresh_dir(const std::string& name) {
   return testing_support::fresh_dir("cimtrain_lm_training_" + name, false);
 }
 
+// In a folder of the current test's own: ctest runs the tests in parallel processes.
 std::string tiny_text() {
-  const std::string path = testing_support::fresh_dir("cimtrain_lm_text") + "/play.txt";
+  std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  std::replace(test.begin(), test.end(), '/', '_');
+  const std::string path = testing_support::fresh_dir("cimtrain_lm_text_" + test) + "/play.txt";
   testing_support::write_tiny_play(path);
   return path;
 }
@@ -124,7 +128,7 @@ TEST_P(LanguageTraining, LearnsAndItsCheckpointLoadsBack) {
   EXPECT_NEAR(perplexity(*lm.am.model, corpus.validation, po), outcome.validation_perplexity,
               1e-6 * outcome.validation_perplexity);
   // A text with another vocabulary is refused, naming both files.
-  const std::string other = fresh_dir("other") + ".txt";
+  const std::string other = fresh_dir(GetParam() + "_other") + ".txt";
   std::ofstream(other) << std::string(400, 'x') + std::string(400, 'y');
   lm.config.data = other;
   try {
