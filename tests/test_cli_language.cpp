@@ -71,6 +71,12 @@ TEST(CliLanguage, EvalReportsPerplexityOnChipInstances) {
     const auto table = run_cimtrain("eval --checkpoint " + dir + "/run/checkpoint.pt --level 2 --instances 1 --limit 10");
     ASSERT_EQ(table.exit_code, 0) << table.out;
     EXPECT_NE(table.out.find("validation perplexity"), std::string::npos) << table.out;
+    // One level: gnuplot warns about the empty x range; its messages must not spoil the JSON on stdout.
+    const auto one = run_cimtrain("eval --checkpoint " + dir + "/run/checkpoint.pt --level 2 --instances 1 --limit 10 " +
+                                      "--json --plot " + dir + "/one.png",
+                                  /*with_stderr=*/false);
+    ASSERT_EQ(one.exit_code, 0) << one.out;
+    EXPECT_NO_THROW(nlohmann::json::parse(one.out)) << one.out;
   }
 }
 

@@ -69,6 +69,10 @@ MetricFormat format_of(const std::string& metric) {
 std::string show(const MetricFormat& f, double v) {
   return f.unit.empty() ? fmt::format("{:.3f}", v * f.scale) : fmt::format("{:.2f}{}", v * f.scale, f.unit);
 }
+// A difference: points of accuracy (2 decimals) or of perplexity (3).
+std::string show_delta(const MetricFormat& f, double d) {
+  return f.unit.empty() ? fmt::format("{:+.3f}", d * f.scale) : fmt::format("{:+.2f}", d * f.scale);
+}
 
 std::string progress_label(int index, int count) {
   return count > 1 ? fmt::format("eval {}/{}", index + 1, count) : "eval";
@@ -97,8 +101,7 @@ CheckpointResult evaluate_language_model(const std::string& path, const EvalOpti
   po.batch = o.batch;
   po.max_windows = o.limit;
   po.mask_seed = o.seed;
-  const int64_t windows = (corpus.validation.numel() - (model.causal() ? 1 : 0)) / model.context();
-  r.test_items = std::min(windows, o.limit > 0 ? o.limit : windows) * model.context();
+  r.test_items = train::scored_windows(model, corpus.validation, po) * model.context();
   r.clean = train::perplexity(model, corpus.validation, po);
   train::ProgressBar bar(progress_label(index, count), static_cast<int>(o.levels.size()) * o.instances, "chips");
   r.calibration = o.calibration < 0 ? kDefaultCalibrationWindows : o.calibration;
@@ -261,15 +264,15 @@ void run_eval(const EvalOptions& o) {
     for (const auto& r : results)
       fmt::print(" {:>{}}", show(f, r.levels[i].mean) + " +- " + show(f, r.levels[i].std), width);
     for (size_t k = 1; k < results.size(); ++k)
-      fmt::print(" {:>12}", fmt::format("{:+.3g}", f.scale * (results[k].levels[i].mean - results[0].levels[i].mean)));
+      fmt::print(" {:>12}", show_delta(f, results[k].levels[i].mean - results[0].levels[i].mean));
     fmt::print("\n");
   }
   if (results.size() == 1) {
     const auto& r = results.front();
     fmt::print("\n{:>6} {:>20} {:>10}\n", "level", "95% interval", "vs float");
     for (const auto& l : r.levels)
-      fmt::print("{:>6} {:>20} {:>+10.3g}\n", l.level, show(f, l.ci_low) + ".." + show(f, l.ci_high),
-                 f.scale * (l.mean - r.clean));
+      fmt::print("{:>6} {:>20} {:>10}\n", l.level, show(f, l.ci_low) + ".." + show(f, l.ci_high),
+                 show_delta(f, l.mean - r.clean));
   }
   if (plotted) fmt::print("\nplot: {}\n", plot_path);
 }

@@ -64,6 +64,7 @@ Transformer::Transformer(const TransformerOptions& o) : options_(o) {
   for (int64_t i = 0; i < o.layers; ++i) blocks_->push_back(TransformerBlock(o));
   ln_f_ = register_module("ln_f", torch::nn::LayerNorm(torch::nn::LayerNormOptions({o.dim})));
   head_ = register_module("head", nn::AnalogLinear(nn::AnalogLinearOptions(o.dim, o.vocab_size)));
+  alibi_ = alibi_bias(o.heads, o.context, o.causal, at::kCPU);
   torch::NoGradGuard no_grad;
   torch::nn::init::normal_(tokens_->weight, 0.0, 0.02);
   torch::nn::init::normal_(positions_->weight, 0.0, 0.02);
@@ -78,7 +79,10 @@ at::Tensor Transformer::forward_at(const at::Tensor& tokens, int64_t first_posit
   const auto pos = at::arange(first_position, first_position + T,
                               at::TensorOptions().dtype(at::kLong).device(tokens.device()));
   auto x = tokens_->forward(tokens) + positions_->forward(pos).unsqueeze(0);
-  const auto bias = alibi_bias(options_.heads, T, options_.causal, tokens.device()).to(x.scalar_type());
+  // The biases of positions first_position.. are the top-left block of the whole context's: they depend on
+  // distances only.
+  if (alibi_.device() != x.device() || alibi_.scalar_type() != x.scalar_type()) alibi_ = alibi_.to(x.options());
+  const auto bias = alibi_.narrow(1, 0, T).narrow(2, 0, T);
   for (const auto& block : *blocks_) x = block->as<TransformerBlockImpl>()->forward(x, bias);
   return head_->forward(ln_f_->forward(x));
 }

@@ -65,6 +65,7 @@ class Transformer : public LanguageModel {
   torch::nn::ModuleList blocks_{nullptr};
   torch::nn::LayerNorm ln_f_{nullptr};
   nn::AnalogLinear head_{nullptr};
+  at::Tensor alibi_;  // alibi_bias over the whole context, made once (not a parameter or saved buffer)
 };
 
 std::shared_ptr<Transformer> make_gpt(TransformerOptions options);   // causal

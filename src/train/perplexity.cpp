@@ -11,14 +11,18 @@
 
 namespace cimtrain::train {
 
+int64_t scored_windows(const models::Transformer& model, const at::Tensor& tokens, const PerplexityOptions& options) {
+  const int64_t windows = std::max<int64_t>(0, tokens.numel() - (model.causal() ? 1 : 0)) / model.context();
+  return options.max_windows > 0 ? std::min(windows, options.max_windows) : windows;
+}
+
 double mean_cross_entropy(models::Transformer& model, const at::Tensor& tokens, const PerplexityOptions& options) {
   TORCH_CHECK(tokens.dim() == 1 && tokens.scalar_type() == at::kLong, "perplexity: tokens must be int64 [n], found ",
               tokens.sizes());
   const int64_t T = model.context(), V = model.vocab_size();
   // GPT predicts character t + 1 from 0..t: windows of T inputs need T + 1 characters.
   const int64_t span = model.causal() ? T + 1 : T;
-  int64_t windows = (tokens.numel() - (model.causal() ? 1 : 0)) / T;
-  if (options.max_windows > 0) windows = std::min(windows, options.max_windows);
+  const int64_t windows = scored_windows(model, tokens, options);
   if (windows < 1 || tokens.numel() < span)
     throw std::invalid_argument("perplexity: the text has " + std::to_string(tokens.numel()) +
                                 " characters, fewer than one window of " + std::to_string(span));

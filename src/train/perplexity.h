@@ -20,6 +20,10 @@ struct PerplexityOptions {
   uint64_t mask_seed = 0;    // BERT: the masking is drawn from this seed (the same for every chip instance)
 };
 
+// How many windows of `context` characters the perplexity reads from `tokens` (non-overlapping, from the
+// start; GPT needs one more character for the last target; at most options.max_windows when > 0).
+int64_t scored_windows(const models::Transformer& model, const at::Tensor& tokens, const PerplexityOptions& options);
+
 // Mean cross-entropy (nats per character) over the non-overlapping windows of `context` characters that
 // cover `tokens` (int64 [n]); eval mode, no autograd.
 double mean_cross_entropy(models::Transformer& model, const at::Tensor& tokens, const PerplexityOptions& options = {});

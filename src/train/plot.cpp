@@ -13,7 +13,7 @@ namespace {
 
 // Feeds `script` to gnuplot, removes the data file, and reports whether the PNG was written.
 bool run_gnuplot(const std::string& script, const std::string& png_path, const std::string& data_path) {
-  FILE* pipe = popen("gnuplot 2>&1", "w");
+  FILE* pipe = popen("gnuplot 1>&2", "w");
   bool ok = pipe != nullptr;
   if (ok) {
     std::fputs(script.c_str(), pipe);
