@@ -21,6 +21,7 @@ extern "C" void on_interrupt(int) {
 
 struct TrainOptions {
   train::TrainConfig config;
+  double sigma = 0;  // --sigma: the gaussian mode's, else NeFT's
   std::string out = "runs/train";
   std::string resume_dir;
   bool quiet = false;
@@ -38,6 +39,14 @@ void apply_language_model_defaults(const CLI::App& cmd, train::TrainConfig& c) {
   if (!given("--optimizer")) c.optimizer = d.optimizer;
   if (!given("--weight-decay")) c.weight_decay = d.weight_decay;
   if (!given("--grad-clip")) c.grad_clip = d.grad_clip;
+}
+
+// --sigma is the noise of the mode trained with: `gaussian`'s std / max|W|, else NeFT's sigma. The NeFT methods
+// train under NeFT's device model unless --mode says otherwise.
+void apply_noise_flags(const CLI::App& cmd, TrainOptions& o) {
+  auto& c = o.config;
+  if (c.method != "plain" && cmd.count("--mode") == 0) c.mode = "neft";
+  if (cmd.count("--sigma") > 0) (c.mode == "gaussian" ? c.gaussian_sigma : c.neft_sigma) = o.sigma;
 }
 
 void run_train(TrainOptions& o) {
@@ -79,13 +88,25 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--layers", c.layers, "gpt/bert: transformer blocks")->capture_default_str();
   cmd->add_option("--heads", c.heads, "gpt/bert: attention heads (divide --dim)")->capture_default_str();
   cmd->add_option("--dim", c.dim, "gpt/bert: model width")->capture_default_str();
-  cmd->add_option("--mode", c.mode, "gradient mode: clean, gaussian, full, ste, ste-nograd, ste-detach")
+  cmd->add_option("--mode", c.mode,
+                  "gradient mode: clean, gaussian, full, ste, ste-nograd, ste-detach, neft (NeFT's device noise)")
       ->capture_default_str();
   cmd->add_option("--preset", c.preset, "chip preset: rram or pcm")->capture_default_str();
   cmd->add_option("--chip-config", c.chip_config, "chip config JSON (overrides --preset)");
   cmd->add_option("--level", c.level, "chip noise level L in training")->capture_default_str();
-  cmd->add_option("--sigma", c.gaussian_sigma,
-                  "gaussian mode: weight noise std / max|W| (default 0: measured from the chip at --level)");
+  cmd->add_option("--sigma", o->sigma,
+                  "noise of the mode: gaussian: weight noise std / max|W| (default 0: measured from the chip at "
+                  "--level); neft and the NeFT methods: NeFT's sigma (default 0.1)");
+  cmd->add_option("--method", c.method,
+                  "plain, neft-ovf (3 extra forwards at raised noise) or neft-irs (auxiliary heads): NeFT's "
+                  "negative feedback; its noise is --mode's (default neft; ste: the chip)")
+      ->capture_default_str();
+  cmd->add_option("--device", c.neft_device, "NeFT device model: rram1, fefet2, rram4, fefet6 (s = 1, 2, 4, 6)")
+      ->capture_default_str();
+  cmd->add_option("--beta", c.beta,
+                  "NeFT feedback weight (default: NeFT's for the model: vgg8 ovf 1e-3, irs 1e-1; resnet18 ovf 1e-1, "
+                  "irs 1e-3)");
+  cmd->add_option("--irs-sigma", c.irs_sigma, "neft-irs: the heads' own NeFT sigma (default: --sigma)");
   cmd->add_option("--digital", c.digital, "layers kept digital: first, last or layer names (comma separated)")
       ->delimiter(',');
   cmd->add_option("--epochs", c.epochs, "epochs (gpt/bert: 5; an epoch is the training text's worth of windows)")
@@ -112,6 +133,7 @@ void add_train_command(CLI::App& app) {
   cmd->add_flag("--quiet", o->quiet, "no progress bar or log lines");
   cmd->callback([o, cmd]() {
     apply_language_model_defaults(*cmd, o->config);
+    apply_noise_flags(*cmd, *o);
     run_train(*o);
   });
 }

@@ -1,6 +1,7 @@
 // CIFAR ResNets of basic blocks (two 3 x 3 conv-BN layers and a shortcut, a 1 x 1 conv-BN projection when
 // the shape changes): ResNet-20 (16/32/64 channels, 3 blocks per stage; He et al. 2016, §4.2) and
-// ResNet-18 (64/128/256/512 channels, 2 blocks per stage, 3 x 3 stem, no max-pool).
+// ResNet-18 (64/128/256/512 channels, 2 blocks per stage, 3 x 3 stem, no max-pool). ResNet-18 has NeFT's four
+// IRS snapshot points (DESIGN §4): after the stem (6 x 6), layer1 (6 x 6), layer2 (4 x 4), layer3 (3 x 3).
 #pragma once
 
 #include <torch/nn/modules/batchnorm.h>
@@ -26,11 +27,18 @@ TORCH_MODULE(BasicBlock);
 
 class ResNet : public Classifier {
  public:
+  // `snapshots`: IRS snapshot points as (blocks run before the map is taken, 0 = after the stem; head pool size).
   ResNet(int64_t in_channels, int64_t num_classes, const std::vector<int64_t>& widths,
-         const std::vector<int64_t>& blocks);
+         const std::vector<int64_t>& blocks, const std::vector<std::pair<size_t, int64_t>>& snapshots = {});
   at::Tensor forward(const at::Tensor& images) override;
+  std::vector<SnapshotPoint> snapshot_points() const override { return points_; }
+  at::Tensor forward_with_snapshots(const at::Tensor& images, std::vector<at::Tensor>& snapshots) override;
 
  private:
+  at::Tensor run(const at::Tensor& images, std::vector<at::Tensor>* snapshots);
+
+  std::vector<std::pair<size_t, int64_t>> snapshots_;
+  std::vector<SnapshotPoint> points_;
   nn::AnalogConv2d stem{nullptr};
   torch::nn::BatchNorm2d stem_bn{nullptr};
   std::vector<BasicBlock> blocks_;

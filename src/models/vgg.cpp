@@ -6,17 +6,26 @@
 namespace cimtrain::models {
 
 Vgg::Vgg(int64_t in_channels, int64_t num_classes, const std::vector<int64_t>& layout, int64_t pooled,
-         const std::vector<int64_t>& hidden)
-    : layout_(layout), pooled_(pooled) {
+         const std::vector<int64_t>& hidden, const std::vector<std::pair<size_t, int64_t>>& snapshots)
+    : layout_(layout), snapshots_(snapshots), pooled_(pooled) {
   int64_t c = in_channels;
-  for (const int64_t width : layout) {
-    if (width == 0) continue;
+  size_t next_snapshot = 0;
+  for (size_t li = 0; li < layout.size(); ++li) {
+    const int64_t width = layout[li];
+    const bool snapshot = next_snapshot < snapshots.size() && snapshots[next_snapshot].first == li;
+    if (width == 0) {
+      if (snapshot)
+        points_.push_back({"after conv" + std::to_string(convs_.size()) + " + pool", c, snapshots[next_snapshot++].second});
+      continue;
+    }
     const auto i = std::to_string(convs_.size() + 1);
     convs_.push_back(
         register_module("conv" + i, nn::AnalogConv2d(nn::AnalogConv2dOptions(c, width, 3).padding(1).bias(false))));
     norms_.push_back(register_module("bn" + i, torch::nn::BatchNorm2d(width)));
     c = width;
+    if (snapshot) points_.push_back({"after conv" + i, c, snapshots[next_snapshot++].second});
   }
+  TORCH_CHECK(next_snapshot == snapshots.size(), "Vgg: snapshot points must be layout indices in increasing order");
   int64_t features = c * pooled * pooled;
   for (const int64_t width : hidden) {
     fcs_.push_back(register_module("fc" + std::to_string(fcs_.size() + 1), nn::AnalogLinear(features, width)));
@@ -25,15 +34,26 @@ Vgg::Vgg(int64_t in_channels, int64_t num_classes, const std::vector<int64_t>& l
   fcs_.push_back(register_module("fc" + std::to_string(fcs_.size() + 1), nn::AnalogLinear(features, num_classes)));
 }
 
-at::Tensor Vgg::forward(const at::Tensor& images) {
+at::Tensor Vgg::forward(const at::Tensor& images) { return run(images, nullptr); }
+
+at::Tensor Vgg::forward_with_snapshots(const at::Tensor& images, std::vector<at::Tensor>& snapshots) {
+  if (points_.empty()) return Classifier::forward_with_snapshots(images, snapshots);
+  return run(images, &snapshots);
+}
+
+at::Tensor Vgg::run(const at::Tensor& images, std::vector<at::Tensor>* snapshots) {
   auto x = images;
-  size_t conv = 0;
-  for (const int64_t width : layout_) {
-    if (width == 0) {
+  size_t conv = 0, next_snapshot = 0;
+  for (size_t i = 0; i < layout_.size(); ++i) {
+    if (layout_[i] == 0) {
       x = at::max_pool2d(x, {2, 2});
     } else {
       x = at::relu(norms_[conv]->forward(convs_[conv]->forward(x)));
       ++conv;
+    }
+    if (next_snapshot < snapshots_.size() && snapshots_[next_snapshot].first == i) {
+      if (snapshots) snapshots->push_back(x);
+      ++next_snapshot;
     }
   }
   x = at::adaptive_avg_pool2d(x, {pooled_, pooled_}).flatten(1);
@@ -42,8 +62,10 @@ at::Tensor Vgg::forward(const at::Tensor& images) {
 }
 
 std::shared_ptr<Vgg> make_vgg8(int64_t in_channels, int64_t num_classes) {
+  // IRS heads (NeFT): after conv1 (layout index 0), conv2 + pool (2), conv4 + pool (5).
   return std::make_shared<Vgg>(in_channels, num_classes, std::vector<int64_t>{64, 128, 0, 256, 256, 0, 512, 512, 0}, 4,
-                               std::vector<int64_t>{1024});
+                               std::vector<int64_t>{1024},
+                               std::vector<std::pair<size_t, int64_t>>{{0, 6}, {2, 4}, {5, 3}});
 }
 
 std::shared_ptr<Vgg> make_vgg11(int64_t in_channels, int64_t num_classes) {

@@ -6,6 +6,7 @@
 
 #include <optional>
 
+#include "nn/neft_noise.h"
 #include "nn/quantize.h"
 #include "sim/stage_timer.h"
 
@@ -29,7 +30,16 @@ void AnalogLayer::program(at::Generator& gen) {
   const sim::Chip chip(context_->chip);
   programmed_ =
       Programmed{std::make_shared<sim::ChipInstance>(chip.program(wq.values, gen, context_->conditions)), wq.scale,
-                 at::Tensor()};
+                 at::Tensor(), at::Tensor()};
+}
+
+void AnalogLayer::program_neft(at::Generator& gen, double sigma, double s) {
+  if (digital_) return;
+  torch::NoGradGuard no_grad;
+  // Drawn on the CPU generator's device, then moved: the draw is the same whatever the layer's device.
+  const auto w = weight_matrix().detach();
+  const auto noise = neft_weight_noise(w.to(at::kCPU), sigma, s, gen).to(w.device());
+  programmed_ = Programmed{nullptr, at::Tensor(), at::Tensor(), noise};
 }
 
 bool AnalogLayer::direct_read(const LayerAsMatrix& ops) const {
@@ -108,6 +118,8 @@ at::Tensor AnalogLayer::analog_forward(const LayerAsMatrix& ops, const at::Tenso
   if (!training) {
     if (!programmed_) return ops.clean(x, w, b);
     torch::NoGradGuard no_grad;
+    if (programmed_->weight_noise.defined())  // NeFT's device model: no converters to calibrate
+      return ops.clean(x, w + programmed_->weight_noise.view_as(w), b);
     if (context_->calibrating) {
       // Deployment: the input range and each ADC's full scale are set once, from this calibration batch.
       const bool direct = direct_read(ops);
@@ -129,6 +141,10 @@ at::Tensor AnalogLayer::analog_forward(const LayerAsMatrix& ops, const at::Tenso
       const auto noise = at::randn(w.sizes(), ctx.gen, w.options().requires_grad(false)) *
                          (ctx.gaussian_sigma * w.detach().abs().max());
       return ops.clean(x, w + noise, b);
+    }
+    case GradientMode::kNeft: {
+      const auto noise = neft_weight_noise(w.detach().to(at::kCPU), ctx.neft_sigma, ctx.neft_s, ctx.gen);
+      return ops.clean(x, w + noise.to(w.device()), b);
     }
     case GradientMode::kFull:
       return full_mode(ops, x, w, b);

@@ -46,6 +46,9 @@ class AnalogLayer {
   // Programs the present weights onto one chip instance (drawn from `gen`) that every later forward in
   // eval mode reads, as a deployed chip would. Needs a context; a digital layer ignores it.
   void program(at::Generator& gen);
+  // Evaluation under NeFT's device model instead of the chip: one weight-noise draw (nn/neft_noise.h, sigma,
+  // multiplier s) that every later eval-mode forward adds to the weights, as one noisy device would.
+  void program_neft(at::Generator& gen, double sigma, double s);
   void clear_programmed() { programmed_.reset(); }
   bool programmed() const { return programmed_.has_value(); }
   // The weights as the crossbar matrix [outputs, inputs].
@@ -61,9 +64,10 @@ class AnalogLayer {
 
  private:
   struct Programmed {
-    std::shared_ptr<sim::ChipInstance> instance;
+    std::shared_ptr<sim::ChipInstance> instance;  // null for a NeFT draw (weight_noise)
     at::Tensor weight_scale;  // [outputs, 1]
     at::Tensor input_scale;   // scalar s_x fixed by calibration; undefined: max|x| / qmax of each batch
+    at::Tensor weight_noise;  // NeFT: added to the weights; undefined on a chip
   };
   // The chip's output for the layer input x (float), in the layer's output layout with the bias added:
   // the direct read when the layer has one and the chip asks for it, else x as rows [M, inputs].

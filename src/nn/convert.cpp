@@ -54,6 +54,10 @@ void program_chip(torch::nn::Module& model, at::Generator& gen) {
   for (auto& [name, layer] : analog_layers(model)) layer->program(gen);
 }
 
+void program_neft(torch::nn::Module& model, at::Generator& gen, double sigma, double s) {
+  for (auto& [name, layer] : analog_layers(model)) layer->program_neft(gen, sigma, s);
+}
+
 void calibrate_chip(torch::nn::Module& model, const std::function<void()>& forward_calibration_batch,
                     AnalogContext& context) {
   for (auto& [name, layer] : analog_layers(model))

@@ -33,6 +33,9 @@ ConversionReport convert_to_analog(torch::nn::Module& model, std::shared_ptr<Ana
 
 // Programs every analog layer onto one chip instance drawn from `gen` (eval-mode forwards read it).
 void program_chip(torch::nn::Module& model, at::Generator& gen);
+// Draws NeFT device noise (sigma, multiplier s; nn/neft_noise.h) once for every analog layer from `gen`:
+// eval-mode forwards add it to the weights (`eval --noise neft`).
+void program_neft(torch::nn::Module& model, at::Generator& gen, double sigma, double s);
 // Calibrates the programmed chip on `images` (eval mode, no autograd): each analog layer fixes its input
 // quantisation scale and its ADC full scales from this batch, as a deployed chip is calibrated once.
 void calibrate_chip(torch::nn::Module& model, const std::function<void()>& forward_calibration_batch,

@@ -6,7 +6,7 @@
 namespace cimtrain::nn {
 
 const std::vector<std::string>& gradient_mode_names() {
-  static const std::vector<std::string> names = {"clean", "gaussian", "full", "ste", "ste-nograd", "ste-detach"};
+  static const std::vector<std::string> names = {"clean", "gaussian", "full", "ste", "ste-nograd", "ste-detach", "neft"};
   return names;
 }
 

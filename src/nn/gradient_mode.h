@@ -13,6 +13,7 @@ enum class GradientMode {
   kSte,        // fused STE: forward = chip only; backward = the clean layer's, from saved x and W
   kSteNograd,  // Algorithm 1 literally: clean forward + chip under NoGradGuard, y_clean + delta.detach()
   kSteDetach,  // Algorithm 1 with the chip path recorded by autograd, then detached
+  kNeft,       // W + NeFT device-variation noise (nn/neft_noise.h), differentiable: NeFT's published model
 };
 
 const std::vector<std::string>& gradient_mode_names();  // in enum order: clean, gaussian, full, ste, ...

@@ -59,7 +59,7 @@ bool read_nested(torch::serialize::InputArchive& archive, const std::string& key
 }  // namespace
 
 void save_checkpoint(const std::string& path, const torch::nn::Module& model, const torch::optim::Optimizer* optimizer,
-                     nlohmann::json meta) {
+                     nlohmann::json meta, const torch::nn::Module* auxiliary) {
   meta["format_version"] = kCheckpointFormatVersion;
   meta["tensor_count"] = model.named_parameters(true).size() + model.named_buffers(true).size();
   torch::serialize::OutputArchive archive;
@@ -71,6 +71,11 @@ void save_checkpoint(const std::string& path, const torch::nn::Module& model, co
     torch::serialize::OutputArchive optimizer_archive;
     optimizer->save(optimizer_archive);
     archive.write("optimizer", optimizer_archive);
+  }
+  if (auxiliary) {
+    torch::serialize::OutputArchive auxiliary_archive;
+    auxiliary->save(auxiliary_archive);
+    archive.write("auxiliary", auxiliary_archive);
   }
   const std::string tmp = path + ".tmp";
   archive.save_to(tmp);
@@ -130,6 +135,26 @@ nlohmann::json load_checkpoint(const std::string& path, torch::nn::Module& model
     }
   }
   return meta;
+}
+
+bool load_auxiliary(const std::string& path, torch::nn::Module& auxiliary) {
+  auto archive = open_archive(path);
+  meta_of(archive, path);
+  torch::serialize::InputArchive auxiliary_archive;
+  if (!archive.try_read("auxiliary", auxiliary_archive)) return false;
+  for (const auto& item : auxiliary.named_parameters(true)) {
+    at::Tensor stored;
+    if (!read_nested(auxiliary_archive, item.key(), stored, false) || stored.sizes() != item.value().sizes())
+      throw checkpoint_error(path, "its auxiliary modules (IRS heads) do not fit: parameter '" + item.key() +
+                                       "' is missing or has another shape");
+  }
+  try {
+    auxiliary.load(auxiliary_archive);
+  } catch (const c10::Error& e) {
+    throw checkpoint_error(path, "its auxiliary modules (IRS heads) do not fit: " +
+                                     std::string(e.what_without_backtrace()).substr(0, 300));
+  }
+  return true;
 }
 
 }  // namespace cimtrain::train

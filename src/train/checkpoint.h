@@ -13,9 +13,10 @@ namespace cimtrain::train {
 constexpr int kCheckpointFormatVersion = 1;
 
 // Writes `path` atomically: a reader sees the old file or the new one, never half of one.
-// `meta` must hold at least "kind" (e.g. "classifier"); the format version is added.
+// `meta` must hold at least "kind" (e.g. "classifier"); the format version is added. `auxiliary` (optional):
+// modules trained with the model but not part of it (NeFT's IRS heads), kept apart from the model's tensors.
 void save_checkpoint(const std::string& path, const torch::nn::Module& model, const torch::optim::Optimizer* optimizer,
-                     nlohmann::json meta);
+                     nlohmann::json meta, const torch::nn::Module* auxiliary = nullptr);
 
 // The JSON record of a checkpoint; throws std::runtime_error naming the file for a missing, truncated or
 // foreign file or an unknown format version.
@@ -25,5 +26,8 @@ nlohmann::json read_checkpoint_meta(const std::string& path);
 // present); the model must have the checkpoint's architecture, else the error names the first mismatch.
 nlohmann::json load_checkpoint(const std::string& path, torch::nn::Module& model,
                                torch::optim::Optimizer* optimizer = nullptr);
+
+// Loads the auxiliary modules saved with the model into `auxiliary`; false when the checkpoint holds none.
+bool load_auxiliary(const std::string& path, torch::nn::Module& auxiliary);
 
 }  // namespace cimtrain::train

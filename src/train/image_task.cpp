@@ -4,6 +4,8 @@
 #include <torch/utils.h>
 
 #include "data/dataset_registry.h"
+#include "models/irs_heads.h"
+#include "train/neft_method.h"
 #include "train/evaluate.h"
 #include "train/model_setup.h"
 #include "train/training_task.h"
@@ -23,6 +25,8 @@ class ImageTask : public TrainingTask {
         test_loader_(test_set_, test_options(config)) {
     torch::manual_seed(config.seed);  // parameter initialisation
     am_ = build_model(config, train_set_.images.size(1), train_set_.num_classes);
+    beta_ = config.beta >= 0 ? config.beta : default_beta(config.method, config.model, config.data);
+    if (config.method == "neft-irs") make_irs_heads();
   }
 
   torch::nn::Module& model() override { return *am_.model; }
@@ -41,6 +45,31 @@ class ImageTask : public TrainingTask {
     return true;
   }
   at::Tensor forward(const at::Tensor& input) override { return am_.model->forward(input); }
+  at::Tensor training_forward(const at::Tensor& input) override {
+    if (config_.method == "neft-ovf") {
+      // The normal forward, then the same weights at raised noise in every analog layer (nothing detached).
+      const auto out = am_.model->forward(input);
+      std::vector<at::Tensor> extra;
+      for (const double raise : kOvfRaises) {
+        const ScopedNoiseRaise raised(*am_.context, raise, config_.neft_sigma);
+        extra.push_back(am_.model->forward(input));
+      }
+      return feedback_logits(out, extra, beta_);
+    }
+    if (config_.method == "neft-irs") {
+      std::vector<at::Tensor> snapshots;
+      const auto out = am_.model->forward_with_snapshots(input, snapshots);
+      return feedback_logits(out, heads_->forward(snapshots), beta_);
+    }
+    return forward(input);
+  }
+  torch::nn::Module* auxiliary() override { return heads_ ? heads_.get() : nullptr; }
+  std::string method_summary() const override {
+    if (config_.method == "plain") return {};
+    auto s = fmt::format("{}, beta {:g}", config_.method, beta_);
+    if (heads_) s += fmt::format(", {} IRS heads", heads_->size());
+    return s;
+  }
   std::string validation_columns() const override { return "test_accuracy"; }
   Validation validate() override {
     Validation v;
@@ -77,7 +106,27 @@ class ImageTask : public TrainingTask {
     return o;
   }
 
+  // NeFT's IRS heads on the model's snapshot points, analog like the model: under NeFT's device model with
+  // their own sigma (irs_sigma) and s = 1, as NeFT's reference code has them; else on the model's chip.
+  void make_irs_heads() {
+    const auto points = am_.model->snapshot_points();
+    if (points.empty())
+      throw sim::ConfigError("neft-irs needs a model with IRS snapshot points (vgg8, resnet18); " + config_.model +
+                             " has none");
+    heads_ = models::IrsHeads(points, train_set_.num_classes);
+    auto context = am_.context;  // any other mode: the heads see the model's noise (chip, gaussian)
+    if (context->mode == nn::GradientMode::kNeft) {
+      context = std::make_shared<nn::AnalogContext>(*am_.context);  // shares the noise generator
+      context->neft_sigma = config_.irs_sigma >= 0 ? config_.irs_sigma : config_.neft_sigma;
+      context->neft_s = 1.0;
+    }
+    nn::convert_to_analog(*heads_, context);
+    heads_->train();
+  }
+
   TrainConfig config_;
+  double beta_ = 0;
+  models::IrsHeads heads_{nullptr};
   data::ImageDataset train_set_, test_set_;
   data::BatchLoader train_loader_, test_loader_;
   AnalogModel am_;

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "models/model_registry.h"
+#include "nn/neft_noise.h"
 #include "sim/presets.h"
 
 namespace cimtrain::train {
@@ -27,6 +28,8 @@ std::shared_ptr<nn::AnalogContext> context_for(const TrainConfig& config) {
   auto context = nn::AnalogContext::make(nn::gradient_mode_from_string(config.mode),
                                          chip_for(config.preset, config.chip_config, config.level), config.seed);
   context->gaussian_sigma = config.gaussian_sigma;
+  context->neft_sigma = config.neft_sigma;
+  context->neft_s = nn::neft_device(config.neft_device).s;
   return context;
 }
 }  // namespace

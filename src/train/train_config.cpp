@@ -7,6 +7,8 @@
 #include "data/dataset_registry.h"
 #include "models/model_registry.h"
 #include "nn/gradient_mode.h"
+#include "nn/neft_noise.h"
+#include "train/neft_method.h"
 
 namespace cimtrain::train {
 
@@ -32,6 +34,20 @@ void TrainConfig::validate() const {
   require(steps >= 0, "steps must be >= 0, found " + std::to_string(steps));
   require(eval_limit >= 0, "eval limit must be >= 0, found " + std::to_string(eval_limit));
   require(grad_clip >= 0 && std::isfinite(grad_clip), "grad clip must be >= 0, found " + std::to_string(grad_clip));
+  require(std::find(method_names().begin(), method_names().end(), method) != method_names().end(),
+          "method must be plain, neft-ovf or neft-irs, found '" + method + "'");
+  try {
+    nn::neft_device(neft_device);
+  } catch (const std::invalid_argument& e) {
+    throw sim::ConfigError(e.what());
+  }
+  require(neft_sigma >= 0 && neft_sigma < 10, "NeFT sigma must be in [0, 10), found " + std::to_string(neft_sigma));
+  require(irs_sigma < 10, "IRS sigma must be < 10, found " + std::to_string(irs_sigma));
+  require(std::isfinite(beta), "beta must be finite");
+  if (method == "neft-ovf")
+    require(neft_sigma > 0, "neft-ovf raises the noise relative to the NeFT sigma: it needs --sigma > 0");
+  if (method != "plain")
+    require(!is_language_model_run(*this), "the NeFT methods (" + method + ") are for the vision models, not " + model);
   const auto& images = data::image_dataset_names();
   const bool image_data = std::find(images.begin(), images.end(), data) != images.end();
   if (is_language_model_run(*this)) {

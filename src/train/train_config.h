@@ -32,6 +32,12 @@ struct TrainConfig {
   int64_t eval_limit = 0;            // > 0: validate per epoch on the first N test images only
   bool channels_last = false;        // convolutions in channels-last memory (NHWC): faster with oneDNN on CPUs
   double grad_clip = 0.0;            // > 0: gradients rescaled to this global L2 norm at most
+  // NeFT (DESIGN §4, train/neft_method.h): the loss structure, and NeFT's device model (the `neft` mode).
+  std::string method = "plain";      // plain | neft-ovf | neft-irs
+  std::string neft_device = "rram1";  // nn::neft_devices(): rram1, fefet2, rram4, fefet6 (s = 1, 2, 4, 6)
+  double neft_sigma = 0.1;           // NeFT's sigma: `neft` mode noise; OVF's raises are relative to it
+  double irs_sigma = -1;             // IRS heads' own NeFT sigma (s = 1); < 0: neft_sigma
+  double beta = -1;                  // feedback weight; < 0: the model's default (neft_method.h)
   // Language models only (the vocabulary comes from the text):
   int64_t context = 128;  // characters per window
   int64_t layers = 4;     // transformer blocks
@@ -43,7 +49,8 @@ struct TrainConfig {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainConfig, model, data, data_dir, mode, preset, chip_config, level,
                                                 gaussian_sigma, digital, epochs, batch, lr, optimizer, weight_decay,
                                                 schedule, seed, subset, steps, init, eval_limit, channels_last, grad_clip,
-                                                context, layers, heads, dim)
+                                                method, neft_device, neft_sigma, irs_sigma, beta, context, layers,
+                                                heads, dim)
 
 // The defaults of a language-model run where they differ from a vision run's: Adam at 2e-3, no weight decay,
 // batch 32, 5 epochs (an epoch: as many steps as the training text has windows' worth of characters),

@@ -122,9 +122,16 @@ TrainOutcome run(const TrainConfig& config, const TrainPaths& paths, Progress pr
     log(fmt::format("gaussian mode: sigma = {:.4f} x max|W|, measured from the chip at level {}",
                     context.gaussian_sigma, config.level));
   }
-  auto optimizer = make_optimizer(config, model);
+  auto* auxiliary = task->auxiliary();
+  auto optimizer = make_optimizer(config, model, auxiliary);
+  auto trained = model.parameters();  // and the auxiliary modules' (gradient clipping)
+  if (auxiliary)
+    for (auto& p : auxiliary->parameters()) trained.push_back(p);
   if (resuming) {
     load_checkpoint(paths.checkpoint, model, optimizer.get());
+    if (auxiliary && !load_auxiliary(paths.checkpoint, *auxiliary))
+      throw std::runtime_error("checkpoint '" + paths.checkpoint + "' holds no IRS heads to resume " + config.method +
+                               " with (it was written by a finished run or another method)");
   } else if (!config.init.empty()) {
     const auto meta = read_checkpoint_meta(config.init);
     const auto init_model = meta.value("config", nlohmann::json::object()).value("model", std::string());
@@ -150,12 +157,18 @@ TrainOutcome run(const TrainConfig& config, const TrainPaths& paths, Progress pr
     auto meta = meta_base;
     meta["progress"] = progress;
     meta["finished"] = finished;
-    save_checkpoint(paths.checkpoint, model, optimizer.get(), meta);
+    // The finished model is the inference model: NeFT's IRS heads are dropped, and with them the optimiser
+    // state that holds theirs.
+    save_checkpoint(paths.checkpoint, model, finished && auxiliary ? nullptr : optimizer.get(), meta,
+                    finished ? nullptr : auxiliary);
   };
 
   log(fmt::format("training {} on {}, mode {}, chip {} level {}: {} analog, {} digital layers", config.model,
                   task->description(), config.mode, context.chip.preset, config.level, task->layers().analog.size(),
                   task->layers().digital.size()));
+  if (context.mode == nn::GradientMode::kNeft || config.method != "plain")
+    log(fmt::format("NeFT: device {} (s = {:g}), sigma {:g}{}", config.neft_device, context.neft_s, config.neft_sigma,
+                    task->method_summary().empty() ? "" : "; " + task->method_summary()));
   TrainOutcome outcome;
   ProgressBar bar("train", static_cast<int>(last_step), "steps");
   bool interrupted = false;
@@ -169,10 +182,10 @@ TrainOutcome run(const TrainConfig& config, const TrainPaths& paths, Progress pr
       set_lr(*optimizer, lr);
       context.gen.set_current_seed(mix_seed({config.seed, uint64_t(progress.step), 7}));  // chip noise
       optimizer->zero_grad();
-      const auto logits = task->forward(batch.input);
+      const auto logits = task->training_forward(batch.input);
       const auto loss = task_loss(logits, batch.target);
       loss.backward();
-      if (config.grad_clip > 0) torch::nn::utils::clip_grad_norm_(model.parameters(), config.grad_clip);
+      if (config.grad_clip > 0) torch::nn::utils::clip_grad_norm_(trained, config.grad_clip);
       optimizer->step();
       const double loss_value = loss.item<double>();
       if (!std::isfinite(loss_value))
@@ -280,12 +293,15 @@ std::pair<int64_t, int64_t> task_correct(const at::Tensor& logits, const at::Ten
   return {hits.sum().item<int64_t>(), scored.sum().item<int64_t>()};
 }
 
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& c, torch::nn::Module& model) {
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& c, torch::nn::Module& model,
+                                                        torch::nn::Module* auxiliary) {
+  auto params = model.parameters();
+  if (auxiliary)
+    for (auto& p : auxiliary->parameters()) params.push_back(p);
   if (c.optimizer == "adam")
-    return std::make_unique<torch::optim::Adam>(model.parameters(),
-                                                torch::optim::AdamOptions(c.lr).weight_decay(c.weight_decay));
+    return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(c.lr).weight_decay(c.weight_decay));
   return std::make_unique<torch::optim::SGD>(
-      model.parameters(), torch::optim::SGDOptions(c.lr).momentum(0.9).nesterov(true).weight_decay(c.weight_decay));
+      params, torch::optim::SGDOptions(c.lr).momentum(0.9).nesterov(true).weight_decay(c.weight_decay));
 }
 
 }  // namespace cimtrain::train

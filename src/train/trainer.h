@@ -13,8 +13,10 @@
 
 namespace cimtrain::train {
 
-// The run's optimiser over `model`'s parameters (SGD with Nesterov momentum 0.9, or Adam).
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& config, torch::nn::Module& model);
+// The run's optimiser over `model`'s parameters, then `auxiliary`'s when given (SGD with Nesterov momentum 0.9,
+// or Adam).
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& config, torch::nn::Module& model,
+                                                        torch::nn::Module* auxiliary = nullptr);
 
 struct TrainOutcome {
   bool finished = false;      // false: stopped early (interrupted, or --steps reached before the last epoch)
@@ -26,7 +28,8 @@ struct TrainOutcome {
 
 // Output folder layout (all written by train()):
 //   config.json       the run's TrainConfig (resume reads it)
-//   checkpoint.pt     model + optimiser + progress, atomically replaced after every epoch and on stop
+//   checkpoint.pt     model + optimiser + progress, atomically replaced after every epoch and on stop; while
+//                     unfinished also the NeFT IRS heads (resume), which the finished one drops
 //   steps.csv         step,epoch,loss,accuracy,lr,seconds
 //   epochs.csv        epoch,steps,train_loss,train_accuracy,<validation>,seconds; <validation> is test_accuracy
 //                     (images) or validation_loss,validation_perplexity (text; accuracies are per character)

@@ -42,6 +42,12 @@ class TrainingTask {
   virtual void start_epoch(int64_t epoch, int64_t first_batch) = 0;
   virtual bool next(int64_t step, TaskBatch& batch) = 0;
   virtual at::Tensor forward(const at::Tensor& input) = 0;
+  // The logits the training loss scores: forward(), or NeFT's feedback logits (train/neft_method.h).
+  virtual at::Tensor training_forward(const at::Tensor& input) { return forward(input); }
+  // Modules trained alongside the model but not part of it (NeFT's IRS heads), or null. The trainer optimises
+  // them and keeps them in the checkpoint while the run is unfinished (resume); the finished one drops them.
+  virtual torch::nn::Module* auxiliary() { return nullptr; }
+  virtual std::string method_summary() const { return {}; }  // "" or e.g. "neft-irs, beta 0.1", for the log
   virtual std::string validation_columns() const = 0;  // epochs.csv columns after train_accuracy
   virtual Validation validate() = 0;                    // eval mode, float, no autograd
   virtual nlohmann::json meta() const = 0;              // checkpoint record: "kind", shapes, vocabulary, layers

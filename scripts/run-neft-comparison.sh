@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The NeFT comparison of RESULTS.md (issue 6): VGG-8 on CIFAR-10 at NeFT's device RRAM4, sigma 0.1. A shortened
+# schedule: one float model trained 2 epochs (Adam 1e-3, cosine, batch 128), then fine-tuned for 150 steps
+# (the first 19,200 training images once, Adam 5e-4, cosine) by each method: without noise (the control with
+# the same extra training), with NeFT's device noise ("trained with noise"), NeFT-OVF, NeFT-IRS, the STE on
+# a level-2 chip, and NeFT-IRS on the level-2 chip through the STE. Each is then evaluated on 5 instances of
+# NeFT's device model (RRAM4, sigma 0.1, full test set) and 5 chip instances at level 2. About two hours on
+# two cores. Outputs: runs/neft/ (override with CIMTRAIN_NEFT_OUT); a finished training is not repeated.
+# CIMTRAIN=path runs that binary instead of building one.
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+if [ -z "${CIMTRAIN:-}" ]; then
+  install_missing_packages
+  build_cimtrain
+  CIMTRAIN="$BUILD_DIR/cimtrain"
+fi
+OUT="${CIMTRAIN_NEFT_OUT:-$ROOT/runs/neft}"
+mkdir -p "$OUT"
+set -x
+COMMON=(--model vgg8 --data cifar10 --optimizer adam --weight-decay 0 --batch 128 --device rram4 --sigma 0.1)
+train() {  # name, flags...
+  local name="$1"
+  shift
+  if [ ! -f "$OUT/$name/done" ]; then  # the log: the trainer's lines and the wall time
+    /usr/bin/time -f "wall %e s" "$CIMTRAIN" train "${COMMON[@]}" --out "$OUT/$name" "$@" >"$OUT/$name.log" 2>&1
+    touch "$OUT/$name/done"
+  fi
+}
+# 1. The float model every method starts from.
+train pretrain --mode clean --lr 1e-3 --epochs 2
+# 2. The fine-tunings, 150 steps each from the float model.
+FT=(--init "$OUT/pretrain/checkpoint.pt" --lr 5e-4 --epochs 1 --subset 19200)
+train no-noise "${FT[@]}" --mode clean
+train with-noise "${FT[@]}" --mode neft
+train neft-irs "${FT[@]}" --method neft-irs
+train ste-chip "${FT[@]}" --mode ste --level 2
+train neft-ovf "${FT[@]}" --method neft-ovf
+train neft-irs-chip "${FT[@]}" --method neft-irs --mode ste --level 2

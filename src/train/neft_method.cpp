@@ -1,0 +1,60 @@
+// NeFT's feedback loss pieces (see neft_method.h).
+#include "train/neft_method.h"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace cimtrain::train {
+
+const std::vector<std::string>& method_names() {
+  static const std::vector<std::string> names = {"plain", "neft-ovf", "neft-irs"};
+  return names;
+}
+
+at::Tensor feedback_logits(const at::Tensor& out, const std::vector<at::Tensor>& extra, double beta) {
+  if (extra.empty()) return out;
+  at::Tensor feedback = at::zeros_like(out);
+  double weight = 1.0;
+  for (const auto& e : extra) {
+    TORCH_CHECK(e.sizes() == out.sizes(), "feedback: an extra output has shape ", e.sizes(), ", the output ",
+                out.sizes());
+    feedback = feedback + weight * e;
+    weight *= 0.1;
+  }
+  return (out - beta * feedback) / static_cast<double>(extra.size() + 1);
+}
+
+double default_beta(const std::string& method, const std::string& model, const std::string& data) {
+  // NeFT_CIM config.py (commit c86c8ad): vgg8_beta and res18_beta.
+  const bool mnist_like = data == "fashion-mnist";
+  if (method == "neft-ovf") {
+    if (model == "resnet18") return mnist_like ? 1e-4 : 1e-1;
+    return 1e-3;
+  }
+  if (method == "neft-irs") {
+    if (model == "resnet18") return mnist_like ? 1e-1 : 1e-3;
+    return mnist_like ? 1e-2 : 1e-1;
+  }
+  return 0.0;
+}
+
+ScopedNoiseRaise::ScopedNoiseRaise(nn::AnalogContext& context, double raise, double reference_sigma)
+    : context_(context),
+      neft_sigma_(context.neft_sigma),
+      gaussian_sigma_(context.gaussian_sigma),
+      level_(context.chip.level) {
+  if (!(reference_sigma > 0))
+    throw std::invalid_argument("raising the noise needs a NeFT sigma > 0, found " + std::to_string(reference_sigma));
+  const double factor = (reference_sigma + raise) / reference_sigma;
+  context.neft_sigma += raise;
+  context.gaussian_sigma *= factor;
+  context.chip.level *= factor;
+}
+
+ScopedNoiseRaise::~ScopedNoiseRaise() {
+  context_.neft_sigma = neft_sigma_;
+  context_.gaussian_sigma = gaussian_sigma_;
+  context_.chip.level = level_;
+}
+
+}  // namespace cimtrain::train

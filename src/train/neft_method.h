@@ -1,0 +1,45 @@
+// NeFT's training methods (Qin et al., "Negative Feedback Training"; DESIGN §4; docs/neft-reference.md): the
+// feedback logits z = (Out - beta sum_i 10^-i Out_i) / (N + 1) over N extra outputs, OVF's extra forwards at
+// raised noise, and the per-model beta defaults. Either noise model: the layers' gradient mode decides
+// (`neft`: NeFT's Gaussian device model; `ste`: the chip simulator through the STE; any other mode too).
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include "nn/analog_context.h"
+
+namespace cimtrain::train {
+
+const std::vector<std::string>& method_names();  // plain, neft-ovf, neft-irs
+
+// OVF's extra forwards: the noise raised by these amounts of NeFT sigma, in this order (the first gets the
+// feedback weight 1, then 0.1, 0.01).
+constexpr std::array<double, 3> kOvfRaises = {0.15, 0.10, 0.05};
+
+// The feedback logits: (out - beta * sum_i 10^-i extra[i]) / (extra.size() + 1), i from 0, differentiable in all.
+at::Tensor feedback_logits(const at::Tensor& out, const std::vector<at::Tensor>& extra, double beta);
+
+// NeFT's reference beta for `method` on `model` and `data` (VGG-8 CIFAR-10: OVF 1e-3, IRS 1e-1; ResNet-18
+// CIFAR-10: OVF 1e-1, IRS 1e-3; their MNIST values for Fashion-MNIST); other models take VGG-8's.
+double default_beta(const std::string& method, const std::string& model, const std::string& data);
+
+// Raises the noise of every analog layer sharing `context` for OVF while it lives, and restores it after:
+// NeFT's sigma by `raise`; the chip's level and the `gaussian` sigma by the same factor (sigma + raise) / sigma,
+// with sigma = `reference_sigma` (the run's NeFT sigma), so that every noise model gets NeFT's relative raise.
+class ScopedNoiseRaise {
+ public:
+  ScopedNoiseRaise(nn::AnalogContext& context, double raise, double reference_sigma);
+  ~ScopedNoiseRaise();
+  ScopedNoiseRaise(const ScopedNoiseRaise&) = delete;
+  ScopedNoiseRaise& operator=(const ScopedNoiseRaise&) = delete;
+
+ private:
+  nn::AnalogContext& context_;
+  double neft_sigma_, gaussian_sigma_, level_;
+};
+
+}  // namespace cimtrain::train
