@@ -35,3 +35,14 @@ train neft-irs "${FT[@]}" --method neft-irs
 train ste-chip "${FT[@]}" --mode ste --level 2
 train neft-ovf "${FT[@]}" --method neft-ovf
 train neft-irs-chip "${FT[@]}" --method neft-irs --mode ste --level 2
+# 3. Every model under NeFT's device model (RRAM4, sigma 0.1; 5 weight-noise draws, the whole test set) and on
+#    5 level-2 chip instances (rram preset, t = 1 h, calibrated on 512 training images; the first 2,000 test
+#    images, to fit the time: a chip read of VGG-8 costs about what a training step does). The .log files hold
+#    the progress and the wall time.
+MODELS=no-noise,with-noise,neft-ovf,neft-irs,ste-chip,neft-irs-chip
+CHECKPOINTS=$(echo "$MODELS" | tr ',' '\n' | sed "s|.*|$OUT/&/checkpoint.pt|" | paste -sd,)
+/usr/bin/time -f "wall %e s" "$CIMTRAIN" eval --checkpoint "$CHECKPOINTS" --noise neft --device rram4 --sigma 0.1 \
+  --instances 5 --plot "$OUT/eval-neft.png" --json-out "$OUT/eval-neft.json" 2>"$OUT/eval-neft.log" |
+  tee "$OUT/eval-neft.txt"
+/usr/bin/time -f "wall %e s" "$CIMTRAIN" eval --checkpoint "$CHECKPOINTS" --level 2 --instances 5 --limit 2000 \
+  --plot "$OUT/eval-chip.png" --json-out "$OUT/eval-chip.json" 2>"$OUT/eval-chip.log" | tee "$OUT/eval-chip.txt"

@@ -9,6 +9,7 @@
 
 #include "data/dataset_registry.h"
 #include "data/normalization.h"
+#include "nn/neft_noise.h"
 #include "train/checkpoint.h"
 #include "train/evaluate.h"
 #include "train/language_model_checkpoint.h"
@@ -35,6 +36,9 @@ struct EvalOptions {
   int64_t batch = 256;
   // Training examples the deployed chip's ranges are calibrated on (0: per batch; -1: 512 images or 64 windows).
   int64_t calibration = -1;
+  std::string noise = "chip";          // or "neft": NeFT's device model, at the sigmas, instead of the chip
+  std::string device = "rram1";        // --noise neft: the device (its s)
+  std::vector<double> sigmas = {0.1};  // --noise neft: NeFT's sigmas (in place of the levels)
   std::string plot;           // default: eval.png next to the (first) checkpoint
   bool json = false;
   std::string json_out;  // also write the JSON object to this file
@@ -81,6 +85,7 @@ std::string progress_label(int index, int count) {
 train::ChipEvalOptions chip_eval_options(const EvalOptions& o) {
   train::ChipEvalOptions eo;
   eo.levels = o.levels;
+  if (o.noise == "neft") eo.neft_s = nn::neft_device(o.device).s;
   eo.instances = o.instances;
   eo.seed = o.seed;
   return eo;
@@ -104,7 +109,7 @@ CheckpointResult evaluate_language_model(const std::string& path, const EvalOpti
   r.test_items = train::scored_windows(model, corpus.validation, po) * model.context();
   r.clean = train::perplexity(model, corpus.validation, po);
   train::ProgressBar bar(progress_label(index, count), static_cast<int>(o.levels.size()) * o.instances, "chips");
-  r.calibration = o.calibration < 0 ? kDefaultCalibrationWindows : o.calibration;
+  r.calibration = o.noise == "neft" ? 0 : o.calibration < 0 ? kDefaultCalibrationWindows : o.calibration;
   const auto calibration = r.calibration > 0 ? train::calibration_windows(model, corpus.train, r.calibration,
                                                                            train::mix_seed({o.seed, 3}))
                                              : at::Tensor();
@@ -143,7 +148,7 @@ CheckpointResult evaluate_checkpoint(const std::string& path, const EvalOptions&
   r.clean = train::accuracy(*am.model, loader);
   train::ProgressBar bar(progress_label(index, count), static_cast<int>(o.levels.size()) * o.instances, "chips");
   auto eo = chip_eval_options(o);
-  r.calibration = o.calibration < 0 ? kDefaultCalibrationImages : o.calibration;
+  r.calibration = o.noise == "neft" ? 0 : o.calibration < 0 ? kDefaultCalibrationImages : o.calibration;
   if (r.calibration > 0) {
     const auto calib =
         data::load_image_dataset(config.data, o.data_dir.empty() ? config.data_dir : o.data_dir, true, r.calibration);
@@ -165,6 +170,7 @@ nlohmann::json to_json(const CheckpointResult& r, const EvalOptions& o) {
           {"trained_mode", r.config.mode},
           {"trained_level", r.config.level},
           {"preset", r.preset},
+          {"noise", o.noise},
           {"time_s", o.time_s},
           {"temperature_K", o.temperature_K},
           {r.metric == "perplexity" ? "validation_characters" : "test_images", r.test_items},
@@ -173,14 +179,35 @@ nlohmann::json to_json(const CheckpointResult& r, const EvalOptions& o) {
 }
 
 std::string describe(const CheckpointResult& r) {
-  auto d = r.config.mode == "clean" ? fmt::format("{} clean", r.config.model)
-                                    : fmt::format("{} {} L{}", r.config.model, r.config.mode, r.config.level);
+  const auto& c = r.config;
+  auto d = c.model + (c.method == "plain" ? "" : " " + c.method);
+  if (c.mode == "neft")
+    d += fmt::format(" neft {} {:g}", c.neft_device, c.neft_sigma);
+  else
+    d += c.mode == "clean" ? " clean" : fmt::format(" {} L{}", c.mode, c.level);
   if (!r.config.init.empty())  // fine-tuned: name the run it started from (its folder)
     d += " from " + std::filesystem::path(r.config.init).parent_path().filename().string();
   return d;
 }
 
-void run_eval(const EvalOptions& o) {
+// The x axis of the table and plot: chip levels, or NeFT's sigmas.
+std::string axis_name(const EvalOptions& o) { return o.noise == "neft" ? "sigma" : "level"; }
+
+void run_eval(EvalOptions o) {
+  if (o.noise != "chip" && o.noise != "neft")
+    throw sim::ConfigError("--noise must be chip or neft, found '" + o.noise + "'");
+  if (o.noise == "neft") {
+    try {
+      nn::neft_device(o.device);
+    } catch (const std::invalid_argument& e) {
+      throw sim::ConfigError(e.what());
+    }
+    if (o.sigmas.empty()) throw sim::ConfigError("--sigma needs at least one value");
+    for (const double s : o.sigmas)
+      if (!(s >= 0 && s < 10)) throw sim::ConfigError("--sigma values must be in [0, 10), found " + std::to_string(s));
+    o.levels = o.sigmas;
+  }
+  const bool neft = o.noise == "neft";
   if (o.instances < 1) throw sim::ConfigError("--instances must be >= 1, found " + std::to_string(o.instances));
   if (o.batch < 1) throw sim::ConfigError("--batch must be >= 1, found " + std::to_string(o.batch));
   if (o.levels.empty()) throw sim::ConfigError("--level needs at least one level");
@@ -198,7 +225,7 @@ void run_eval(const EvalOptions& o) {
       !o.plot.empty() ? o.plot : (std::filesystem::path(o.checkpoints.front()).parent_path() / "eval.png").string();
   std::vector<train::Series> series;
   for (const auto& r : results) {
-    train::Series chip{describe(r) + " on the chip (mean +- std)", {}, {}, {}};
+    train::Series chip{describe(r) + (neft ? " under NeFT noise" : " on the chip") + " (mean +- std)", {}, {}, {}};
     train::Series flt{describe(r) + " float", {}, {}, {}};
     for (const auto& l : r.levels) {
       chip.x.push_back(l.level);
@@ -212,9 +239,11 @@ void run_eval(const EvalOptions& o) {
   }
   const bool plotted =
       train::plot_png(plot_path,
-                      {fmt::format("{} on chip instances ({} preset, t = {} s, {} instances per level)", f.name,
-                                   results.front().preset, o.time_s, o.instances),
-                       "noise level L", f.unit.empty() ? f.name : f.name + " (" + f.unit + ")", false, true},
+                      {neft ? fmt::format("{} under NeFT's device model ({}, s = {:g}; {} instances per sigma)",
+                                          f.name, o.device, nn::neft_device(o.device).s, o.instances)
+                            : fmt::format("{} on chip instances ({} preset, t = {} s, {} instances per level)", f.name,
+                                          results.front().preset, o.time_s, o.instances),
+                       neft ? "NeFT sigma" : "noise level L", f.unit.empty() ? f.name : f.name + " (" + f.unit + ")", false, true},
                       series);
 
   if (o.json || !o.json_out.empty()) {
@@ -227,11 +256,16 @@ void run_eval(const EvalOptions& o) {
            {"delta_vs_first", nlohmann::json::array()}};
       for (const auto& r : results) j["checkpoints"].push_back(to_json(r, o));
       for (size_t i = 0; i < o.levels.size(); ++i) {
-        nlohmann::json d = {{"level", o.levels[i]}};
+        nlohmann::json d = {{axis_name(o), o.levels[i]}};
         for (size_t k = 1; k < results.size(); ++k)
           d[results[k].path] = results[k].levels[i].mean - results[0].levels[i].mean;
         j["delta_vs_first"].push_back(d);
       }
+    }
+    if (neft) {
+      j["device"] = o.device;
+      j["s"] = nn::neft_device(o.device).s;
+      j["levels_are"] = "NeFT sigma";
     }
     if (plotted) j["plot"] = plot_path;
     if (!o.json_out.empty()) {
@@ -245,7 +279,12 @@ void run_eval(const EvalOptions& o) {
     }
   }
   const bool text = results.front().metric == "perplexity";
-  fmt::print("chip {}, t = {} s, T = {} K, {} {}, {} instances per level (mean +- std over instances), {}\n",
+  if (neft)
+    fmt::print("NeFT device model {} (s = {:g}), {} {}, {} instances per sigma (mean +- std over instances; one "
+               "weight-noise draw per instance)\n",
+               o.device, nn::neft_device(o.device).s, results.front().test_items, f.items, o.instances);
+  else
+    fmt::print("chip {}, t = {} s, T = {} K, {} {}, {} instances per level (mean +- std over instances), {}\n",
              results.front().preset, o.time_s, o.temperature_K, results.front().test_items, f.items, o.instances,
              results.front().calibration > 0
                  ? fmt::format("ranges calibrated on {} training {}", results.front().calibration,
@@ -255,7 +294,7 @@ void run_eval(const EvalOptions& o) {
   for (const auto& r : results) width = std::max(width, describe(r).size());
   for (const auto& r : results)
     fmt::print("  {:<{}} {}  float {} {}\n", describe(r), width, r.path, f.name, show(f, r.clean));
-  fmt::print("\n{:>6}", "level");
+  fmt::print("\n{:>6}", axis_name(o));
   for (const auto& r : results) fmt::print(" {:>{}}", describe(r), width);
   for (size_t k = 1; k < results.size(); ++k) fmt::print(" {:>12}", fmt::format("delta {}-1", k + 1));
   fmt::print("\n");
@@ -269,7 +308,7 @@ void run_eval(const EvalOptions& o) {
   }
   if (results.size() == 1) {
     const auto& r = results.front();
-    fmt::print("\n{:>6} {:>20} {:>10}\n", "level", "95% interval", "vs float");
+    fmt::print("\n{:>6} {:>20} {:>10}\n", axis_name(o), "95% interval", "vs float");
     for (const auto& l : r.levels)
       fmt::print("{:>6} {:>20} {:>10}\n", l.level, show(f, l.ci_low) + ".." + show(f, l.ci_high),
                  show_delta(f, l.mean - r.clean));
@@ -289,7 +328,16 @@ void add_eval_command(CLI::App& app) {
       ->required()
       ->delimiter(',');
   cmd->add_option("--level", o->levels, "noise levels (comma separated)")->delimiter(',')->capture_default_str();
-  cmd->add_option("--instances", o->instances, "chip instances per level (Monte-Carlo)")->capture_default_str();
+  cmd->add_option("--instances", o->instances, "chip (or NeFT) instances per level (Monte-Carlo)")
+      ->capture_default_str();
+  cmd->add_option("--noise", o->noise,
+                  "chip: the simulated chip at --level; neft: NeFT's device model (--device, --sigma) instead")
+      ->capture_default_str();
+  cmd->add_option("--device", o->device, "--noise neft: rram1, fefet2, rram4, fefet6 (s = 1, 2, 4, 6)")
+      ->capture_default_str();
+  cmd->add_option("--sigma", o->sigmas, "--noise neft: NeFT's sigmas (comma separated; in place of --level)")
+      ->delimiter(',')
+      ->capture_default_str();
   cmd->add_option("--time", o->time_s, "time since programming, seconds")->capture_default_str();
   cmd->add_option("--temperature", o->temperature_K, "ambient temperature, kelvin")->capture_default_str();
   cmd->add_option("--preset", o->preset, "chip preset (default: the one trained with)");

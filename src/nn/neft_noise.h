@@ -1,8 +1,8 @@
-// NeFT's device-variation model (Qin et al., "Negative Feedback Training"; DESIGN §4; docs/neft-reference.md):
+// NeFT's device-variation model (Qin et al., "Negative Feedback Training"; DESIGN §4; docs/neft.md):
 // additive Gaussian weight noise, std = sigma' max|W| sqrt(4369) / 85 with sigma' = sigma / sqrt(0.4 s^2 + 0.6),
 // s times larger on weights with 0.25 < |w| / max|W| < 0.75. 4369 = sum_i 16^i and 85 = sum_i 4^i over the
-// four 2-bit slices of an 8-bit weight. Issue 6 builds the training methods and `eval --noise neft` on it;
-// this file is the noise model alone.
+// four 2-bit slices of an 8-bit weight. The `neft` gradient mode, the NeFT methods (train/neft_method.h) and
+// `eval --noise neft` draw from it.
 #pragma once
 
 #include <ATen/ATen.h>

@@ -85,6 +85,13 @@ void program_instance(torch::nn::Module& model, nn::AnalogContext& context, uint
   }
 }
 
+void program_neft_instance(torch::nn::Module& model, uint64_t seed, double sigma, double s, int k) {
+  uint64_t sigma_bits;
+  std::memcpy(&sigma_bits, &sigma, sizeof sigma_bits);
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(mix_seed({seed, sigma_bits, uint64_t(k), 5}));
+  nn::program_neft(model, gen, sigma, s);
+}
+
 std::vector<LevelResult> monte_carlo_on_chip(torch::nn::Module& model, nn::AnalogContext& context,
                                              const ChipEvalOptions& options, const std::function<double()>& metric,
                                              const std::function<void()>& calibration_forward,
@@ -96,7 +103,10 @@ std::vector<LevelResult> monte_carlo_on_chip(torch::nn::Module& model, nn::Analo
   for (const double level : options.levels) {
     std::vector<double> values;
     for (int k = 0; k < options.instances; ++k) {
-      program_instance(model, context, options.seed, level, k, calibration_forward);
+      if (options.neft_s > 0)
+        program_neft_instance(model, options.seed, level, options.neft_s, k);
+      else
+        program_instance(model, context, options.seed, level, k, calibration_forward);
       values.push_back(metric());
       nn::clear_chip(model);
       if (on_instance) on_instance(++done, total);

@@ -28,7 +28,10 @@ struct LevelResult {
 LevelResult summarize(double level, std::vector<double> values);
 
 struct ChipEvalOptions {
-  std::vector<double> levels = {1, 2, 3};
+  std::vector<double> levels = {1, 2, 3};  // chip noise levels; NeFT's sigmas when neft_s > 0
+  // > 0: instances of NeFT's device model (nn/neft_noise.h) with this multiplier s instead of chip instances:
+  // one weight-noise draw per instance at each sigma in `levels`, no converters (calibration ignored).
+  double neft_s = 0;
   int instances = 5;
   uint64_t seed = 0;  // instance k at level L is drawn from a generator seeded by (seed, L, k)
   // Normalised images [N, C, H, W] each programmed instance is calibrated on once (input scales and ADC full
@@ -41,6 +44,10 @@ struct ChipEvalOptions {
 // with `calibration_forward` when given. Sets context.chip.level; nn::clear_chip undoes the programming.
 void program_instance(torch::nn::Module& model, nn::AnalogContext& context, uint64_t seed, double level, int k,
                       const std::function<void()>& calibration_forward = {});
+
+// Draws instance `k` of NeFT's device model at `sigma` (multiplier s; seeded by (seed, sigma, k)) into the
+// model's analog layers; nn::clear_chip undoes it.
+void program_neft_instance(torch::nn::Module& model, uint64_t seed, double sigma, double s, int k);
 
 // The Monte-Carlo loop itself, for any metric: at each level, `instances` chip instances, each programmed
 // once (and calibrated once by `calibration_forward`, when given, as a deployed chip), then `metric()`.

@@ -46,21 +46,10 @@ class ImageTask : public TrainingTask {
   }
   at::Tensor forward(const at::Tensor& input) override { return am_.model->forward(input); }
   at::Tensor training_forward(const at::Tensor& input) override {
-    if (config_.method == "neft-ovf") {
-      // The normal forward, then the same weights at raised noise in every analog layer (nothing detached).
-      const auto out = am_.model->forward(input);
-      std::vector<at::Tensor> extra;
-      for (const double raise : kOvfRaises) {
-        const ScopedNoiseRaise raised(*am_.context, raise, config_.neft_sigma);
-        extra.push_back(am_.model->forward(input));
-      }
-      return feedback_logits(out, extra, beta_);
-    }
-    if (config_.method == "neft-irs") {
-      std::vector<at::Tensor> snapshots;
-      const auto out = am_.model->forward_with_snapshots(input, snapshots);
-      return feedback_logits(out, heads_->forward(snapshots), beta_);
-    }
+    // OVF: the same weights at raised noise in every analog layer (they share the context); nothing detached.
+    if (config_.method == "neft-ovf")
+      return ovf_logits([&] { return am_.model->forward(input); }, *am_.context, config_.neft_sigma, beta_);
+    if (config_.method == "neft-irs") return irs_logits(*am_.model, heads_, input, beta_);
     return forward(input);
   }
   torch::nn::Module* auxiliary() override { return heads_ ? heads_.get() : nullptr; }

@@ -24,6 +24,23 @@ at::Tensor feedback_logits(const at::Tensor& out, const std::vector<at::Tensor>&
   return (out - beta * feedback) / static_cast<double>(extra.size() + 1);
 }
 
+at::Tensor ovf_logits(const std::function<at::Tensor()>& forward, nn::AnalogContext& context, double reference_sigma,
+                      double beta) {
+  const auto out = forward();
+  std::vector<at::Tensor> extra;
+  for (const double raise : kOvfRaises) {
+    const ScopedNoiseRaise raised(context, raise, reference_sigma);
+    extra.push_back(forward());
+  }
+  return feedback_logits(out, extra, beta);
+}
+
+at::Tensor irs_logits(models::Classifier& model, models::IrsHeads& heads, const at::Tensor& images, double beta) {
+  std::vector<at::Tensor> snapshots;
+  const auto out = model.forward_with_snapshots(images, snapshots);
+  return feedback_logits(out, heads->forward(snapshots), beta);
+}
+
 double default_beta(const std::string& method, const std::string& model, const std::string& data) {
   // NeFT_CIM config.py (commit c86c8ad): vgg8_beta and res18_beta.
   const bool mnist_like = data == "fashion-mnist";
