@@ -50,6 +50,23 @@ TEST(CliBench, LanguageModelsToo) {
   EXPECT_EQ(j["config"]["model"], "bert");
 }
 
+TEST(CliBench, NeftMethodsAsModePlusMethod) {
+  const auto dir = fresh_dir("bench_neft", false);
+  const auto r = run_cimtrain("--threads 1 bench --model vgg8 --data fashion-mnist --batch 2 --steps 1 --warmup 0 "
+                              "--modes neft,neft+neft-ovf,ste+neft-irs --no-breakdown --json --out " + dir,
+                              /*with_stderr=*/false);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  for (const char* m : {"neft", "neft+neft-ovf", "ste+neft-irs"})
+    EXPECT_GT(j["modes"][m]["step_s_median"].get<double>(), 0.0) << m;
+  auto bad = run_cimtrain("bench --model vgg8 --modes neft+neft-sideways --steps 1");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.out.find("neft-sideways"), std::string::npos) << bad.out;
+  bad = run_cimtrain("bench --model resnet20 --modes clean+neft-irs --steps 1");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.out.find("has none"), std::string::npos) << bad.out;
+}
+
 TEST(CliBench, BadOptionsAreRejectedBeforeAnyWork) {
   auto r = run_cimtrain("bench --model small-cnn --modes clean,sideways --steps 1");
   EXPECT_NE(r.exit_code, 0);

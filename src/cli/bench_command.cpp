@@ -185,7 +185,11 @@ void run_bench(const BenchOptions& o) {
     return;
   }
   o.step.validate();
-  for (const auto& m : o.modes) nn::gradient_mode_from_string(m);  // reject unknown modes before any work
+  for (const auto& m : o.modes) {  // reject unknown modes before any work
+    auto c = o.step;
+    c.mode = m;
+    c.validate();
+  }
   (void)train::chip_for(o.step.preset, o.step.chip_config, o.step.level);  // and a bad preset or chip config
   std::vector<ModeSummary> modes;
   for (const auto& m : o.modes) modes.push_back({m, {}, {}, {}, {}, {}});
@@ -242,7 +246,8 @@ void add_bench_command(CLI::App& app) {
   auto& s = o->step;
   cmd->add_option("--model", s.model, "small-cnn, vgg8, vgg11, resnet20, resnet18, gpt or bert")->capture_default_str();
   cmd->add_option("--data", s.data, "input shape of cifar10 or fashion-mnist (default: the model's usual)");
-  cmd->add_option("--modes", o->modes, "gradient modes, comma separated")->delimiter(',')->capture_default_str();
+  cmd->add_option("--modes", o->modes,
+                  "gradient modes, comma separated; MODE+METHOD for a NeFT method (neft+neft-ovf, ste+neft-irs)")->delimiter(',')->capture_default_str();
   cmd->add_option("--batch", s.batch, "batch size")->capture_default_str();
   cmd->add_option("--steps", s.steps, "timed steps per mode and repeat")->capture_default_str();
   cmd->add_option("--warmup", s.warmup, "untimed steps first")->capture_default_str();

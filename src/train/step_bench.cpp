@@ -12,6 +12,7 @@
 #include <fstream>
 #include <mutex>
 #include <thread>
+#include <tuple>
 
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -24,6 +25,9 @@
 #include "sim/stage_timer.h"
 #include "train/evaluate.h"
 #include "train/model_setup.h"
+#include "train/neft_method.h"
+#include "models/irs_heads.h"
+#include "train/neft_method.h"
 #include "train/trainer.h"
 #include "train/training_task.h"
 
@@ -115,11 +119,24 @@ void StepBenchConfig::validate() const {
           "unknown model '" + model + "' (known: " + known + ")");
   require(data.empty() || data == "cifar10" || data == "fashion-mnist",
           "bench data must be cifar10 or fashion-mnist, found '" + data + "'");
-  nn::gradient_mode_from_string(mode);  // throws with the known names
+  const auto [gradient_mode, method] = split_bench_mode(mode);
+  nn::gradient_mode_from_string(gradient_mode);  // throws with the known names
+  require(std::find(method_names().begin(), method_names().end(), method) != method_names().end(),
+          "unknown training method '" + method + "' in bench mode '" + mode + "' (known: plain, neft-ovf, neft-irs)");
+  require(method == "plain" || !models::is_language_model(model),
+          "the NeFT methods are for the vision models, not " + model);
+  require(method != "neft-irs" || !models::make_model(model, 3, 10)->snapshot_points().empty(),
+          "neft-irs needs a model with IRS snapshot points (vgg8, resnet18); " + model + " has none");
   require(batch > 0, "batch must be > 0, found " + std::to_string(batch));
   require(steps > 0, "steps must be > 0, found " + std::to_string(steps));
   require(warmup >= 0, "warmup must be >= 0, found " + std::to_string(warmup));
   require(level >= 0, "level must be >= 0, found " + std::to_string(level));
+}
+
+std::pair<std::string, std::string> split_bench_mode(const std::string& mode) {
+  const auto plus = mode.find('+');
+  if (plus == std::string::npos) return {mode, "plain"};
+  return {mode.substr(0, plus), mode.substr(plus + 1)};
 }
 
 double median(std::vector<double> v) {
@@ -133,7 +150,7 @@ StepBenchResult run_step_bench(const StepBenchConfig& config) {
   torch::manual_seed(config.seed);
   TrainConfig tc;
   tc.model = config.model;
-  tc.mode = config.mode;
+  std::tie(tc.mode, tc.method) = split_bench_mode(config.mode);
   tc.preset = config.preset;
   tc.chip_config = config.chip_config;
   tc.level = config.level;
@@ -149,6 +166,7 @@ StepBenchResult run_step_bench(const StepBenchConfig& config) {
   std::shared_ptr<torch::nn::Module> module;
   std::shared_ptr<nn::AnalogContext> context;
   std::function<at::Tensor()> loss_of_batch;
+  models::IrsHeads heads{nullptr};  // neft-irs
   if (models::is_language_model(config.model)) {
     auto lm_model = build_language_model(tc, 65);  // the default sizes, tiny Shakespeare's 65 characters
     auto lm = lm_model.model;
@@ -170,12 +188,26 @@ StepBenchResult run_step_bench(const StepBenchConfig& config) {
     const auto images = to_model_layout(tc, torch::randn({config.batch, shape.channels, shape.size, shape.size}));
     const auto labels = torch::randint(shape.classes, {config.batch}, torch::kLong);
     auto classifier = am.model;
-    loss_of_batch = [classifier, images, labels] { return task_loss(classifier->forward(images), labels); };
+    const double beta = default_beta(tc.method, tc.model, config.data);
+    if (tc.method == "neft-ovf") {
+      loss_of_batch = [classifier, context, images, labels, beta, sigma = tc.neft_sigma] {
+        return task_loss(ovf_logits([&] { return classifier->forward(images); }, *context, sigma, beta), labels);
+      };
+    } else if (tc.method == "neft-irs") {
+      heads = models::IrsHeads(classifier->snapshot_points(), shape.classes);
+      nn::convert_to_analog(*heads, context);  // the model's noise (NeFT's own heads' sigma: trainer only)
+      heads->train();
+      loss_of_batch = [classifier, heads, images, labels, beta]() mutable {
+        return task_loss(irs_logits(*classifier, heads, images, beta), labels);
+      };
+    } else {
+      loss_of_batch = [classifier, images, labels] { return task_loss(classifier->forward(images), labels); };
+    }
     module = classifier;
   }
   auto& model = *module;
   model.train();
-  auto optimizer = make_optimizer(tc, model);
+  auto optimizer = make_optimizer(tc, model, heads ? heads.get() : nullptr);
   const auto mode = context->mode;
 
   StepBenchResult r;

@@ -15,7 +15,7 @@ namespace cimtrain::train {
 struct StepBenchConfig {
   std::string model = "resnet20";  // models::model_names() or gpt / bert (default transformer sizes, 65 characters)
   std::string data = "";           // input shape of this data set (cifar10, fashion-mnist); empty: the model's usual
-  std::string mode = "ste";        // nn::gradient_mode_names()
+  std::string mode = "ste";        // nn::gradient_mode_names(), or MODE+METHOD (e.g. neft+neft-ovf: NeFT's OVF)
   std::string preset = "rram";     // chip preset
   std::string chip_config;         // optional chip config JSON (overrides the preset)
   double level = 1.0;              // chip noise level L
@@ -51,6 +51,9 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(StepBenchResult, mode, threads, 
 // uniform labels, or uniform character windows of the model's context, BERT's masked: the cost does not
 // depend on the data) in this process, and measures them.
 StepBenchResult run_step_bench(const StepBenchConfig& config);
+
+// A bench mode's gradient mode and training method: "ste" -> {ste, plain}, "neft+neft-irs" -> {neft, neft-irs}.
+std::pair<std::string, std::string> split_bench_mode(const std::string& mode);
 
 // Median of a non-empty list.
 double median(std::vector<double> v);
