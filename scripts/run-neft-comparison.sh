@@ -46,3 +46,5 @@ CHECKPOINTS=$(echo "$MODELS" | tr ',' '\n' | sed "s|.*|$OUT/&/checkpoint.pt|" | 
   tee "$OUT/eval-neft.txt"
 /usr/bin/time -f "wall %e s" "$CIMTRAIN" eval --checkpoint "$CHECKPOINTS" --level 2 --instances 5 --limit 2000 \
   --plot "$OUT/eval-chip.png" --json-out "$OUT/eval-chip.json" 2>"$OUT/eval-chip.log" | tee "$OUT/eval-chip.txt"
+# 4. The figure: both evaluations as grouped bars (eval's own plot has one x value here).
+python3 "$ROOT/scripts/plot-neft-comparison.py" "$OUT/eval-neft.json" "$OUT/eval-chip.json" "$OUT/comparison.png"

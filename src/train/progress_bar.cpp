@@ -17,10 +17,9 @@ ProgressBar::ProgressBar(std::string label, int total, std::string unit)
       last_draw_(start_) {}
 
 void ProgressBar::update(int done, const std::string& note) {
-  if (first_ < 0) {
-    first_ = done > 0 ? done - 1 : 0;
-    start_ = std::chrono::steady_clock::now();
-  }
+  // The rate counts from the first update's predecessor (a resumed run starts mid-way): the first item was done
+  // since construction, so the clock is not restarted here (that gave absurd rates on the first draw).
+  if (first_ < 0) first_ = done > 0 ? done - 1 : 0;
   const auto now = std::chrono::steady_clock::now();
   // Not a terminal (a log file, CI): a plain line every 30 s instead of a redrawn bar.
   const auto interval = enabled_ ? std::chrono::milliseconds(100) : std::chrono::milliseconds(30000);
