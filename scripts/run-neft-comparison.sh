@@ -5,7 +5,7 @@
 # the same extra training), with NeFT's device noise ("trained with noise"), NeFT-OVF, NeFT-IRS, the STE on
 # a level-2 chip, and NeFT-IRS on the level-2 chip through the STE. Each is then evaluated on 5 instances of
 # NeFT's device model (RRAM4, sigma 0.1, full test set) and 5 chip instances at level 2. About two hours on
-# two cores. Outputs: runs/neft/ (override with CIMTRAIN_NEFT_OUT); a finished training is not repeated.
+# two cores (and 10 minutes for the sigma sweep). Outputs: runs/neft/ (override with CIMTRAIN_NEFT_OUT); a finished training is not repeated.
 # CIMTRAIN=path runs that binary instead of building one.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 if [ -z "${CIMTRAIN:-}" ]; then
@@ -48,3 +48,9 @@ CHECKPOINTS=$(echo "$MODELS" | tr ',' '\n' | sed "s|.*|$OUT/&/checkpoint.pt|" | 
   --plot "$OUT/eval-chip.png" --json-out "$OUT/eval-chip.json" 2>"$OUT/eval-chip.log" | tee "$OUT/eval-chip.txt"
 # 4. The figure: both evaluations as grouped bars (eval's own plot has one x value here).
 python3 "$ROOT/scripts/plot-neft-comparison.py" "$OUT/eval-neft.json" "$OUT/eval-chip.json" "$OUT/comparison.png"
+# 5. The models trained under NeFT's model across its sigma (the first 5,000 test images, 5 draws per sigma).
+SWEEP=$(echo no-noise,with-noise,neft-ovf,neft-irs | tr ',' '\n' | sed "s|.*|$OUT/&/checkpoint.pt|" | paste -sd,)
+/usr/bin/time -f "wall %e s" "$CIMTRAIN" eval --checkpoint "$SWEEP" --noise neft --device rram4 \
+  --sigma 0.05,0.1,0.15,0.2 --instances 5 --limit 5000 --plot "$OUT/sigma-sweep.png" \
+  --json-out "$OUT/sigma-sweep.json" 2>"$OUT/sigma-sweep.log" | tee "$OUT/sigma-sweep.txt"
+

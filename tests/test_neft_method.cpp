@@ -259,6 +259,11 @@ TEST(NeftMethod, IrsHeadsTrainButTheFinishedCheckpointIsTheInferenceModelAlone) 
   const auto rp = resumed->named_parameters();
   for (const auto& p : model->named_parameters())
     EXPECT_TRUE(at::allclose(p.value(), rp[p.key()], 1e-5, 1e-6)) << p.key();
+
+  // A finished run extended by another epoch goes on with new heads.
+  const auto extended = train::resume(dir, 0, 2, nullptr, true);
+  EXPECT_TRUE(extended.finished);
+  EXPECT_EQ(extended.steps, 6);
 }
 
 TEST(NeftMethod, CommandLineTrainsEvaluatesUnderNeftNoiseAndRejectsBadInput) {

@@ -124,14 +124,12 @@ TrainOutcome run(const TrainConfig& config, const TrainPaths& paths, Progress pr
   }
   auto* auxiliary = task->auxiliary();
   auto optimizer = make_optimizer(config, model, auxiliary);
-  auto trained = model.parameters();  // and the auxiliary modules' (gradient clipping)
-  if (auxiliary)
-    for (auto& p : auxiliary->parameters()) trained.push_back(p);
+  const auto trained = optimizer->param_groups().front().params();  // the model's and the auxiliary modules'
   if (resuming) {
     load_checkpoint(paths.checkpoint, model, optimizer.get());
+    // A finished IRS run kept no heads (nor their optimiser state): extending it starts new heads.
     if (auxiliary && !load_auxiliary(paths.checkpoint, *auxiliary))
-      throw std::runtime_error("checkpoint '" + paths.checkpoint + "' holds no IRS heads to resume " + config.method +
-                               " with (it was written by a finished run or another method)");
+      log("the checkpoint holds no IRS heads (a finished run): training goes on with new heads");
   } else if (!config.init.empty()) {
     const auto meta = read_checkpoint_meta(config.init);
     const auto init_model = meta.value("config", nlohmann::json::object()).value("model", std::string());
