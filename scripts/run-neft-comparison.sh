@@ -53,4 +53,4 @@ SWEEP=$(echo no-noise,with-noise,neft-ovf,neft-irs | tr ',' '\n' | sed "s|.*|$OU
 /usr/bin/time -f "wall %e s" "$CIMTRAIN" eval --checkpoint "$SWEEP" --noise neft --device rram4 \
   --sigma 0.05,0.1,0.15,0.2 --instances 5 --limit 5000 --plot "$OUT/sigma-sweep.png" \
   --json-out "$OUT/sigma-sweep.json" 2>"$OUT/sigma-sweep.log" | tee "$OUT/sigma-sweep.txt"
-
+python3 "$ROOT/scripts/plot-neft-comparison.py" --sweep "$OUT/sigma-sweep.json" "$OUT/sigma-sweep.png"

@@ -28,6 +28,13 @@ bool run_gnuplot(const std::string& script, const std::string& png_path, const s
   return true;
 }
 
+// A gnuplot single-quoted string: a quote inside is doubled ("NeFT's" would otherwise end the string).
+std::string quoted(const std::string& text) {
+  std::string q = "'";
+  for (const char c : text) q += c == '\'' ? std::string("''") : std::string(1, c);
+  return q + "'";
+}
+
 }  // namespace
 
 bool plot_png(const std::string& png_path, const PlotSpec& spec, const std::vector<Series>& series) {
@@ -41,19 +48,20 @@ bool plot_png(const std::string& png_path, const PlotSpec& spec, const std::vect
     }
   }
   std::string script = fmt::format(
-      "set terminal pngcairo size 1000,700 noenhanced\nset output '{}'\nset title '{}'\nset xlabel '{}'\n"
-      "set ylabel '{}'\nset grid\nset key below\n{}",
-      png_path, spec.title, spec.xlabel, spec.ylabel, spec.log_y ? "set logscale y\n" : "");
+      "set terminal pngcairo size 1000,700 noenhanced\nset output {}\nset title {}\nset xlabel {}\n"
+      "set ylabel {}\nset grid\nset key below\n{}",
+      quoted(png_path), quoted(spec.title), quoted(spec.xlabel), quoted(spec.ylabel),
+      spec.log_y ? "set logscale y\n" : "");
   std::string plot = "plot ";
   for (size_t i = 0; i < series.size(); ++i) {
     const bool bars = spec.points && !series[i].err.empty();
     const bool points = spec.points || series[i].points;
-    plot += fmt::format("{}'{}' index {} using 1:2{} with {} lw 2{} title '{}'", i ? ", " : "", data_path, i,
+    plot += fmt::format("{}{} index {} using 1:2{} with {} lw 2{} title {}", i ? ", " : "", quoted(data_path), i,
                         bars ? ":3" : "",
                         bars     ? "yerrorlines"
                         : points ? "linespoints"
                                  : "lines",
-                        points ? " pt 7 ps 1.2" : "", series[i].title);
+                        points ? " pt 7 ps 1.2" : "", quoted(series[i].title));
   }
   script += plot + "\n";
   return run_gnuplot(script, png_path, data_path);
@@ -71,14 +79,14 @@ bool plot_bars_png(const std::string& png_path, const PlotSpec& spec, const std:
     }
   }
   std::string script = fmt::format(
-      "set terminal pngcairo size 1000,700 noenhanced\nset output '{}'\nset title '{}'\nset xlabel '{}'\n"
-      "set ylabel '{}'\nset grid ytics\nset key below\nset style data histogram\nset style histogram cluster gap 1\n"
+      "set terminal pngcairo size 1000,700 noenhanced\nset output {}\nset title {}\nset xlabel {}\n"
+      "set ylabel {}\nset grid ytics\nset key below\nset style data histogram\nset style histogram cluster gap 1\n"
       "set style fill solid 0.8 border -1\nset boxwidth 0.9\nset yrange [0:*]\n",
-      png_path, spec.title, spec.xlabel, spec.ylabel);
+      quoted(png_path), quoted(spec.title), quoted(spec.xlabel), quoted(spec.ylabel));
   std::string plot = "plot ";
   for (size_t i = 0; i < series.size(); ++i)
-    plot += fmt::format("{}'{}' using {}{} title '{}'", i ? ", " : "", data_path, i + 2, i ? "" : ":xtic(1)",
-                        series[i].title);
+    plot += fmt::format("{}{} using {}{} title {}", i ? ", " : "", quoted(data_path), i + 2, i ? "" : ":xtic(1)",
+                        quoted(series[i].title));
   script += plot + "\n";
   return run_gnuplot(script, png_path, data_path);
 }
