@@ -5,7 +5,7 @@
 # the same extra training), with NeFT's device noise ("trained with noise"), NeFT-OVF, NeFT-IRS, the STE on
 # a level-2 chip, and NeFT-IRS on the level-2 chip through the STE. Each is then evaluated on 5 instances of
 # NeFT's device model (RRAM4, sigma 0.1, full test set) and 5 chip instances at level 2. About two hours on
-# two cores (and 10 minutes for the sigma sweep). Outputs: runs/neft/ (override with CIMTRAIN_NEFT_OUT); a finished training is not repeated.
+# two cores (and 20 minutes for the sigma sweep). Outputs: runs/neft/ (override with CIMTRAIN_NEFT_OUT); a finished training is not repeated.
 # CIMTRAIN=path runs that binary instead of building one.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 if [ -z "${CIMTRAIN:-}" ]; then
