@@ -304,6 +304,7 @@ TEST(NeftMethod, CommandLineTrainsEvaluatesUnderNeftNoiseAndRejectsBadInput) {
   fails_with("train --model gpt --method neft-ovf --epochs 1 --out " + out, "for the vision models");
   fails_with("eval --checkpoint " + dir + "/checkpoint.pt --noise thermal", "--noise must be chip or neft");
   fails_with("eval --checkpoint " + dir + "/checkpoint.pt --noise neft --sigma -0.1", "--sigma values must be in");
+  fails_with("eval --checkpoint " + dir + "/checkpoint.pt --noise neft --level 2", "not at chip --level values");
 }
 
 }  // namespace

@@ -353,7 +353,11 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--plot", o->plot, "accuracy-vs-level PNG (default: eval.png next to the checkpoint)");
   cmd->add_flag("--json", o->json, "print one JSON object instead of the table");
   cmd->add_option("--json-out", o->json_out, "also write the JSON object to this file");
-  cmd->callback([o]() { run_eval(*o); });
+  cmd->callback([o, cmd]() {
+    if (o->noise == "neft" && cmd->count("--level") > 0)
+      throw sim::ConfigError("--noise neft evaluates at NeFT's --sigma values, not at chip --level values");
+    run_eval(*o);
+  });
 }
 
 }  // namespace cimtrain::cli

@@ -31,7 +31,7 @@ at::Tensor BasicBlockImpl::forward(const at::Tensor& x) {
 
 ResNet::ResNet(int64_t in_channels, int64_t num_classes, const std::vector<int64_t>& widths,
                const std::vector<int64_t>& blocks, const std::vector<std::pair<size_t, int64_t>>& snapshots)
-    : snapshots_(snapshots) {
+{
   stem = register_module("stem", conv3x3(in_channels, widths.front(), 1));
   stem_bn = register_module("stem_bn", torch::nn::BatchNorm2d(widths.front()));
   int64_t c = widths.front();
@@ -49,10 +49,11 @@ ResNet::ResNet(int64_t in_channels, int64_t num_classes, const std::vector<int64
   }
   fc = register_module("fc", nn::AnalogLinear(c, num_classes));
   for (const auto& [after_blocks, pool] : snapshots) {
-    TORCH_CHECK(after_blocks < blocks_.size(), "ResNet: a snapshot point after block ", after_blocks, " of ",
+    TORCH_CHECK(after_blocks <= blocks_.size(), "ResNet: a snapshot point after block ", after_blocks, " of ",
                 blocks_.size());
     const auto channels = after_blocks == 0 ? widths.front() : block_widths[after_blocks - 1];
     points_.push_back({after_blocks == 0 ? "after the stem" : "after " + blocks_names[after_blocks - 1], channels, pool});
+    snapshot_after_.push_back(after_blocks);
   }
 }
 
@@ -68,7 +69,7 @@ at::Tensor ResNet::run(const at::Tensor& images, std::vector<at::Tensor>* snapsh
   size_t next_snapshot = 0;
   for (size_t b = 0; b <= blocks_.size(); ++b) {
     if (b > 0) x = blocks_[b - 1]->forward(x);
-    if (next_snapshot < snapshots_.size() && snapshots_[next_snapshot].first == b) {
+    if (next_snapshot < snapshot_after_.size() && snapshot_after_[next_snapshot] == b) {
       if (snapshots) snapshots->push_back(x);
       ++next_snapshot;
     }

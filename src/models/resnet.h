@@ -37,7 +37,7 @@ class ResNet : public Classifier {
  private:
   at::Tensor run(const at::Tensor& images, std::vector<at::Tensor>* snapshots);
 
-  std::vector<std::pair<size_t, int64_t>> snapshots_;
+  std::vector<size_t> snapshot_after_;  // where each point of points_ is taken (see the constructor)
   std::vector<SnapshotPoint> points_;
   nn::AnalogConv2d stem{nullptr};
   torch::nn::BatchNorm2d stem_bn{nullptr};

@@ -7,7 +7,7 @@ namespace cimtrain::models {
 
 Vgg::Vgg(int64_t in_channels, int64_t num_classes, const std::vector<int64_t>& layout, int64_t pooled,
          const std::vector<int64_t>& hidden, const std::vector<std::pair<size_t, int64_t>>& snapshots)
-    : layout_(layout), snapshots_(snapshots), pooled_(pooled) {
+    : layout_(layout), pooled_(pooled) {
   int64_t c = in_channels;
   size_t next_snapshot = 0;
   for (size_t li = 0; li < layout.size(); ++li) {
@@ -26,6 +26,7 @@ Vgg::Vgg(int64_t in_channels, int64_t num_classes, const std::vector<int64_t>& l
     if (snapshot) points_.push_back({"after conv" + i, c, snapshots[next_snapshot++].second});
   }
   TORCH_CHECK(next_snapshot == snapshots.size(), "Vgg: snapshot points must be layout indices in increasing order");
+  for (const auto& [after, pool] : snapshots) snapshot_after_.push_back(after);
   int64_t features = c * pooled * pooled;
   for (const int64_t width : hidden) {
     fcs_.push_back(register_module("fc" + std::to_string(fcs_.size() + 1), nn::AnalogLinear(features, width)));
@@ -51,7 +52,7 @@ at::Tensor Vgg::run(const at::Tensor& images, std::vector<at::Tensor>* snapshots
       x = at::relu(norms_[conv]->forward(convs_[conv]->forward(x)));
       ++conv;
     }
-    if (next_snapshot < snapshots_.size() && snapshots_[next_snapshot].first == i) {
+    if (next_snapshot < snapshot_after_.size() && snapshot_after_[next_snapshot] == i) {
       if (snapshots) snapshots->push_back(x);
       ++next_snapshot;
     }

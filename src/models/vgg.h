@@ -29,7 +29,7 @@ class Vgg : public Classifier {
   at::Tensor run(const at::Tensor& images, std::vector<at::Tensor>* snapshots);
 
   std::vector<int64_t> layout_;
-  std::vector<std::pair<size_t, int64_t>> snapshots_;
+  std::vector<size_t> snapshot_after_;  // where each point of points_ is taken (see the constructor)
   std::vector<SnapshotPoint> points_;
   int64_t pooled_;
   std::vector<nn::AnalogConv2d> convs_;

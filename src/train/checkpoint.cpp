@@ -56,6 +56,26 @@ bool read_nested(torch::serialize::InputArchive& archive, const std::string& key
   return read_nested(sub, key.substr(dot + 1), out, is_buffer);
 }
 
+// The first parameter or buffer of `module` that `archive` lacks or holds in another shape, described; "" when
+// every one fits.
+std::string first_misfit(torch::serialize::InputArchive& archive, const torch::nn::Module& module) {
+  for (const auto& [kind, tensors] :
+       {std::pair{"parameter", module.named_parameters(true)}, std::pair{"buffer", module.named_buffers(true)}}) {
+    for (const auto& item : tensors) {
+      at::Tensor stored;
+      if (!read_nested(archive, item.key(), stored, kind == std::string("buffer")))
+        return "it has no " + std::string(kind) + " '" + item.key() + "'";
+      if (stored.sizes() != item.value().sizes()) {
+        std::ostringstream s;
+        s << kind << " '" << item.key() << "' has shape " << stored.sizes() << " in the checkpoint, "
+          << item.value().sizes() << " in the model";
+        return s.str();
+      }
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 void save_checkpoint(const std::string& path, const torch::nn::Module& model, const torch::optim::Optimizer* optimizer,
@@ -95,22 +115,10 @@ nlohmann::json load_checkpoint(const std::string& path, torch::nn::Module& model
   torch::serialize::InputArchive model_archive;
   if (!archive.try_read("model", model_archive)) throw checkpoint_error(path, "holds no model");
   // Module::load swaps in stored tensors whatever their shape and ignores extra ones: check both ways first.
-  for (const auto& [kind, tensors] :
-       {std::pair{"parameter", model.named_parameters(true)}, std::pair{"buffer", model.named_buffers(true)}}) {
-    for (const auto& item : tensors) {
-      at::Tensor stored;
-      const bool found = read_nested(model_archive, item.key(), stored, kind == std::string("buffer"));
-      if (!found)
-        throw checkpoint_error(path, "does not fit this model: it has no " + std::string(kind) + " '" + item.key() +
-                                         "' (it holds a " + meta.value("model", std::string("?")) + ")");
-      if (stored.sizes() != item.value().sizes()) {
-        std::ostringstream s;
-        s << "does not fit this model: " << kind << " '" << item.key() << "' has shape " << stored.sizes()
-          << " in the checkpoint, " << item.value().sizes() << " in the model";
-        throw checkpoint_error(path, s.str());
-      }
-    }
-  }
+  const auto misfit = first_misfit(model_archive, model);
+  if (!misfit.empty())
+    throw checkpoint_error(path, "does not fit this model: " + misfit + " (it holds a " +
+                                     meta.value("model", std::string("?")) + ")");
   const auto expected = model.named_parameters(true).size() + model.named_buffers(true).size();
   const auto stored_count = meta.value("tensor_count", static_cast<int64_t>(expected));
   if (stored_count != static_cast<int64_t>(expected))
@@ -142,12 +150,8 @@ bool load_auxiliary(const std::string& path, torch::nn::Module& auxiliary) {
   meta_of(archive, path);
   torch::serialize::InputArchive auxiliary_archive;
   if (!archive.try_read("auxiliary", auxiliary_archive)) return false;
-  for (const auto& item : auxiliary.named_parameters(true)) {
-    at::Tensor stored;
-    if (!read_nested(auxiliary_archive, item.key(), stored, false) || stored.sizes() != item.value().sizes())
-      throw checkpoint_error(path, "its auxiliary modules (IRS heads) do not fit: parameter '" + item.key() +
-                                       "' is missing or has another shape");
-  }
+  const auto misfit = first_misfit(auxiliary_archive, auxiliary);
+  if (!misfit.empty()) throw checkpoint_error(path, "its auxiliary modules (IRS heads) do not fit: " + misfit);
   try {
     auxiliary.load(auxiliary_archive);
   } catch (const c10::Error& e) {

@@ -22,6 +22,12 @@ uint64_t mix_seed(std::initializer_list<uint64_t> values) {
   return h;
 }
 
+uint64_t double_bits(double value) {
+  uint64_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  return bits;
+}
+
 double accuracy(models::Classifier& model, data::BatchLoader& loader, double* mean_loss) {
   torch::NoGradGuard no_grad;
   const bool was_training = model.is_training();
@@ -74,8 +80,7 @@ void program_instance(torch::nn::Module& model, nn::AnalogContext& context, uint
                       const std::function<void()>& calibration_forward) {
   context.chip.level = level;
   context.chip.validate();
-  uint64_t level_bits;
-  std::memcpy(&level_bits, &level, sizeof level_bits);
+  const uint64_t level_bits = double_bits(level);
   auto gen = at::make_generator<at::CPUGeneratorImpl>(mix_seed({seed, level_bits, uint64_t(k), 1}));
   nn::program_chip(model, gen);
   context.gen.set_current_seed(mix_seed({seed, level_bits, uint64_t(k), 2}));  // read noise
@@ -86,9 +91,7 @@ void program_instance(torch::nn::Module& model, nn::AnalogContext& context, uint
 }
 
 void program_neft_instance(torch::nn::Module& model, uint64_t seed, double sigma, double s, int k) {
-  uint64_t sigma_bits;
-  std::memcpy(&sigma_bits, &sigma, sizeof sigma_bits);
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(mix_seed({seed, sigma_bits, uint64_t(k), 5}));
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(mix_seed({seed, double_bits(sigma), uint64_t(k), 5}));
   nn::program_neft(model, gen, sigma, s);
 }
 

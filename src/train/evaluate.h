@@ -67,5 +67,7 @@ nlohmann::json to_json(const LevelResult& r);
 
 // Deterministic 64-bit mix of several values (seeds for instances and steps).
 uint64_t mix_seed(std::initializer_list<uint64_t> values);
+// The bits of a double, for mix_seed (a level or sigma in a seed).
+uint64_t double_bits(double value);
 
 }  // namespace cimtrain::train

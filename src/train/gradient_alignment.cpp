@@ -2,7 +2,6 @@
 #include "train/gradient_alignment.h"
 
 #include <cmath>
-#include <cstring>
 #include <stdexcept>
 
 #include "nn/convert.h"
@@ -49,8 +48,7 @@ std::vector<LevelAlignment> gradient_alignment(torch::nn::Module& model, nn::Ana
   for (const double level : levels) {
     context.chip.level = level;
     context.chip.validate();
-    uint64_t level_bits;
-    std::memcpy(&level_bits, &level, sizeof level_bits);
+    const uint64_t level_bits = double_bits(level);
     const size_t n = weights.size();
     std::vector<std::vector<double>> cos(n);
     std::vector<double> ste_norm(n), full_norm(n), delta_norm(n);

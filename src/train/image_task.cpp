@@ -26,7 +26,9 @@ class ImageTask : public TrainingTask {
     torch::manual_seed(config.seed);  // parameter initialisation
     am_ = build_model(config, train_set_.images.size(1), train_set_.num_classes);
     beta_ = config.beta >= 0 ? config.beta : default_beta(config.method, config.model, config.data);
-    if (config.method == "neft-irs") make_irs_heads();
+    if (config.method == "neft-irs")
+      heads_ = make_irs_heads(*am_.model, train_set_.num_classes, am_.context,
+                              config.irs_sigma >= 0 ? config.irs_sigma : config.neft_sigma);
   }
 
   torch::nn::Module& model() override { return *am_.model; }
@@ -93,24 +95,6 @@ class ImageTask : public TrainingTask {
     o.shuffle = false;
     o.norm = data::default_normalization(config.data);
     return o;
-  }
-
-  // NeFT's IRS heads on the model's snapshot points, analog like the model: under NeFT's device model with
-  // their own sigma (irs_sigma) and s = 1, as NeFT's reference code has them; else on the model's chip.
-  void make_irs_heads() {
-    const auto points = am_.model->snapshot_points();
-    if (points.empty())
-      throw sim::ConfigError("neft-irs needs a model with IRS snapshot points (vgg8, resnet18); " + config_.model +
-                             " has none");
-    heads_ = models::IrsHeads(points, train_set_.num_classes);
-    auto context = am_.context;  // any other mode: the heads see the model's noise (chip, gaussian)
-    if (context->mode == nn::GradientMode::kNeft) {
-      context = std::make_shared<nn::AnalogContext>(*am_.context);  // shares the noise generator
-      context->neft_sigma = config_.irs_sigma >= 0 ? config_.irs_sigma : config_.neft_sigma;
-      context->neft_s = 1.0;
-    }
-    nn::convert_to_analog(*heads_, context);
-    heads_->train();
   }
 
   TrainConfig config_;

@@ -4,6 +4,9 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "nn/convert.h"
+#include "sim/config_util.h"
+
 namespace cimtrain::train {
 
 const std::vector<std::string>& method_names() {
@@ -33,6 +36,23 @@ at::Tensor ovf_logits(const std::function<at::Tensor()>& forward, nn::AnalogCont
     extra.push_back(forward());
   }
   return feedback_logits(out, extra, beta);
+}
+
+models::IrsHeads make_irs_heads(models::Classifier& model, int64_t num_classes,
+                                const std::shared_ptr<nn::AnalogContext>& model_context, double irs_sigma) {
+  const auto points = model.snapshot_points();
+  if (points.empty())
+    throw sim::ConfigError("neft-irs needs a model with IRS snapshot points (vgg8, resnet18); this model has none");
+  models::IrsHeads heads(points, num_classes);
+  auto context = model_context;
+  if (context->mode == nn::GradientMode::kNeft) {
+    context = std::make_shared<nn::AnalogContext>(*model_context);  // at::Generator copies share their state
+    context->neft_sigma = irs_sigma;
+    context->neft_s = 1.0;
+  }
+  nn::convert_to_analog(*heads, context);
+  heads->train();
+  return heads;
 }
 
 at::Tensor irs_logits(models::Classifier& model, models::IrsHeads& heads, const at::Tensor& images, double beta) {

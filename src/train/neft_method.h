@@ -8,6 +8,7 @@
 
 #include <array>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,13 @@ at::Tensor feedback_logits(const at::Tensor& out, const std::vector<at::Tensor>&
 // (ScopedNoiseRaise, relative to `reference_sigma`), combined by feedback_logits with `beta`.
 at::Tensor ovf_logits(const std::function<at::Tensor()>& forward, nn::AnalogContext& context, double reference_sigma,
                       double beta);
+
+// NeFT's IRS heads on `model`'s snapshot points, analog, in training mode: under NeFT's device model
+// (context mode `neft`) with their own `irs_sigma` and s = 1, as NeFT's reference code has them (a context of
+// their own that shares the model's noise generator); in any other mode on the model's context (its chip).
+// Throws sim::ConfigError for a model without snapshot points.
+models::IrsHeads make_irs_heads(models::Classifier& model, int64_t num_classes,
+                                const std::shared_ptr<nn::AnalogContext>& model_context, double irs_sigma);
 
 // IRS: the model's output and its heads' outputs on the snapshot feature maps, combined by feedback_logits.
 at::Tensor irs_logits(models::Classifier& model, models::IrsHeads& heads, const at::Tensor& images, double beta);

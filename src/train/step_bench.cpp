@@ -194,9 +194,7 @@ StepBenchResult run_step_bench(const StepBenchConfig& config) {
         return task_loss(ovf_logits([&] { return classifier->forward(images); }, *context, sigma, beta), labels);
       };
     } else if (tc.method == "neft-irs") {
-      heads = models::IrsHeads(classifier->snapshot_points(), shape.classes);
-      nn::convert_to_analog(*heads, context);  // the model's noise (NeFT's own heads' sigma: trainer only)
-      heads->train();
+      heads = make_irs_heads(*classifier, shape.classes, context, tc.neft_sigma);  // as in training
       loss_of_batch = [classifier, heads, images, labels, beta]() mutable {
         return task_loss(irs_logits(*classifier, heads, images, beta), labels);
       };
