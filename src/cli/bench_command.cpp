@@ -4,14 +4,13 @@
 
 #include <ATen/Parallel.h>
 #include <fmt/core.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "cli/subprocess.h"
 #include "nn/gradient_mode.h"
 #include "train/model_setup.h"
 #include "train/plot.h"
@@ -31,42 +30,9 @@ struct BenchOptions {
   std::string worker;  // internal: run this one mode here and print its JSON line
 };
 
-// Runs `args` (argv[0] = program) and returns its standard output; throws when it fails.
-std::string run_and_capture(const std::vector<std::string>& args) {
-  int fds[2];
-  if (pipe(fds) != 0) throw std::runtime_error("bench: cannot create a pipe");
-  const pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error("bench: cannot start a worker process");
-  if (pid == 0) {
-    close(fds[0]);
-    dup2(fds[1], STDOUT_FILENO);
-    close(fds[1]);
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  close(fds[1]);
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fds[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  close(fds[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    std::string cmd;
-    for (const auto& a : args) cmd += (cmd.empty() ? "" : " ") + a;
-    throw std::runtime_error(fmt::format("bench worker failed (exit status {}): {}",
-                                         WIFEXITED(status) ? WEXITSTATUS(status) : -1, cmd));
-  }
-  return out;
-}
-
 std::vector<std::string> worker_args(const BenchOptions& o, const std::string& mode, bool breakdown) {
   const auto& s = o.step;
-  std::vector<std::string> a = {std::filesystem::read_symlink("/proc/self/exe").string(),
+  std::vector<std::string> a = {self_path(),
                                 "--threads",
                                 std::to_string(at::get_num_threads()),
                                 "bench",

@@ -8,6 +8,8 @@
 #include "cli/bench_command.h"
 #include "cli/chip_command.h"
 #include "cli/eval_command.h"
+#include "cli/experiment_command.h"
+#include "cli/experiment_support.h"
 #include "cli/generate_command.h"
 #include "cli/train_command.h"
 #include "sim/config_util.h"
@@ -15,6 +17,7 @@
 
 int main(int argc, char** argv) {
   cimtrain::sim::ensure_passive_thread_waiting(argv);
+  cimtrain::cli::set_invocation(argc, argv);
   CLI::App app{"cimtrain: noise-aware training for analog compute-in-memory chips"};
   app.require_subcommand(1);
   int threads = 0;
@@ -25,6 +28,7 @@ int main(int argc, char** argv) {
   cimtrain::cli::add_eval_command(app);
   cimtrain::cli::add_generate_command(app);
   cimtrain::cli::add_bench_command(app);
+  cimtrain::cli::add_experiment_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

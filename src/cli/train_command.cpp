@@ -125,6 +125,8 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--steps", c.steps, "stop after N optimiser steps in all (the schedule stays that of --epochs)");
   cmd->add_option("--eval-limit", c.eval_limit,
                   "validate each epoch on the first N test images (gpt/bert: windows) (0: all)");
+  cmd->add_option("--validate-every", c.validate_every,
+                  "also validate every N steps into validation.csv (a validation-loss curve; 0: per epoch only)");
   cmd->add_flag("--channels-last", c.channels_last, "run the convolutions in channels-last memory (faster on CPUs)");
   cmd->add_option("--init", c.init, "start from this checkpoint's weights (e.g. fine-tune a clean model with ste)");
   cmd->add_option("--out", o->out, "output folder: config, metrics CSV, checkpoint, loss plot")->capture_default_str();

@@ -64,7 +64,7 @@ class ImageTask : public TrainingTask {
   std::string validation_columns() const override { return "test_accuracy"; }
   Validation validate() override {
     Validation v;
-    v.accuracy = accuracy(*am_.model, test_loader_);
+    v.accuracy = accuracy(*am_.model, test_loader_, &v.loss);
     v.values = {v.accuracy};
     v.summary = fmt::format("test accuracy {:.2f}% (float)", 100 * v.accuracy);
     return v;

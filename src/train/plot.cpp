@@ -3,6 +3,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -28,6 +29,15 @@ bool run_gnuplot(const std::string& script, const std::string& png_path, const s
   return true;
 }
 
+// The data file next to `png_path`, whose folder is created (gnuplot would otherwise write the image to its
+// standard output).
+std::string data_file_for(const std::string& png_path) {
+  const auto parent = std::filesystem::path(png_path).parent_path();
+  std::error_code ec;
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  return png_path + ".dat";
+}
+
 // A gnuplot single-quoted string: a quote inside is doubled ("NeFT's" would otherwise end the string).
 std::string quoted(const std::string& text) {
   std::string q = "'";
@@ -35,41 +45,67 @@ std::string quoted(const std::string& text) {
   return q + "'";
 }
 
-}  // namespace
-
-bool plot_png(const std::string& png_path, const PlotSpec& spec, const std::vector<Series>& series) {
-  const std::string data_path = png_path + ".dat";
-  {
-    std::ofstream data(data_path);
-    for (const auto& s : series) {
-      for (size_t i = 0; i < s.x.size(); ++i)
-        data << s.x[i] << ' ' << s.y[i] << ' ' << (i < s.err.size() ? s.err[i] : 0.0) << '\n';
-      data << "\n\n";  // gnuplot data-set separator (index)
-    }
+// Appends the series to the data file (one gnuplot index each, from `first_index`) and returns the gnuplot
+// commands of one panel: its labels, scale and plot line.
+std::string panel_script(std::ofstream& data, const std::string& data_path, const PlotSpec& spec,
+                         const std::vector<Series>& series, size_t first_index) {
+  for (const auto& s : series) {
+    for (size_t i = 0; i < s.x.size(); ++i)
+      data << s.x[i] << ' ' << s.y[i] << ' ' << (i < s.err.size() ? s.err[i] : 0.0) << '\n';
+    data << "\n\n";  // gnuplot data-set separator (index)
   }
-  std::string script = fmt::format(
-      "set terminal pngcairo size 1000,700 noenhanced\nset output {}\nset title {}\nset xlabel {}\n"
-      "set ylabel {}\nset grid\nset key below\n{}",
-      quoted(png_path), quoted(spec.title), quoted(spec.xlabel), quoted(spec.ylabel),
-      spec.log_y ? "set logscale y\n" : "");
+  std::string script = fmt::format("set title {}\nset xlabel {}\nset ylabel {}\nset grid\nset key below\n{}",
+                                   quoted(spec.title), quoted(spec.xlabel), quoted(spec.ylabel),
+                                   spec.log_y ? "set logscale y\n" : "unset logscale y\n");
   std::string plot = "plot ";
   for (size_t i = 0; i < series.size(); ++i) {
     const bool bars = spec.points && !series[i].err.empty();
     const bool points = spec.points || series[i].points;
-    plot += fmt::format("{}{} index {} using 1:2{} with {} lw 2{} title {}", i ? ", " : "", quoted(data_path), i,
-                        bars ? ":3" : "",
+    plot += fmt::format("{}{} index {} using 1:2{} with {} lw 2{}{}{} title {}", i ? ", " : "", quoted(data_path),
+                        first_index + i, bars ? ":3" : "",
                         bars     ? "yerrorlines"
                         : points ? "linespoints"
                                  : "lines",
-                        points ? " pt 7 ps 1.2" : "", quoted(series[i].title));
+                        points ? " pt 7 ps 1.2" : "",
+                        series[i].color > 0 ? fmt::format(" lc {}", series[i].color) : "",
+                        series[i].dashed ? " dt 2" : "", quoted(series[i].title));
   }
-  script += plot + "\n";
+  return script + plot + "\n";
+}
+
+}  // namespace
+
+bool plot_png(const std::string& png_path, const PlotSpec& spec, const std::vector<Series>& series) {
+  const std::string data_path = data_file_for(png_path);
+  std::string script =
+      fmt::format("set terminal pngcairo size 1000,700 noenhanced\nset output {}\n", quoted(png_path));
+  {
+    std::ofstream data(data_path);
+    script += panel_script(data, data_path, spec, series, 0);
+  }
+  return run_gnuplot(script, png_path, data_path);
+}
+
+bool plot_panels_png(const std::string& png_path, const std::string& title, const std::vector<Panel>& panels) {
+  const std::string data_path = data_file_for(png_path);
+  std::string script = fmt::format(
+      "set terminal pngcairo size {},700 noenhanced\nset output {}\nset multiplot layout 1,{} title {}\n",
+      700 * std::max<size_t>(1, panels.size()), quoted(png_path), panels.size(), quoted(title));
+  {
+    std::ofstream data(data_path);
+    size_t index = 0;
+    for (const auto& p : panels) {
+      script += panel_script(data, data_path, p.spec, p.series, index);
+      index += p.series.size();
+    }
+  }
+  script += "unset multiplot\n";
   return run_gnuplot(script, png_path, data_path);
 }
 
 bool plot_bars_png(const std::string& png_path, const PlotSpec& spec, const std::vector<std::string>& categories,
                    const std::vector<Series>& series) {
-  const std::string data_path = png_path + ".dat";
+  const std::string data_path = data_file_for(png_path);
   {
     std::ofstream data(data_path);
     for (size_t j = 0; j < categories.size(); ++j) {

@@ -66,6 +66,7 @@ class TextTask : public TrainingTask {
     o.mask_seed = config_.seed;
     Validation v;
     const double loss = mean_cross_entropy(*am_.model, corpus_.validation, o);
+    v.loss = loss;
     v.perplexity = std::exp(loss);
     v.values = {loss, v.perplexity};
     v.summary = fmt::format("validation loss {:.4f}, perplexity {:.3f} (float)", loss, v.perplexity);

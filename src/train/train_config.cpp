@@ -33,6 +33,7 @@ void TrainConfig::validate() const {
   require(subset >= 0, "subset must be >= 0, found " + std::to_string(subset));
   require(steps >= 0, "steps must be >= 0, found " + std::to_string(steps));
   require(eval_limit >= 0, "eval limit must be >= 0, found " + std::to_string(eval_limit));
+  require(validate_every >= 0, "validate-every must be >= 0 steps, found " + std::to_string(validate_every));
   require(grad_clip >= 0 && std::isfinite(grad_clip), "grad clip must be >= 0, found " + std::to_string(grad_clip));
   require(std::find(method_names().begin(), method_names().end(), method) != method_names().end(),
           "method must be plain, neft-ovf or neft-irs, found '" + method + "'");

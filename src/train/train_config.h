@@ -29,7 +29,8 @@ struct TrainConfig {
   int64_t subset = 0;                // > 0: only the first N training images
   int64_t steps = 0;                 // > 0: stop after this many optimiser steps in all
   std::string init;                  // checkpoint to start from (weights only)
-  int64_t eval_limit = 0;            // > 0: validate per epoch on the first N test images only
+  int64_t eval_limit = 0;            // > 0: validate on the first N test images (text: windows) only
+  int64_t validate_every = 0;        // > 0: also validate every N steps into validation.csv (loss curves)
   bool channels_last = false;        // convolutions in channels-last memory (NHWC): faster with oneDNN on CPUs
   double grad_clip = 0.0;            // > 0: gradients rescaled to this global L2 norm at most
   // NeFT (DESIGN §4, train/neft_method.h): the loss structure, and NeFT's device model (the `neft` mode).
@@ -48,7 +49,7 @@ struct TrainConfig {
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainConfig, model, data, data_dir, mode, preset, chip_config, level,
                                                 gaussian_sigma, digital, epochs, batch, lr, optimizer, weight_decay,
-                                                schedule, seed, subset, steps, init, eval_limit, channels_last, grad_clip,
+                                                schedule, seed, subset, steps, init, eval_limit, validate_every, channels_last, grad_clip,
                                                 method, neft_device, neft_sigma, irs_sigma, beta, context, layers,
                                                 heads, dim)
 

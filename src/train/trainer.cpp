@@ -30,6 +30,7 @@ TrainPaths::TrainPaths(std::string d)
       checkpoint(dir + "/checkpoint.pt"),
       steps_csv(dir + "/steps.csv"),
       epochs_csv(dir + "/epochs.csv"),
+      validation_csv(dir + "/validation.csv"),
       loss_png(dir + "/loss.png") {}
 
 namespace {
@@ -102,6 +103,10 @@ void plot_loss(const TrainPaths& p, const TrainConfig& c) {
   if (!smooth.x.empty()) series.push_back(smooth);
   const auto epochs = read_csv_columns(p.epochs_csv, {1, 2});
   if (!epochs[0].empty()) series.push_back({"epoch mean (at its last step)", epochs[0], epochs[1], {}, true});
+  if (fs::exists(p.validation_csv)) {
+    const auto v = read_csv_columns(p.validation_csv, {0, 1});
+    if (!v[0].empty()) series.push_back({"validation loss (float)", v[0], v[1], {}, true});
+  }
   plot_png(p.loss_png,
            {fmt::format("{} on {}, mode {} (level {})", c.model, c.data, c.mode, c.level), "step", "cross-entropy loss",
             true, false},
@@ -148,6 +153,23 @@ TrainOutcome run(const TrainConfig& config, const TrainPaths& paths, Progress pr
   trim_csv(paths.steps_csv, steps_header, resuming ? progress.step : 0);
   trim_csv(paths.epochs_csv, epochs_header, resuming ? progress.epoch : 0);
   std::ofstream steps_out(paths.steps_csv, std::ios::app), epochs_out(paths.epochs_csv, std::ios::app);
+  std::ofstream validation_out;
+  if (config.validate_every > 0) {
+    trim_csv(paths.validation_csv, "step,validation_loss," + task->validation_columns(), resuming ? progress.step : 0);
+    validation_out.open(paths.validation_csv, std::ios::app);
+  }
+  // Float validation (eval mode, no autograd; draws no random numbers), logged in validation.csv when asked.
+  int64_t validated_at = -1;
+  const auto validate = [&]() {
+    auto v = task->validate();
+    if (validation_out.is_open() && validated_at != progress.step) {
+      std::string values;
+      for (double x : v.values) values += fmt::format(",{:.6f}", x);
+      validation_out << fmt::format("{},{:.6f}{}\n", progress.step, v.loss, values) << std::flush;
+      validated_at = progress.step;
+    }
+    return v;
+  };
 
   nlohmann::json meta_base = task->meta();
   meta_base["config"] = config;
@@ -200,6 +222,8 @@ TrainOutcome run(const TrainConfig& config, const TrainPaths& paths, Progress pr
                                scored ? static_cast<double>(correct) / scored : 0.0, lr, progress.seconds)
                 << std::flush;  // users (and tests) follow the file while the run goes on
       bar.update(static_cast<int>(progress.step), fmt::format("loss {:.3f}", loss_value));
+      if (config.validate_every > 0 && progress.step % config.validate_every == 0 && progress.batch < per_epoch)
+        validate();  // (the epoch's end validates below)
       if (stop && stop->load()) {
         interrupted = true;
         break;
@@ -208,7 +232,7 @@ TrainOutcome run(const TrainConfig& config, const TrainPaths& paths, Progress pr
     if (interrupted || progress.batch < per_epoch) break;  // stopped inside the epoch
     // End of an epoch: validate (float) and save.
     const double epoch_steps = std::max<int64_t>(1, progress.batch);
-    const auto validation = task->validate();
+    const auto validation = validate();
     outcome.test_accuracy = validation.accuracy;
     outcome.validation_perplexity = validation.perplexity;
     std::string values;
@@ -255,6 +279,7 @@ TrainOutcome train(const TrainConfig& config, const std::string& out_dir, const 
   fs::rename(paths.config + ".tmp", paths.config);
   fs::remove(paths.steps_csv);
   fs::remove(paths.epochs_csv);
+  fs::remove(paths.validation_csv);
   return run(config, paths, Progress{}, false, stop, quiet);
 }
 

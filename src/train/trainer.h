@@ -33,10 +33,12 @@ struct TrainOutcome {
 //   steps.csv         step,epoch,loss,accuracy,lr,seconds
 //   epochs.csv        epoch,steps,train_loss,train_accuracy,<validation>,seconds; <validation> is test_accuracy
 //                     (images) or validation_loss,validation_perplexity (text; accuracies are per character)
-//   loss.png          training loss per step (and per-epoch means)
+//   validation.csv    step,validation_loss,<validation>: with validate_every > 0, every that many steps and at
+//                     each epoch's end (float, on eval_limit examples)
+//   loss.png          training loss per step (and per-epoch means, and the validation loss when measured)
 struct TrainPaths {
   explicit TrainPaths(std::string dir);
-  std::string dir, config, checkpoint, steps_csv, epochs_csv, loss_png;
+  std::string dir, config, checkpoint, steps_csv, epochs_csv, validation_csv, loss_png;
 };
 
 // Trains from scratch (or from config.init) into `out_dir`. `stop` is polled after every step: when set,

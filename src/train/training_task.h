@@ -25,6 +25,7 @@ struct TaskBatch {
 struct Validation {
   std::vector<double> values;
   std::string summary;       // "test accuracy 81.20% (float)"
+  double loss = 0;           // mean cross-entropy (validation.csv)
   double accuracy = -1;      // images: float test accuracy
   double perplexity = -1;    // text: float validation perplexity
 };

@@ -1,0 +1,216 @@
+// `cimtrain experiment alignment`: the paper's gradient analysis (its eqs. 10-12). On one training batch of a
+// model (trained weights from a checkpoint, or a fresh initialisation), each analog layer's weight gradient under
+// the extended STE is set against the gradient through the simulator on the same chip instance, at each noise
+// level (train::gradient_alignment); the measured mean cosine is checked against the paper's prediction
+// |g| / sqrt(|g|^2 + |delta|^2).
+#include <fmt/core.h>
+
+#include <chrono>
+#include <cmath>
+
+#include "cli/experiment_command.h"
+#include "cli/experiment_support.h"
+#include "models/model_registry.h"
+#include "train/checkpoint.h"
+#include "train/gradient_alignment.h"
+#include "train/plot.h"
+#include "train/training_task.h"
+
+namespace cimtrain::cli {
+
+namespace {
+
+struct AlignmentOptions {
+  std::string model = "resnet20";
+  std::string checkpoint;        // trained weights (its model and data); "": a fresh initialisation of --model
+  std::string data = "cifar10";  // vision models without a checkpoint
+  int64_t batch = 0;             // 0: the model's usual
+  std::vector<double> levels = {1, 2, 3};
+  int samples = 8;  // chip instances (noise samples) per level
+  std::string preset = "rram";
+  uint64_t seed = 0;
+  std::string out = "results/alignment";
+};
+
+// Pearson correlation of two equally long lists (NaN for fewer than two points or no spread).
+double correlation(const std::vector<double>& a, const std::vector<double>& b) {
+  const size_t n = a.size();
+  if (n < 2) return NAN;
+  double ma = 0, mb = 0;
+  for (size_t i = 0; i < n; ++i) ma += a[i] / n, mb += b[i] / n;
+  double sab = 0, saa = 0, sbb = 0;
+  for (size_t i = 0; i < n; ++i) {
+    sab += (a[i] - ma) * (b[i] - mb);
+    saa += (a[i] - ma) * (a[i] - ma);
+    sbb += (b[i] - mb) * (b[i] - mb);
+  }
+  return saa > 0 && sbb > 0 ? sab / std::sqrt(saa * sbb) : NAN;
+}
+
+void run_alignment(const AlignmentOptions& o) {
+  if (o.levels.empty()) throw sim::ConfigError("--levels needs at least one level");
+  if (o.samples < 1) throw sim::ConfigError("--samples must be >= 1, found " + std::to_string(o.samples));
+  train::TrainConfig config;
+  if (!o.checkpoint.empty()) {
+    config = train::read_checkpoint_meta(o.checkpoint).at("config").get<train::TrainConfig>();
+    config.init.clear();
+  } else {
+    if (models::is_language_model(o.model)) {
+      config = train::language_model_defaults();
+    } else {
+      config.data = o.data;
+    }
+    config.model = o.model;
+  }
+  config.mode = "ste";  // an analog context; gradient_alignment switches between ste and full itself
+  config.method = "plain";
+  config.preset = o.preset;
+  config.chip_config.clear();
+  config.seed = o.seed;
+  if (o.batch > 0) config.batch = o.batch;
+  config.validate();
+  const auto t0 = std::chrono::steady_clock::now();
+  auto task = train::make_training_task(config);
+  if (!o.checkpoint.empty()) train::load_checkpoint(o.checkpoint, task->model());
+  task->model().train();
+  task->start_epoch(0, 0);
+  train::TaskBatch batch;
+  if (!task->next(0, batch)) throw std::runtime_error("the training data gave no batch");
+  fmt::print(stderr, "experiment alignment: {} on one batch of {} ({}), {} samples x {} levels\n", config.model,
+             batch.input.size(0), task->description(), o.samples, o.levels.size());
+  const auto results = train::gradient_alignment(
+      task->model(), task->context(), [&]() { return train::task_loss(task->forward(batch.input), batch.target); },
+      o.levels, o.samples, o.seed);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  std::string csv = "level,layer_index,layer,cos_mean,cos_std,predicted_cos,ste_norm,full_norm,delta_norm\n";
+  nlohmann::json levels = nlohmann::json::array();
+  for (const auto& r : results) {
+    nlohmann::json layers = nlohmann::json::array();
+    for (size_t i = 0; i < r.layers.size(); ++i) {
+      const auto& a = r.layers[i];
+      csv += fmt::format("{:g},{},{},{:.6f},{:.6f},{:.6f},{:.6g},{:.6g},{:.6g}\n", r.level, i, a.layer, a.cos_mean,
+                         a.cos_std, a.predicted_cos, a.ste_norm, a.full_norm, a.delta_norm);
+      layers.push_back({{"layer", a.layer},
+                        {"cos_mean", a.cos_mean},
+                        {"cos_std", a.cos_std},
+                        {"predicted_cos", a.predicted_cos},
+                        {"ste_norm", a.ste_norm},
+                        {"full_norm", a.full_norm},
+                        {"delta_norm", a.delta_norm}});
+    }
+    levels.push_back({{"level", r.level}, {"layers", layers}});
+  }
+
+  // --- the summary: per level, the mean over layers and how well the prediction matches ---
+  std::string md = "# Gradient alignment: the extended STE against the gradient through the simulator\n\n";
+  md += fmt::format("- Command: `{}`\n", invocation());
+  md += fmt::format("- Machine: {}\n", machine_summary());
+  md += fmt::format(
+      "- Model: {} ({}), one training batch of {} ({}); chip preset {}; {} noise samples per level (sample k: the "
+      "same chip instance and read noise for both gradients). {:.0f} s.\n",
+      config.model, o.checkpoint.empty() ? "a fresh initialisation, seed " + std::to_string(o.seed)
+                                         : "weights from `" + o.checkpoint + "`",
+      batch.input.size(0), task->description(), o.preset, o.samples, seconds);
+  md += "- g: the STE's weight gradient (forward through the chip, backward through the clean layer); g_full: the "
+        "gradient through a differentiable model of the same programmed chip (`full` mode); delta = g_full - g. "
+        "Measured: mean +- std over the samples of cos(g, g_full). Predicted (the paper's eq. 12): "
+        "|g| / sqrt(|g|^2 + |delta|^2) from the mean norms.\n\n";
+  std::vector<std::string> header = {"level", "layers", "mean measured cos", "mean predicted cos",
+                                     "lowest measured (layer)", "mean abs(predicted - measured)",
+                                     "correlation over layers"};
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& r : results) {
+    std::vector<double> measured, predicted;
+    double gap = 0;
+    size_t lowest = 0;
+    for (size_t i = 0; i < r.layers.size(); ++i) {
+      measured.push_back(r.layers[i].cos_mean);
+      predicted.push_back(r.layers[i].predicted_cos);
+      gap += std::abs(r.layers[i].predicted_cos - r.layers[i].cos_mean) / r.layers.size();
+      if (r.layers[i].cos_mean < r.layers[lowest].cos_mean) lowest = i;
+    }
+    double mm = 0, mp = 0;
+    for (size_t i = 0; i < measured.size(); ++i) mm += measured[i] / measured.size(), mp += predicted[i] / measured.size();
+    rows.push_back({fmt::format("{:g}", r.level), std::to_string(r.layers.size()), fmt::format("{:.4f}", mm),
+                    fmt::format("{:.4f}", mp),
+                    fmt::format("{:.4f} ({})", r.layers[lowest].cos_mean, r.layers[lowest].layer),
+                    fmt::format("{:.4f}", gap), fmt::format("{:.3f}", correlation(measured, predicted))});
+  }
+  md += markdown_table(header, rows);
+  md += "\nPer layer (measured mean +- std, predicted, and the norms |g|, |g_full|, |delta|):\n\n";
+  std::vector<std::vector<std::string>> layer_rows;
+  for (const auto& r : results)
+    for (const auto& a : r.layers)
+      layer_rows.push_back({fmt::format("{:g}", r.level), a.layer, fmt::format("{:.4f} +- {:.4f}", a.cos_mean, a.cos_std),
+                            fmt::format("{:.4f}", a.predicted_cos), fmt::format("{:.4g}", a.ste_norm),
+                            fmt::format("{:.4g}", a.full_norm), fmt::format("{:.4g}", a.delta_norm)});
+  md += markdown_table({"level", "layer", "measured cos", "predicted cos", "abs(g)", "abs(g_full)", "abs(delta)"},
+                       layer_rows);
+
+  // --- the image: cosine per layer (measured with its spread, predicted dashed-as-points), one pair per level ---
+  train::Panel per_layer{{"cosine per analog layer", "analog layer (input to output)", "cos(g_ste, g_full)", false, true}, {}};
+  train::Panel per_level{{"mean over layers against the noise level", "chip noise level L", "cosine", false, true}, {}};
+  train::Series mean_measured{"measured", {}, {}, {}, true, 1};
+  train::Series mean_predicted{"predicted |g|/sqrt(|g|^2+|delta|^2)", {}, {}, {}, true, 1, true};
+  int color = 0;
+  for (const auto& r : results) {
+    ++color;  // one colour per level: measured (with its spread) solid, predicted dashed
+    train::Series measured{fmt::format("level {:g} measured", r.level), {}, {}, {}, false, color};
+    train::Series predicted{fmt::format("level {:g} predicted", r.level), {}, {}, {}, true, color, true};
+    double mm = 0, mp = 0;
+    for (size_t i = 0; i < r.layers.size(); ++i) {
+      measured.x.push_back(static_cast<double>(i));
+      measured.y.push_back(r.layers[i].cos_mean);
+      measured.err.push_back(r.layers[i].cos_std);
+      predicted.x.push_back(static_cast<double>(i));
+      predicted.y.push_back(r.layers[i].predicted_cos);
+      mm += r.layers[i].cos_mean / r.layers.size();
+      mp += r.layers[i].predicted_cos / r.layers.size();
+    }
+    per_layer.series.push_back(measured);
+    per_layer.series.push_back(predicted);
+    mean_measured.x.push_back(r.level);
+    mean_measured.y.push_back(mm);
+    mean_predicted.x.push_back(r.level);
+    mean_predicted.y.push_back(mp);
+  }
+  per_level.series = {mean_measured, mean_predicted};
+  const std::string png = o.out + "/alignment.png";
+  const bool plotted = train::plot_panels_png(
+      png, fmt::format("{}: the STE's weight gradient against the gradient through the simulator", config.model),
+      {per_layer, per_level});
+  if (plotted) md += "\n![cosine per layer and level](alignment.png)\n";
+  md += "\nFiles: `alignment.csv` (one row per level and layer), `alignment.json`.\n";
+
+  const nlohmann::json j = {{"experiment", "alignment"}, {"command", invocation()},  {"machine", machine_summary()},
+                            {"model", config.model},      {"checkpoint", o.checkpoint}, {"batch", batch.input.size(0)},
+                            {"samples", o.samples},       {"preset", o.preset},        {"seconds", seconds},
+                            {"levels", levels}};
+  write_file(o.out + "/alignment.csv", csv);
+  write_file(o.out + "/alignment.json", j.dump(2) + "\n");
+  write_file(o.out + "/summary.md", md);
+  fmt::print("{0}\nwrote {1}/summary.md, {1}/alignment.csv, {1}/alignment.json{2}\n", md, o.out,
+             plotted ? ", " + png : "");
+}
+
+}  // namespace
+
+void add_alignment_experiment(CLI::App& experiment) {
+  auto o = std::make_shared<AlignmentOptions>();
+  auto* cmd = experiment.add_subcommand(
+      "alignment", "per layer, the cosine between the STE's weight gradient and the gradient through the simulator, "
+                   "across noise levels, against the paper's prediction (its eqs. 10-12)");
+  cmd->add_option("--model", o->model, "model (without --checkpoint: freshly initialised)")->capture_default_str();
+  cmd->add_option("--checkpoint", o->checkpoint, "trained weights (checkpoint.pt; its model and data are used)");
+  cmd->add_option("--data", o->data, "the vision model's data set (without --checkpoint)")->capture_default_str();
+  cmd->add_option("--batch", o->batch, "batch size (0: the model's usual)")->capture_default_str();
+  cmd->add_option("--levels", o->levels, "chip noise levels")->delimiter(',')->capture_default_str();
+  cmd->add_option("--samples", o->samples, "noise samples (chip instances) per level")->capture_default_str();
+  cmd->add_option("--preset", o->preset, "chip preset")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "seed of the batch, initialisation and noise")->capture_default_str();
+  cmd->add_option("--out", o->out, "results folder")->capture_default_str();
+  cmd->callback([o]() { run_alignment(*o); });
+}
+
+}  // namespace cimtrain::cli

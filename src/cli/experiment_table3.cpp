@@ -1,0 +1,166 @@
+// `cimtrain experiment table3`: the paper's Table III. Runs `cimtrain bench` (each mode in its own process) for
+// each model, then lays the results out as the paper does (time per iteration, peak and average memory, CPU
+// utilisation) with ratios to the clean baseline, beside the paper's numbers.
+#include <fmt/core.h>
+
+#include <filesystem>
+
+#include "cli/experiment_command.h"
+#include "cli/experiment_support.h"
+#include "cli/paper_reference.h"
+#include "cli/subprocess.h"
+#include "models/model_registry.h"
+#include "train/plot.h"
+
+namespace cimtrain::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Table3Options {
+  std::vector<std::string> models = {"resnet20", "vgg8", "gpt"};
+  std::vector<std::string> modes = {"clean", "full", "ste-nograd", "ste-detach", "ste"};
+  int64_t batch = 0;  // 0: the model's usual (vision 128, text 32)
+  int64_t steps = 5;
+  int64_t warmup = 2;
+  int repeats = 2;
+  double level = 1;
+  std::string preset = "rram";
+  uint64_t seed = 0;
+  std::string out = "results/table3";
+};
+
+int64_t batch_for(const Table3Options& o, const std::string& model) {
+  return o.batch > 0 ? o.batch : models::is_language_model(model) ? 32 : 128;
+}
+
+// The bench request of one model, to tell a cached bench.json from a stale one.
+nlohmann::json bench_request(const Table3Options& o, const std::string& model) {
+  return {{"model", model},   {"modes", o.modes},   {"batch", batch_for(o, model)}, {"steps", o.steps},
+          {"warmup", o.warmup}, {"repeats", o.repeats}, {"level", o.level},           {"preset", o.preset},
+          {"seed", o.seed}};
+}
+
+// The model's bench.json: cached when it answers the same request, else measured by `cimtrain bench`.
+nlohmann::json bench(const Table3Options& o, const std::string& model, std::vector<std::string>& commands) {
+  const std::string dir = o.out + "/" + model;
+  const auto request = bench_request(o, model);
+  if (fs::exists(dir + "/request.json") && fs::exists(dir + "/bench.json") &&
+      read_json_file(dir + "/request.json") == request)
+    return read_json_file(dir + "/bench.json");
+  std::string modes;
+  for (const auto& m : o.modes) modes += (modes.empty() ? "" : ",") + m;
+  std::vector<std::string> args = {self_path(), "bench", "--model", model, "--modes", modes, "--batch",
+                                   std::to_string(batch_for(o, model)), "--steps", std::to_string(o.steps),
+                                   "--warmup", std::to_string(o.warmup), "--repeats", std::to_string(o.repeats),
+                                   "--level", fmt::format("{:g}", o.level), "--preset", o.preset, "--seed",
+                                   std::to_string(o.seed), "--no-breakdown", "--out", dir};
+  auto shown = args;
+  shown[0] = "cimtrain";
+  fmt::print(stderr, "experiment table3: {}\n", command_line(shown));
+  commands.push_back(command_line(shown));
+  fs::remove(dir + "/request.json");
+  run_and_capture(args);
+  write_file(dir + "/request.json", request.dump(2) + "\n");
+  return read_json_file(dir + "/bench.json");
+}
+
+void run_table3(const Table3Options& o) {
+  if (o.models.empty() || o.modes.empty()) throw sim::ConfigError("--models and --modes need at least one entry");
+  if (std::find(o.modes.begin(), o.modes.end(), "clean") == o.modes.end())
+    throw sim::ConfigError("--modes must include clean (the baseline of the ratios)");
+  std::vector<std::string> commands;
+  std::vector<nlohmann::json> results;
+  for (const auto& model : o.models) results.push_back(bench(o, model, commands));
+
+  std::string csv = "model,batch,mode,step_s_median,step_s_min,step_s_max,time_vs_clean,peak_rss_mb,peak_vs_clean,"
+                    "avg_rss_mb,cpu_util\n";
+  std::string md = "# Training cost per gradient mode (the paper's Table III)\n\n";
+  md += fmt::format("- Command: `{}`\n", invocation());
+  md += fmt::format("- Machine: {}\n", machine_summary());
+  md += fmt::format(
+      "- Each mode runs in a process of its own (`cimtrain bench`): {} warm-up then {} timed steps, {} repeat(s) "
+      "interleaved across modes; time is the median step, memory the process's peak and mean resident set, CPU "
+      "utilisation (user + system time) / (wall time x threads). Chip preset {} level {:g}, synthetic batches.\n\n",
+      o.warmup, o.steps, o.repeats, o.preset, o.level);
+  std::vector<std::vector<std::string>> rows;
+  std::vector<train::Series> time_series;
+  for (size_t k = 0; k < o.models.size(); ++k) {
+    const auto& j = results[k];
+    train::Series s{fmt::format("{} (batch {})", o.models[k], batch_for(o, o.models[k])), {}, {}, {}};
+    for (const auto& mode : o.modes) {
+      const auto& m = j.at("modes").at(mode);
+      const auto* paper = paper_table3_row(mode);
+      const auto* paper_clean = paper_table3_row("clean");
+      rows.push_back({o.models[k], mode, fmt::format("{:.4f}", m.at("step_s_median").get<double>()),
+                      fmt::format("{:.2f}x", m.at("time_vs_clean").get<double>()),
+                      fmt::format("{:.0f}", m.at("peak_rss_mb").get<double>()),
+                      fmt::format("{:.2f}x", m.at("peak_rss_vs_clean").get<double>()),
+                      fmt::format("{:.0f}", m.at("avg_rss_mb").get<double>()),
+                      fmt::format("{:.0f}%", 100 * m.at("cpu_util").get<double>()),
+                      paper ? fmt::format("{} {:.3f} s ({:.2f}x), {:.0f} MB ({:.2f}x)", paper->paper_name, paper->step_s,
+                                          paper->step_s / paper_clean->step_s, paper->peak_mb,
+                                          paper->peak_mb / paper_clean->peak_mb)
+                            : "-"});
+      csv += fmt::format("{},{},{},{:.6f},{:.6f},{:.6f},{:.4f},{:.1f},{:.4f},{:.1f},{:.4f}\n", o.models[k],
+                         batch_for(o, o.models[k]), mode, m.at("step_s_median").get<double>(),
+                         m.at("step_s_min").get<double>(), m.at("step_s_max").get<double>(),
+                         m.at("time_vs_clean").get<double>(), m.at("peak_rss_mb").get<double>(),
+                         m.at("peak_rss_vs_clean").get<double>(), m.at("avg_rss_mb").get<double>(),
+                         m.at("cpu_util").get<double>());
+      s.y.push_back(m.at("time_vs_clean").get<double>());
+    }
+    time_series.push_back(s);
+  }
+  md += markdown_table({"model", "mode", "s per step", "x clean", "peak MiB", "x clean", "avg MiB", "CPU util",
+                        "paper (its GPU set-up)"},
+                       rows);
+  md += "\nThe paper's modes: baseline = `clean`, full = `full`, no_grad = `ste-nograd`, detach = `ste-detach`; `ste` "
+        "is cimtrain's fused extended STE (no paper counterpart). The paper measured on a GPU, where memory is the "
+        "device's; here it is the process's resident memory on the CPU, so compare ratios, not absolute values.\n";
+  const std::string png = o.out + "/table3.png";
+  const bool plotted = train::plot_bars_png(
+      png, {"training step time relative to clean, per gradient mode", "gradient mode", "time / clean", false, false},
+      o.modes, time_series);
+  if (plotted) md += "\n![step time relative to clean](table3.png)\n";
+  md += "\nFiles: `table3.csv`, `table3.json`, and per model `MODEL/bench.json`, `MODEL/bench.md`, `MODEL/bench.png`.\n";
+  if (!commands.empty()) {
+    md += "\nBenchmarks run by this invocation:\n\n```\n";
+    for (const auto& c : commands) md += c + "\n";
+    md += "```\n";
+  }
+  nlohmann::json j = {{"experiment", "table3"}, {"command", invocation()}, {"machine", machine_summary()},
+                      {"models", nlohmann::json::object()}};
+  for (size_t k = 0; k < o.models.size(); ++k) j["models"][o.models[k]] = results[k];
+  write_file(o.out + "/table3.csv", csv);
+  write_file(o.out + "/table3.json", j.dump(2) + "\n");
+  write_file(o.out + "/summary.md", md);
+  fmt::print("{0}\nwrote {1}/summary.md, {1}/table3.csv, {1}/table3.json{2}\n", md, o.out,
+             plotted ? ", " + png : "");
+}
+
+}  // namespace
+
+void add_table3_experiment(CLI::App& experiment) {
+  auto o = std::make_shared<Table3Options>();
+  auto* cmd = experiment.add_subcommand(
+      "table3", "time, peak and average memory and CPU use of a training step per gradient mode, per model (the "
+                "paper's Table III)");
+  cmd->add_option("--models", o->models, "models (comma separated)")->delimiter(',')->capture_default_str();
+  cmd->add_option("--modes", o->modes, "gradient modes (clean required: the baseline)")
+      ->delimiter(',')
+      ->capture_default_str();
+  cmd->add_option("--batch", o->batch, "batch size (0: the model's usual, vision 128, text 32)")->capture_default_str();
+  cmd->add_option("--steps", o->steps, "timed steps per mode and repeat")->capture_default_str();
+  cmd->add_option("--warmup", o->warmup, "untimed steps first")->capture_default_str();
+  cmd->add_option("--repeats", o->repeats, "repeats per mode, interleaved")->capture_default_str();
+  cmd->add_option("--level", o->level, "chip noise level")->capture_default_str();
+  cmd->add_option("--preset", o->preset, "chip preset")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "seed")->capture_default_str();
+  cmd->add_option("--out", o->out, "results folder (per-model bench results cached in OUT/MODEL)")
+      ->capture_default_str();
+  cmd->callback([o]() { run_table3(*o); });
+}
+
+}  // namespace cimtrain::cli
