@@ -20,4 +20,20 @@ TEST(Plot, QuotesInTextDrawCleanly) {
   EXPECT_TRUE(cimtrain::train::plot_bars_png(dir + "/bars.png", spec, {"o'clock", "b"}, series));
 }
 
+// Panels side by side in one image (the experiments' figures), with colours shared by a pair of series.
+TEST(Plot, PanelsDrawIntoOneImageAndMakeTheirFolder) {
+  if (std::system("which gnuplot > /dev/null 2>&1") != 0) GTEST_SKIP() << "gnuplot not installed";
+  const auto dir = cimtrain::testing_support::fresh_dir("cimtrain_plot_panels");
+  using cimtrain::train::Series;
+  const cimtrain::train::Panel a{{"left", "step", "loss", false, false},
+                                 {Series{"train", {1, 2, 3}, {3, 2, 1}, {}, false, 1},
+                                  Series{"validation", {1, 3}, {3.2, 1.5}, {}, true, 1, true}}};
+  const cimtrain::train::Panel b{{"right", "level", "cos", false, true}, {Series{"measured", {1, 2}, {0.9, 0.8}, {0.01, 0.02}}}};
+  const std::string png = dir + "/new/panels.png";  // a folder that does not exist yet
+  EXPECT_TRUE(cimtrain::train::plot_panels_png(png, "two panels", {a, b}));
+  ASSERT_TRUE(std::filesystem::exists(png));
+  EXPECT_GT(std::filesystem::file_size(png), 1000u);
+  EXPECT_FALSE(std::filesystem::exists(png + ".dat"));  // the data file is removed
+}
+
 }  // namespace

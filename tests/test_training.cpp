@@ -163,6 +163,34 @@ TEST(Training, ResumeAcrossEpochBoundariesReproducesTheUninterruptedRun) {
   }
 }
 
+// --validate-every: a float validation every N steps (and at each epoch's end, once) into validation.csv; the
+// same rows after an interruption and resume; the epoch-end row agrees with epochs.csv.
+TEST(Training, ValidateEveryWritesValidationRowsThatSurviveResume) {
+  if (!have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed at " << data::kDefaultFashionMnistDir;
+  auto config = tiny_config("ste");
+  config.validate_every = 3;
+  config.steps = 10;  // 8 steps per epoch: validations at 3, 6, 8 (epoch end), 9
+  const std::string dir_a = fresh_dir("validate_a"), dir_b = fresh_dir("validate_b");
+  train(config, dir_a, nullptr, true);
+  config.steps = 7;
+  train(config, dir_b, nullptr, true);
+  EXPECT_EQ(resume(dir_b, 10, 0, nullptr, true).steps, 10);
+
+  const auto rows = read_csv(dir_a + "/validation.csv");
+  ASSERT_EQ(rows.size(), 4u);
+  const std::vector<std::string> steps = {"3", "6", "8", "9"};
+  for (size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(rows[i][0], steps[i]);
+    ASSERT_EQ(rows[i].size(), 3u);  // step, validation_loss, test_accuracy
+    EXPECT_GT(std::stod(rows[i][1]), 0.0);
+  }
+  EXPECT_NE(rows[0][1], rows[3][1]);  // training moved the model
+  EXPECT_EQ(read_csv(dir_b + "/validation.csv"), rows);
+  const auto epochs = read_csv(dir_a + "/epochs.csv");
+  ASSERT_EQ(epochs.size(), 1u);
+  EXPECT_NEAR(std::stod(epochs[0][4]), std::stod(rows[2][2]), 1e-4);  // test accuracy at the epoch's end
+}
+
 TEST(Training, StopFlagStopsAfterOneStepWithAnUnfinishedCheckpoint) {
   if (!have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed at " << data::kDefaultFashionMnistDir;
   const std::string dir = fresh_dir("stop");

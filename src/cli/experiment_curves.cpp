@@ -135,6 +135,7 @@ void run_curves(const CurvesOptions& o) {
   for (auto& [curve, config] : runs) {
     fmt::print(stderr, "experiment curves: {} {} -> {}\n", curve.model, curve.mode, curve.dir);
     curve.status = ensure_trained(config, curve.dir);
+    fmt::print(stderr, "experiment curves: {} {}: {}\n", curve.model, curve.mode, to_string(curve.status));
     const train::TrainPaths paths(curve.dir);
     std::tie(curve.step, curve.train_loss) = read_columns(paths.steps_csv, 0, 2);
     std::tie(curve.val_step, curve.val_loss) = read_columns(paths.validation_csv, 0, 1);

@@ -207,6 +207,7 @@ void run_table2(const Table2Options& o) {
   for (auto& [entry, config] : runs) {
     fmt::print(stderr, "experiment table2: {} {} -> {}\n", entry.model, label(entry), entry.dir);
     entry.status = ensure_trained(config, entry.dir);
+    fmt::print(stderr, "experiment table2: {} {}: {}\n", entry.model, label(entry), to_string(entry.status));
     entry.train_seconds = train::read_checkpoint_meta(entry.dir + "/checkpoint.pt")
                               .value("progress", nlohmann::json::object())
                               .value("seconds", 0.0);
