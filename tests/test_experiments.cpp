@@ -74,14 +74,16 @@ TEST(Experiments, Table2TrainsEvaluatesTabulatesAndCaches) {
   const auto summary = read_text(out + "/summary.md");
   EXPECT_NE(summary.find("| small-cnn | ste (L2) |"), std::string::npos) << summary;
   EXPECT_NE(summary.find("then 1 epoch(s) of fine-tuning"), std::string::npos) << summary;
-  EXPECT_NE(summary.find("Evaluations run by this invocation"), std::string::npos);
+  EXPECT_NE(summary.find("cimtrain eval --checkpoint " + out + "/runs/small-cnn-ste-L2/checkpoint.pt"),
+            std::string::npos) << summary;
 
   // Again: every training and evaluation is cached.
   const auto second = run_cimtrain("--threads 1 " + kTinyTable2 + out + " --fine-tune 1");
   ASSERT_EQ(second.exit_code, 0) << second.out;
   EXPECT_EQ(second.out.find("training small-cnn"), std::string::npos) << second.out;
-  EXPECT_EQ(read_text(out + "/summary.md").find("Evaluations run by this invocation"), std::string::npos);
-  EXPECT_NE(read_text(out + "/summary.md").find("(cached)"), std::string::npos);
+  EXPECT_NE(second.out.find("small-cnn ste (L2): cached"), std::string::npos) << second.out;
+  EXPECT_NE(second.out.find("small-cnn-ste-L2/chip-eval.json: evaluation cached"), std::string::npos) << second.out;
+  EXPECT_EQ(read_text(out + "/summary.md"), summary);  // the report does not depend on what was cached
 
   // Another budget in the same folder is refused, naming what differs; nothing is overwritten.
   auto smaller = kTinyTable2;
@@ -193,10 +195,11 @@ TEST(Experiments, Table3BenchesEachModelAndCaches) {
   EXPECT_EQ(count_lines(read_text(out + "/table3.csv")), 3u);
   const auto summary = read_text(out + "/summary.md");
   EXPECT_NE(summary.find("baseline 0.136 s (1.00x)"), std::string::npos) << summary;
-  EXPECT_NE(summary.find("Benchmarks run by this invocation"), std::string::npos);
+  EXPECT_NE(summary.find("cimtrain bench --model small-cnn --modes clean,ste"), std::string::npos) << summary;
   const auto again = run_cimtrain(args);
   ASSERT_EQ(again.exit_code, 0) << again.out;
-  EXPECT_EQ(read_text(out + "/summary.md").find("Benchmarks run by this invocation"), std::string::npos);
+  EXPECT_NE(again.out.find("small-cnn: cached"), std::string::npos) << again.out;
+  EXPECT_EQ(read_text(out + "/summary.md"), summary);
 }
 
 TEST(Experiments, BadOptionsAreRefusedBeforeAnyWork) {

@@ -147,33 +147,43 @@ nlohmann::json eval_request(const Table2Options& o) {
 
 // Evaluates the entry's checkpoint on the chip instances (cimtrain eval in a child process), unless its
 // chip-eval.json already answers the same request.
-void evaluate(Entry& e, const Table2Options& o, std::vector<std::string>& commands) {
-  const std::string json_path = e.dir + "/chip-eval.json";
-  const auto request = eval_request(o);
-  if (fs::exists(json_path)) {
-    const auto j = read_json_file(json_path);
-    if (j.value("request", nlohmann::json()) == request) {
-      e.eval = j;
-      return;
-    }
-  }
+// The `cimtrain eval` command that evaluates the entry's checkpoint on the chip instances.
+std::vector<std::string> eval_args(const Entry& e, const Table2Options& o) {
   std::string levels;
   for (const double l : o.levels) levels += fmt::format("{}{:g}", levels.empty() ? "" : ",", l);
+  const std::string json_path = e.dir + "/chip-eval.json";
   std::vector<std::string> args = {self_path(), "eval", "--checkpoint", e.dir + "/checkpoint.pt", "--level", levels,
                                    "--instances", std::to_string(o.instances), "--seed", std::to_string(o.seed),
                                    "--calibration", std::to_string(o.calibration), "--json-out", json_path + ".part",
                                    "--plot", e.dir + "/chip-eval.png"};
   if (o.eval_limit > 0) args.insert(args.end(), {"--limit", std::to_string(o.eval_limit)});
+  return args;
+}
+
+// Evaluates the entry's checkpoint (cimtrain eval in a child process) unless its chip-eval.json already answers
+// the same request. Returns the command, as a user would type it.
+std::string evaluate(Entry& e, const Table2Options& o) {
+  const std::string json_path = e.dir + "/chip-eval.json";
+  const auto request = eval_request(o);
+  const auto args = eval_args(e, o);
   auto shown = args;
   shown[0] = "cimtrain";
+  if (fs::exists(json_path)) {
+    const auto j = read_json_file(json_path);
+    if (j.value("request", nlohmann::json()) == request) {
+      fmt::print(stderr, "experiment table2: {}: evaluation cached\n", json_path);
+      e.eval = j;
+      return command_line(shown);
+    }
+  }
   fmt::print(stderr, "experiment table2: {}\n", command_line(shown));
-  commands.push_back(command_line(shown));
   run_and_capture(args);
   auto j = read_json_file(json_path + ".part");
   j["request"] = request;
   write_file(json_path, j.dump(2) + "\n");
   fs::remove(json_path + ".part");
   e.eval = j;
+  return command_line(shown);
 }
 
 std::string label(const Entry& e) {
@@ -214,7 +224,7 @@ void run_table2(const Table2Options& o) {
     // With fine-tuning the clean run is only the starting point: the baseline is its continuation.
     if (!(o.fine_tune > 0 && entry.method == "clean" && config.init.empty())) entries.push_back(entry);
   }
-  for (auto& e : entries) evaluate(e, o, commands);
+  for (auto& e : entries) commands.push_back(evaluate(e, o));
 
   // The baseline of a model: its clean run (continued by the fine-tuning epochs when there are some).
   const auto baseline = [&](const std::string& model) -> const Entry& {
@@ -292,7 +302,7 @@ void run_table2(const Table2Options& o) {
       row.push_back(used ? show(metric, level_mean(e, i)) + " +- " + show(metric, level_std(e, i)) : "");
       row.push_back(&e == &b || !used ? "" : show_delta(metric, level_mean(e, i) - level_mean(b, i)));
     }
-    row.push_back(fmt::format("{:.0f}{}", e.train_seconds, e.status == RunStatus::kCached ? " (cached)" : ""));
+    row.push_back(fmt::format("{:.0f}", e.train_seconds));
     table.push_back(row);
   }
   md += markdown_table(header, table);
@@ -357,13 +367,15 @@ void run_table2(const Table2Options& o) {
   if (plotted) md += "\n![accuracy and perplexity against the noise level](table2.png)\n";
   md += "\nFiles: `table2.csv` (one row per model, method and level), `table2.json`, each run's folder under `runs/` "
         "(config.json, steps.csv, epochs.csv, loss.png, chip-eval.json).\n";
-  if (!commands.empty()) {
-    md += "\nEvaluations run by this invocation:\n\n```\n";
-    for (const auto& c : commands) md += c + "\n";
-    md += "```\n";
-  }
+  md += "\nThe evaluations (each run by the experiment unless its result was cached):\n\n```\n";
+  for (const auto& c : commands) md += c + "\n";
+  md += "```\n";
+  double train_seconds = 0;
+  for (const auto& e : entries) train_seconds += e.train_seconds;
+  md += fmt::format("\nTraining time of the tabulated runs: {:.0f} s in all (\"training s\": each run's own, from its "
+                    "checkpoint).\n", train_seconds);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  md += fmt::format("\nThis invocation took {:.0f} s (cached runs and evaluations are not repeated).\n", seconds);
+  fmt::print(stderr, "experiment table2: this invocation took {:.0f} s\n", seconds);
 
   nlohmann::json j = {{"experiment", "table2"},       {"command", invocation()}, {"machine", machine_summary()},
                       {"budget", budget},             {"levels", o.levels},      {"instances", o.instances},

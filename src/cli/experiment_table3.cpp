@@ -46,9 +46,8 @@ nlohmann::json bench_request(const Table3Options& o, const std::string& model) {
 nlohmann::json bench(const Table3Options& o, const std::string& model, std::vector<std::string>& commands) {
   const std::string dir = o.out + "/" + model;
   const auto request = bench_request(o, model);
-  if (fs::exists(dir + "/request.json") && fs::exists(dir + "/bench.json") &&
-      read_json_file(dir + "/request.json") == request)
-    return read_json_file(dir + "/bench.json");
+  const bool cached = fs::exists(dir + "/request.json") && fs::exists(dir + "/bench.json") &&
+                      read_json_file(dir + "/request.json") == request;
   std::string modes;
   for (const auto& m : o.modes) modes += (modes.empty() ? "" : ",") + m;
   std::vector<std::string> args = {self_path(), "bench", "--model", model, "--modes", modes, "--batch",
@@ -58,8 +57,12 @@ nlohmann::json bench(const Table3Options& o, const std::string& model, std::vect
                                    std::to_string(o.seed), "--no-breakdown", "--out", dir};
   auto shown = args;
   shown[0] = "cimtrain";
-  fmt::print(stderr, "experiment table3: {}\n", command_line(shown));
   commands.push_back(command_line(shown));
+  if (cached) {
+    fmt::print(stderr, "experiment table3: {}: cached ({}/bench.json)\n", model, dir);
+    return read_json_file(dir + "/bench.json");
+  }
+  fmt::print(stderr, "experiment table3: {}\n", command_line(shown));
   fs::remove(dir + "/request.json");
   run_and_capture(args);
   write_file(dir + "/request.json", request.dump(2) + "\n");
@@ -125,11 +128,9 @@ void run_table3(const Table3Options& o) {
       o.modes, time_series);
   if (plotted) md += "\n![step time relative to clean](table3.png)\n";
   md += "\nFiles: `table3.csv`, `table3.json`, and per model `MODEL/bench.json`, `MODEL/bench.md`, `MODEL/bench.png`.\n";
-  if (!commands.empty()) {
-    md += "\nBenchmarks run by this invocation:\n\n```\n";
-    for (const auto& c : commands) md += c + "\n";
-    md += "```\n";
-  }
+  md += "\nThe benchmarks (each run by the experiment unless its result was cached):\n\n```\n";
+  for (const auto& c : commands) md += c + "\n";
+  md += "```\n";
   nlohmann::json j = {{"experiment", "table3"}, {"command", invocation()}, {"machine", machine_summary()},
                       {"models", nlohmann::json::object()}};
   for (size_t k = 0; k < o.models.size(); ++k) j["models"][o.models[k]] = results[k];
