@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The paper's studies at the budget of RESULTS.md (issue 7), then RESULTS.md rebuilt from their outputs
+# (scripts/make-results.sh). Every step is cached: run it again after an interruption and it goes on where it
+# stopped. About 2.5 hours on two cores. Outputs: results/table2-cifar10, results/table2-shakespeare,
+# results/curves, results/alignment-resnet20, results/alignment-gpt, results/table3 (checkpoints stay out of git).
+# CIMTRAIN=path uses an already built program instead of building one.
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+if [ -z "${CIMTRAIN:-}" ]; then
+  install_missing_packages
+  build_cimtrain
+  CIMTRAIN="$BUILD_DIR/cimtrain"
+fi
+cd "$ROOT"
+set -x
+# Table II, CIFAR-10: float training for 4 epochs on the first 10,000 images (Adam 1e-3, batch 128, cosine), then
+# 2 epochs of fine-tuning at half the rate with the STE on level-2 chips, or without noise (the baseline);
+# 3 chip instances per level on the first 1,000 test images.
+"$CIMTRAIN" experiment table2 --models vgg8,vgg11,resnet20,resnet18 --optimizer adam --lr 1e-3 --weight-decay 0 \
+  --epochs 4 --fine-tune 2 --fine-tune-lr 0.5 --subset 10000 --eval-limit 1000 --instances 3 \
+  --out results/table2-cifar10
+# Table II, tiny Shakespeare: the language-model defaults (Adam 2e-3, batch 32 windows of 128 characters) for
+# 4 epochs, then 1 epoch of fine-tuning; 3 chip instances per level on the first 128 validation windows.
+"$CIMTRAIN" experiment table2 --models gpt,bert --epochs 4 --fine-tune 1 --fine-tune-lr 0.5 --eval-limit 128 \
+  --instances 3 --out results/table2-shakespeare
+# Figure 1: 400 steps of ResNet-20 and GPT from scratch under clean, full and ste (level 1).
+"$CIMTRAIN" experiment curves --models resnet20,gpt --steps 400 --out results/curves
+# The gradient analysis on the trained baselines of Table II.
+"$CIMTRAIN" experiment alignment --checkpoint results/table2-cifar10/runs/resnet20-clean-ft/checkpoint.pt \
+  --samples 8 --out results/alignment-resnet20
+"$CIMTRAIN" experiment alignment --checkpoint results/table2-shakespeare/runs/gpt-clean-ft/checkpoint.pt \
+  --samples 8 --out results/alignment-gpt
+# Table III: the cost of a step per mode, each mode in its own process (run on an otherwise idle machine).
+"$CIMTRAIN" experiment table3 --models resnet20,vgg8,gpt --steps 5 --warmup 2 --repeats 2 --out results/table3
+set +x
+"$ROOT/scripts/make-results.sh"
