@@ -214,6 +214,19 @@ void run_curves(const CurvesOptions& o) {
   }
   if (!gaps.empty())
     md += markdown_table({"model", "ste vs full", "full vs clean", "ste vs clean", "full's step time / ste's"}, gaps);
+  for (const auto& model : o.models) {  // what the numbers say, in words
+    const auto *ste = find(curves, model, "ste"), *full = find(curves, model, "full"), *clean = find(curves, model, "clean");
+    if (!ste || !full || !clean || ste->val_loss.empty() || full->val_loss.empty() || clean->val_loss.empty()) continue;
+    const double sf = mean_gap(*ste, *full), fc = mean_gap(*full, *clean);
+    md += fmt::format(
+        "\n- {}: the STE's validation curve is {} full's (mean gap {:.4f}) than full's is to clean's ({:.4f}); its "
+        "final validation loss is {:.4f} against full's {:.4f} and clean's {:.4f}, at {:.2f}x clean's step time "
+        "(full: {:.2f}x).",
+        model, sf < fc ? "closer to" : "further from", sf, fc, ste->val_loss.back(), full->val_loss.back(),
+        clean->val_loss.back(), ste->seconds_per_step / std::max(1e-9, clean->seconds_per_step),
+        full->seconds_per_step / std::max(1e-9, clean->seconds_per_step));
+  }
+  md += "\n";
   if (plotted) md += "\n![loss curves](curves.png)\n";
   md += "\nFiles: `curves.csv` (model, mode, step, training loss, its moving average, validation loss where "
         "measured), each run's folder under `runs/` (steps.csv, validation.csv, loss.png).\n";
