@@ -6,13 +6,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
-#include <sstream>
 
 #include "cli/experiment_command.h"
 #include "cli/experiment_support.h"
 #include "models/model_registry.h"
-#include "train/checkpoint.h"
+#include "train/csv_columns.h"
 #include "train/plot.h"
 #include "train/trainer.h"
 
@@ -67,37 +65,6 @@ train::TrainConfig config_for(const CurvesOptions& o, const std::string& model, 
   return c;
 }
 
-// Columns `a` and `b` of a CSV file with a header line.
-std::pair<std::vector<double>, std::vector<double>> read_columns(const std::string& path, int a, int b) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot read '" + path + "'");
-  std::pair<std::vector<double>, std::vector<double>> out;
-  std::string line;
-  std::getline(in, line);
-  while (std::getline(in, line)) {
-    std::vector<std::string> cells;
-    std::stringstream ss(line);
-    for (std::string cell; std::getline(ss, cell, ',');) cells.push_back(cell);
-    if (static_cast<int>(cells.size()) <= std::max(a, b)) continue;
-    out.first.push_back(std::stod(cells[a]));
-    out.second.push_back(std::stod(cells[b]));
-  }
-  return out;
-}
-
-// Centred moving average over `2 half + 1` points (shorter at the ends).
-std::vector<double> moving_average(const std::vector<double>& y, int64_t half) {
-  std::vector<double> out(y.size());
-  const int64_t n = static_cast<int64_t>(y.size());
-  for (int64_t i = 0; i < n; ++i) {
-    const int64_t lo = std::max<int64_t>(0, i - half), hi = std::min(n - 1, i + half);
-    double sum = 0;
-    for (int64_t k = lo; k <= hi; ++k) sum += y[k];
-    out[i] = sum / static_cast<double>(hi - lo + 1);
-  }
-  return out;
-}
-
 double mean_of_tail(const std::vector<double>& y, double fraction) {
   if (y.empty()) return NAN;
   const size_t n = std::max<size_t>(1, static_cast<size_t>(fraction * y.size()));
@@ -137,12 +104,15 @@ void run_curves(const CurvesOptions& o) {
     curve.status = ensure_trained(config, curve.dir);
     fmt::print(stderr, "experiment curves: {} {}: {}\n", curve.model, curve.mode, to_string(curve.status));
     const train::TrainPaths paths(curve.dir);
-    std::tie(curve.step, curve.train_loss) = read_columns(paths.steps_csv, 0, 2);
-    std::tie(curve.val_step, curve.val_loss) = read_columns(paths.validation_csv, 0, 1);
+    const auto steps = train::read_csv_columns(paths.steps_csv, {0, 2, 5});  // step, loss, seconds
+    const auto validation = train::read_csv_columns(paths.validation_csv, {0, 1});
+    curve.step = steps[0];
+    curve.train_loss = steps[1];
+    curve.val_step = validation[0];
+    curve.val_loss = validation[1];
     curve.step.resize(std::min<size_t>(curve.step.size(), o.steps));
     curve.train_loss.resize(curve.step.size());
-    const auto seconds = read_columns(paths.steps_csv, 0, 5).second;
-    curve.seconds_per_step = seconds.empty() ? 0 : seconds.back() / static_cast<double>(seconds.size());
+    curve.seconds_per_step = steps[2].empty() ? 0 : steps[2].back() / static_cast<double>(steps[2].size());
     curves.push_back(curve);
   }
 
@@ -150,7 +120,7 @@ void run_curves(const CurvesOptions& o) {
   std::string csv = "model,mode,step,train_loss,train_loss_smoothed,validation_loss\n";
   const int64_t half = std::max<int64_t>(2, o.steps / 40);
   for (const auto& c : curves) {
-    const auto smooth = moving_average(c.train_loss, half);
+    const auto smooth = train::moving_average(c.train_loss, half);
     for (size_t i = 0; i < c.step.size(); ++i) {
       const auto v = std::find(c.val_step.begin(), c.val_step.end(), c.step[i]);
       csv += fmt::format("{},{},{:g},{:.6f},{:.6f},{}\n", c.model, c.mode, c.step[i], c.train_loss[i], smooth[i],
@@ -168,7 +138,7 @@ void run_curves(const CurvesOptions& o) {
     for (const auto& c : curves) {
       if (c.model != model) continue;
       ++color;  // one colour per mode: its training line and its validation points
-      p.series.push_back({c.mode + " training (moving average)", c.step, moving_average(c.train_loss, half), {}, false,
+      p.series.push_back({c.mode + " training (moving average)", c.step, train::moving_average(c.train_loss, half), {}, false,
                           color});
       p.series.push_back({c.mode + " validation (float)", c.val_step, c.val_loss, {}, true, color, true});
     }

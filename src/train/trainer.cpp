@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "train/checkpoint.h"
+#include "train/csv_columns.h"
 #include "train/evaluate.h"
 #include "train/model_setup.h"
 #include "train/plot.h"
@@ -70,36 +71,14 @@ void trim_csv(const std::string& path, const std::string& header, int64_t last) 
   for (const auto& l : keep) out << l << '\n';
 }
 
-std::vector<std::vector<double>> read_csv_columns(const std::string& path, std::vector<int> columns) {
-  std::vector<std::vector<double>> out(columns.size());
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);  // header
-  while (std::getline(in, line)) {
-    std::vector<std::string> cells;
-    std::stringstream ss(line);
-    std::string cell;
-    while (std::getline(ss, cell, ',')) cells.push_back(cell);
-    for (size_t i = 0; i < columns.size(); ++i)
-      out[i].push_back(columns[i] < static_cast<int>(cells.size()) ? std::stod(cells[columns[i]]) : 0.0);
-  }
-  return out;
-}
-
 void plot_loss(const TrainPaths& p, const TrainConfig& c) {
   const auto steps = read_csv_columns(p.steps_csv, {0, 2});
   if (steps[0].empty()) return;
   std::vector<Series> series = {{"training loss per step", steps[0], steps[1], {}}};
   // A centred moving average over ~2% of the run (at least 5 steps) shows the trend through the batch noise.
-  const int64_t n = static_cast<int64_t>(steps[1].size());
-  const int64_t half = std::max<int64_t>(2, n / 100);
-  Series smooth{fmt::format("moving average ({} steps)", 2 * half + 1), {}, {}, {}};
-  for (int64_t i = half; i + half < n; ++i) {
-    double sum = 0;
-    for (int64_t k = i - half; k <= i + half; ++k) sum += steps[1][k];
-    smooth.x.push_back(steps[0][i]);
-    smooth.y.push_back(sum / (2 * half + 1));
-  }
+  const int64_t half = std::max<int64_t>(2, static_cast<int64_t>(steps[1].size()) / 100);
+  const Series smooth{fmt::format("moving average ({} steps)", 2 * half + 1), steps[0], moving_average(steps[1], half),
+                      {}};
   if (!smooth.x.empty()) series.push_back(smooth);
   const auto epochs = read_csv_columns(p.epochs_csv, {1, 2});
   if (!epochs[0].empty()) series.push_back({"epoch mean (at its last step)", epochs[0], epochs[1], {}, true});
