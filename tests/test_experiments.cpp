@@ -213,6 +213,10 @@ TEST(Experiments, BadOptionsAreRefusedBeforeAnyWork) {
   const auto method = run_cimtrain("experiment table2 --models small-cnn --methods sideways --out " + out);
   EXPECT_EQ(method.exit_code, 2);
   EXPECT_NE(method.out.find("sideways"), std::string::npos) << method.out;
+  const auto irs = run_cimtrain("experiment table2 --models vgg8,resnet20 --methods neft-irs --out " + out);
+  EXPECT_EQ(irs.exit_code, 2);
+  EXPECT_NE(irs.out.find("neft-irs needs a model with IRS snapshot points (vgg8, resnet18); resnet20 has none"),
+            std::string::npos) << irs.out;
   const auto samples = run_cimtrain("experiment alignment --samples 0 --out " + out);
   EXPECT_EQ(samples.exit_code, 2);
   EXPECT_NE(samples.out.find("--samples must be >= 1, found 0"), std::string::npos) << samples.out;

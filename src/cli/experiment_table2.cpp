@@ -210,7 +210,12 @@ void run_table2(const Table2Options& o) {
   if (!(o.fine_tune_lr > 0)) throw sim::ConfigError("--fine-tune-lr must be > 0");
   const bool matched = o.train_level == "matched";
   auto runs = plan(o);
-  for (const auto& run : runs) run.second.validate();  // every config is checked before any work
+  for (const auto& [entry, config] : runs) {  // every config is checked before any work
+    config.validate();
+    if (config.method == "neft-irs" && models::make_model(config.model, 3, 10)->snapshot_points().empty())
+      throw sim::ConfigError("neft-irs needs a model with IRS snapshot points (vgg8, resnet18); " + config.model +
+                             " has none");
+  }
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<Entry> entries;
   std::vector<std::string> commands;
