@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <map>
 
 #include "cli/experiment_command.h"
 #include "cli/experiment_support.h"
@@ -353,9 +354,14 @@ void run_table2(const Table2Options& o) {
     train::Panel p{{metric == "accuracy" ? "test accuracy on chip instances" : "validation perplexity on chip instances",
                     "chip noise level L", metric == "accuracy" ? "accuracy (%)" : "perplexity", false, true},
                    {}};
+    std::map<std::string, int> colors;  // one method: a colour per model, its baseline dashed
     for (const auto& e : entries) {
       if (e.eval.at("metric") != metric) continue;
       train::Series s{e.model + " " + label(e), {}, {}, {}};
+      if (o.methods.size() == 1) {
+        s.color = colors.emplace(e.model, static_cast<int>(colors.size()) + 1).first->second;
+        s.dashed = e.method == "clean";
+      }
       const double scale = metric == "accuracy" ? 100.0 : 1.0;
       for (size_t i = 0; i < o.levels.size(); ++i) {
         if (matched && e.train_level >= 0 && e.train_level != o.levels[i]) continue;
@@ -368,7 +374,7 @@ void run_table2(const Table2Options& o) {
     if (!p.series.empty()) panels.push_back(p);
   }
   const std::string png = o.out + "/table2.png";
-  const bool plotted = train::plot_panels_png(png, "cimtrain experiment table2: the metric against the chip's noise level (mean +- std over instances)", panels);
+  const bool plotted = train::plot_panels_png(png, "the metric against the chip's noise level (mean +- std over chip instances; dashed: the clean baseline)", panels);
   if (plotted) md += "\n![accuracy and perplexity against the noise level](table2.png)\n";
   md += "\nFiles: `table2.csv` (one row per model, method and level), `table2.json`, each run's folder under `runs/` "
         "(config.json, steps.csv, epochs.csv, loss.png, chip-eval.json).\n";

@@ -90,7 +90,7 @@ bool plot_panels_png(const std::string& png_path, const std::string& title, cons
   const std::string data_path = data_file_for(png_path);
   std::string script = fmt::format(
       "set terminal pngcairo size {},700 noenhanced\nset output {}\nset multiplot layout 1,{} title {}\n",
-      700 * std::max<size_t>(1, panels.size()), quoted(png_path), panels.size(), quoted(title));
+      std::max<size_t>(1000, 700 * panels.size()), quoted(png_path), panels.size(), quoted(title));
   {
     std::ofstream data(data_path);
     size_t index = 0;
