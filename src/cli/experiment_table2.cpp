@@ -218,7 +218,7 @@ void run_table2(const Table2Options& o) {
                              " has none");
   }
   const auto t0 = std::chrono::steady_clock::now();
-  std::vector<Entry> entries;
+  std::vector<Entry> entries, pretraining;  // pretraining: the clean runs that fine-tunings start from
   std::vector<std::string> commands;
   for (auto& [entry, config] : runs) {
     fmt::print(stderr, "experiment table2: {} {} -> {}\n", entry.model, label(entry), entry.dir);
@@ -228,7 +228,10 @@ void run_table2(const Table2Options& o) {
                               .value("progress", nlohmann::json::object())
                               .value("seconds", 0.0);
     // With fine-tuning the clean run is only the starting point: the baseline is its continuation.
-    if (!(o.fine_tune > 0 && entry.method == "clean" && config.init.empty())) entries.push_back(entry);
+    if (o.fine_tune > 0 && entry.method == "clean" && config.init.empty())
+      pretraining.push_back(entry);
+    else
+      entries.push_back(entry);
   }
   for (auto& e : entries) commands.push_back(evaluate(e, o));
 
@@ -384,7 +387,14 @@ void run_table2(const Table2Options& o) {
   double train_seconds = 0;
   for (const auto& e : entries) train_seconds += e.train_seconds;
   md += fmt::format("\nTraining time of the tabulated runs: {:.0f} s in all (\"training s\": each run's own, from its "
-                    "checkpoint).\n", train_seconds);
+                    "checkpoint{}).", train_seconds, pretraining.empty() ? "" : "; a fine-tuning's excludes the clean "
+                                                                                 "training it starts from");
+  if (!pretraining.empty()) {
+    md += " The clean trainings the fine-tunings start from:";
+    for (const auto& e : pretraining)
+      md += fmt::format(" {} {:.0f} s{}", e.model, e.train_seconds, &e == &pretraining.back() ? "." : ",");
+  }
+  md += "\n";
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   fmt::print(stderr, "experiment table2: this invocation took {:.0f} s\n", seconds);
 
