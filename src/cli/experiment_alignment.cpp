@@ -187,11 +187,7 @@ void run_alignment(const AlignmentOptions& o) {
                             {"model", config.model},      {"checkpoint", o.checkpoint}, {"batch", batch.input.size(0)},
                             {"samples", o.samples},       {"preset", o.preset},        {"seconds", seconds},
                             {"levels", levels}};
-  write_file(o.out + "/alignment.csv", csv);
-  write_file(o.out + "/alignment.json", j.dump(2) + "\n");
-  write_file(o.out + "/summary.md", md);
-  fmt::print("{0}\nwrote {1}/summary.md, {1}/alignment.csv, {1}/alignment.json{2}\n", md, o.out,
-             plotted ? ", " + png : "");
+  write_report(o.out, "alignment", csv, j, md, plotted ? png : "");
 }
 
 }  // namespace

@@ -200,8 +200,6 @@ void run_curves(const CurvesOptions& o) {
   if (plotted) md += "\n![loss curves](curves.png)\n";
   md += "\nFiles: `curves.csv` (model, mode, step, training loss, its moving average, validation loss where "
         "measured), each run's folder under `runs/` (steps.csv, validation.csv, loss.png).\n";
-  write_file(o.out + "/curves.csv", csv);
-  write_file(o.out + "/summary.md", md);
   nlohmann::json j = {{"experiment", "curves"}, {"command", invocation()}, {"machine", machine_summary()},
                       {"steps", o.steps},       {"level", o.level},       {"runs", nlohmann::json::array()}};
   for (const auto& c : curves)
@@ -212,9 +210,7 @@ void run_curves(const CurvesOptions& o) {
                          {"validation_steps", c.val_step},
                          {"validation_loss", c.val_loss},
                          {"seconds_per_step", c.seconds_per_step}});
-  write_file(o.out + "/curves.json", j.dump(2) + "\n");
-  fmt::print("{0}\nwrote {1}/summary.md, {1}/curves.csv, {1}/curves.json{2}\n", md, o.out,
-             plotted ? ", " + png : "");
+  write_report(o.out, "curves", csv, j, md, plotted ? png : "");
 }
 
 }  // namespace

@@ -119,6 +119,14 @@ void write_file(const std::string& path, const std::string& text) {
   fs::rename(tmp, path);
 }
 
+void write_report(const std::string& out, const std::string& name, const std::string& csv, const nlohmann::json& json,
+                  const std::string& md, const std::string& png) {
+  write_file(out + "/" + name + ".csv", csv);
+  write_file(out + "/" + name + ".json", json.dump(2) + "\n");
+  write_file(out + "/summary.md", md);
+  fmt::print("{0}\nwrote {1}/summary.md, {1}/{2}.csv, {1}/{2}.json{3}\n", md, out, name, png.empty() ? "" : ", " + png);
+}
+
 nlohmann::json read_json_file(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw std::runtime_error("cannot read '" + path + "'");

@@ -35,6 +35,11 @@ std::string machine_summary();
 // file when it cannot.
 void write_file(const std::string& path, const std::string& text);
 
+// Writes an experiment's outputs into `out`: NAME.csv, NAME.json and summary.md (`md`), then prints the report
+// and the files written (`png` too when it was drawn, i.e. not empty).
+void write_report(const std::string& out, const std::string& name, const std::string& csv, const nlohmann::json& json,
+                  const std::string& md, const std::string& png);
+
 // Reads a JSON file written by an experiment (or by eval/bench); throws naming the file when it is missing or
 // unreadable.
 nlohmann::json read_json_file(const std::string& path);

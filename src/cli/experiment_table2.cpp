@@ -401,11 +401,7 @@ void run_table2(const Table2Options& o) {
   nlohmann::json j = {{"experiment", "table2"},       {"command", invocation()}, {"machine", machine_summary()},
                       {"budget", budget},             {"levels", o.levels},      {"instances", o.instances},
                       {"train_level", o.train_level}, {"rows", rows}};
-  write_file(o.out + "/table2.csv", csv);
-  write_file(o.out + "/table2.json", j.dump(2) + "\n");
-  write_file(o.out + "/summary.md", md);
-  fmt::print("{0}\nwrote {1}/summary.md, {1}/table2.csv, {1}/table2.json{2}\n", md, o.out,
-             plotted ? ", " + png : "");
+  write_report(o.out, "table2", csv, j, md, plotted ? png : "");
 }
 
 }  // namespace

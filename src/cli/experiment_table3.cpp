@@ -134,11 +134,7 @@ void run_table3(const Table3Options& o) {
   nlohmann::json j = {{"experiment", "table3"}, {"command", invocation()}, {"machine", machine_summary()},
                       {"models", nlohmann::json::object()}};
   for (size_t k = 0; k < o.models.size(); ++k) j["models"][o.models[k]] = results[k];
-  write_file(o.out + "/table3.csv", csv);
-  write_file(o.out + "/table3.json", j.dump(2) + "\n");
-  write_file(o.out + "/summary.md", md);
-  fmt::print("{0}\nwrote {1}/summary.md, {1}/table3.csv, {1}/table3.json{2}\n", md, o.out,
-             plotted ? ", " + png : "");
+  write_report(o.out, "table3", csv, j, md, plotted ? png : "");
 }
 
 }  // namespace
