@@ -13,9 +13,10 @@ fi
 cd "$ROOT"
 set -x
 # Table II, CIFAR-10: float training for 4 epochs on the first 10,000 images (Adam 1e-3, batch 128, cosine), then
-# 2 epochs of fine-tuning at half the rate with the STE on level-2 chips, or without noise (the baseline);
+# 2 epochs of fine-tuning at half the rate with the STE on level-2 chips, with Gaussian weight noise of the
+# same output error (gaussian), or without noise (the baseline);
 # 3 chip instances per level on the first 1,000 test images.
-"$CIMTRAIN" experiment table2 --models vgg8,vgg11,resnet20,resnet18 --optimizer adam --lr 1e-3 --weight-decay 0 \
+"$CIMTRAIN" experiment table2 --models vgg8,vgg11,resnet20,resnet18 --methods ste,gaussian --optimizer adam --lr 1e-3 --weight-decay 0 \
   --epochs 4 --fine-tune 2 --fine-tune-lr 0.5 --subset 10000 --eval-limit 1000 --instances 3 \
   --out results/table2-cifar10
 # Table II, tiny Shakespeare: the language-model defaults (Adam 2e-3, batch 32 windows of 128 characters) for
