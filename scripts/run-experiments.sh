@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The paper's studies at the budget of RESULTS.md (issue 7), then RESULTS.md rebuilt from their outputs
 # (scripts/make-results.sh). Every step is cached: run it again after an interruption and it goes on where it
-# stopped. About 2.5 hours on two cores. Outputs: results/table2-cifar10, results/table2-shakespeare,
+# stopped. About 2 hours on two cores (1.8 h measured with builds sharing the machine). Outputs: results/table2-cifar10, results/table2-shakespeare,
 # results/curves, results/alignment-resnet20, results/alignment-gpt, results/table3 (checkpoints stay out of git).
 # CIMTRAIN=path uses an already built program instead of building one.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"

@@ -120,6 +120,7 @@ void run_alignment(const AlignmentOptions& o) {
                                      "lowest measured (layer)", "mean abs(predicted - measured)",
                                      "correlation over layers"};
   std::vector<std::vector<std::string>> rows;
+  std::vector<double> level_measured, level_predicted;  // means over layers, per level (table and plot)
   for (const auto& r : results) {
     std::vector<double> measured, predicted;
     double gap = 0;
@@ -132,6 +133,8 @@ void run_alignment(const AlignmentOptions& o) {
     }
     double mm = 0, mp = 0;
     for (size_t i = 0; i < measured.size(); ++i) mm += measured[i] / measured.size(), mp += predicted[i] / measured.size();
+    level_measured.push_back(mm);
+    level_predicted.push_back(mp);
     rows.push_back({fmt::format("{:g}", r.level), std::to_string(r.layers.size()), fmt::format("{:.4f}", mm),
                     fmt::format("{:.4f}", mp),
                     fmt::format("{:.4f} ({})", r.layers[lowest].cos_mean, r.layers[lowest].layer),
@@ -158,23 +161,20 @@ void run_alignment(const AlignmentOptions& o) {
     ++color;  // one colour per level: measured (with its spread) solid, predicted dashed
     train::Series measured{fmt::format("level {:g} measured", r.level), {}, {}, {}, false, color};
     train::Series predicted{fmt::format("level {:g} predicted", r.level), {}, {}, {}, true, color, true};
-    double mm = 0, mp = 0;
     for (size_t i = 0; i < r.layers.size(); ++i) {
       measured.x.push_back(static_cast<double>(i));
       measured.y.push_back(r.layers[i].cos_mean);
       measured.err.push_back(r.layers[i].cos_std);
       predicted.x.push_back(static_cast<double>(i));
       predicted.y.push_back(r.layers[i].predicted_cos);
-      mm += r.layers[i].cos_mean / r.layers.size();
-      mp += r.layers[i].predicted_cos / r.layers.size();
     }
     per_layer.series.push_back(measured);
     per_layer.series.push_back(predicted);
     mean_measured.x.push_back(r.level);
-    mean_measured.y.push_back(mm);
     mean_predicted.x.push_back(r.level);
-    mean_predicted.y.push_back(mp);
   }
+  mean_measured.y = level_measured;
+  mean_predicted.y = level_predicted;
   per_level.series = {mean_measured, mean_predicted};
   const std::string png = o.out + "/alignment.png";
   const bool plotted = train::plot_panels_png(

@@ -110,8 +110,6 @@ void run_curves(const CurvesOptions& o) {
     curve.train_loss = steps[1];
     curve.val_step = validation[0];
     curve.val_loss = validation[1];
-    curve.step.resize(std::min<size_t>(curve.step.size(), o.steps));
-    curve.train_loss.resize(curve.step.size());
     curve.seconds_per_step = steps[2].empty() ? 0 : steps[2].back() / static_cast<double>(steps[2].size());
     curves.push_back(curve);
   }

@@ -152,8 +152,4 @@ std::string markdown_table(const std::vector<std::string>& header, const std::ve
   return s.str();
 }
 
-std::string relative_to(const std::string& path, const std::string& base) {
-  return fs::path(path).lexically_relative(fs::path(base)).string();
-}
-
 }  // namespace cimtrain::cli

@@ -47,7 +47,4 @@ nlohmann::json read_json_file(const std::string& path);
 // A Markdown table: header cells, then rows of cells.
 std::string markdown_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);
 
-// `path` relative to `base` (for links in a summary.md placed in `base`).
-std::string relative_to(const std::string& path, const std::string& base);
-
 }  // namespace cimtrain::cli

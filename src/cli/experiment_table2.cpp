@@ -52,6 +52,7 @@ struct Entry {
   std::string model, method;  // method: "clean" or a mode / MODE+METHOD
   double train_level = 0;     // < 0: none (clean)
   std::string dir;
+  bool continued = false;     // the clean baseline continued for the fine-tuning epochs
   RunStatus status = RunStatus::kCached;
   double train_seconds = 0;
   nlohmann::json eval;  // cimtrain eval's JSON
@@ -122,7 +123,7 @@ std::vector<std::pair<Entry, train::TrainConfig>> plan(const Table2Options& o) {
       return c;
     };
     if (o.fine_tune > 0)  // the baseline gets the same extra epochs, without noise
-      runs.push_back({{model, "clean", -1, clean_dir + "-ft"}, fine_tuned(clean)});
+      runs.push_back({{model, "clean", -1, clean_dir + "-ft", true}, fine_tuned(clean)});
     for (const auto& entry : o.methods) {
       const auto [mode, method] = mode_and_method(entry);
       for (const double level : training_levels(o)) {
@@ -188,7 +189,7 @@ std::string evaluate(Entry& e, const Table2Options& o) {
 }
 
 std::string label(const Entry& e) {
-  if (e.method == "clean") return e.dir.size() > 3 && e.dir.substr(e.dir.size() - 3) == "-ft" ? "clean (+ft)" : "clean";
+  if (e.method == "clean") return e.continued ? "clean (+ft)" : "clean";
   return e.train_level >= 0 ? fmt::format("{} (L{:g})", e.method, e.train_level) : e.method;
 }
 
