@@ -9,7 +9,7 @@
 
 #include "sim/chip.h"
 #include "sim/presets.h"
-#include "sim/threads.h"
+#include "common/threads.h"
 
 using namespace cimtrain::sim;
 
@@ -23,7 +23,7 @@ double seconds_of(const std::function<void()>& fn) {
 
 // args: batch, inputs, outputs, signed inputs (0: ReLU-like, one read phase; 1: signed, two phases)
 void BM_InferVsMatmul(benchmark::State& state) {
-  set_torch_threads();
+  cimtrain::common::set_torch_threads();
   const int64_t batch = state.range(0), inputs = state.range(1), outputs = state.range(2);
   const bool signed_inputs = state.range(3) != 0;
   auto gen = at::detail::createCPUGenerator(1);

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "sim/normal_rng.h"
-#include "sim/threads.h"
+#include "common/threads.h"
 
 namespace {
 
@@ -16,7 +16,7 @@ constexpr int64_t kSamples = int64_t{1} << 22;
 
 // Threads: the benchmark argument (0 = all cores); the best instruction set for this CPU.
 void BM_FillNormalPhilox(benchmark::State& state) {
-  const int threads = cimtrain::sim::set_torch_threads(static_cast<int>(state.range(0)));
+  const int threads = cimtrain::common::set_torch_threads(static_cast<int>(state.range(0)));
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(1);
   std::vector<float> out(kSamples);
   for (auto _ : state) {
@@ -37,7 +37,7 @@ void BM_FillNormalIsa1Thread(benchmark::State& state) {
     state.SkipWithError("instruction set not supported by this CPU");
     return;
   }
-  cimtrain::sim::set_torch_threads(1);
+  cimtrain::common::set_torch_threads(1);
   std::vector<float> out(kSamples);
   const cimtrain::sim::PhiloxKey key{1, 2};
   for (auto _ : state) {
@@ -50,7 +50,7 @@ void BM_FillNormalIsa1Thread(benchmark::State& state) {
 BENCHMARK(BM_FillNormalIsa1Thread)->DenseRange(0, 2)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_AtRandn(benchmark::State& state) {
-  const int threads = cimtrain::sim::set_torch_threads(static_cast<int>(state.range(0)));
+  const int threads = cimtrain::common::set_torch_threads(static_cast<int>(state.range(0)));
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(1);
   at::Tensor out = at::empty({kSamples}, at::kFloat);
   for (auto _ : state) {
@@ -65,7 +65,7 @@ BENCHMARK(BM_AtRandn)->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond)->UseRealTim
 
 // Allocating form, as at::randn is usually called.
 void BM_AtRandnAlloc(benchmark::State& state) {
-  cimtrain::sim::set_torch_threads(0);
+  cimtrain::common::set_torch_threads(0);
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(1);
   for (auto _ : state) benchmark::DoNotOptimize(at::randn({kSamples}, gen));
   state.SetItemsProcessed(state.iterations() * kSamples);
@@ -73,7 +73,7 @@ void BM_AtRandnAlloc(benchmark::State& state) {
 BENCHMARK(BM_AtRandnAlloc)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_RandnPhiloxAlloc(benchmark::State& state) {
-  cimtrain::sim::set_torch_threads(0);
+  cimtrain::common::set_torch_threads(0);
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(1);
   for (auto _ : state) benchmark::DoNotOptimize(cimtrain::sim::randn_philox({kSamples}, gen));
   state.SetItemsProcessed(state.iterations() * kSamples);

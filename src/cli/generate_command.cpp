@@ -1,74 +1,12 @@
-// `cimtrain generate` (see generate_command.h): per level, chip instance 0 of that level as `eval --seed`
-// draws it, programmed and calibrated once, then seeded sampling.
+// `cimtrain generate`: its flags, turned into eval::GenerateCommandOptions for eval::run_generate (src/eval/text_generation.h).
 #include "cli/generate_command.h"
 
-#include <ATen/CPUGeneratorImpl.h>
-#include <fmt/core.h>
-#include <torch/utils.h>
-
-#include <functional>
-
-#include "nn/convert.h"
-#include "sim/config_util.h"
-#include "train/evaluate.h"
-#include "train/generate.h"
-#include "train/language_model_checkpoint.h"
-#include "train/perplexity.h"
+#include "eval/text_generation.h"
 
 namespace cimtrain::cli {
 
-namespace {
-
-struct GenerateCommandOptions {
-  std::string checkpoint;
-  std::string prompt = "ROMEO:";
-  int64_t length = 300;
-  std::vector<double> levels = {2};
-  bool include_float = false;
-  double temperature = 0.8;
-  uint64_t seed = 0;
-  double time_s = 3600.0;
-  std::string preset, chip_config, data_dir;
-  int64_t calibration = 64;  // as eval's default for language models
-};
-
-void run_generate(const GenerateCommandOptions& o) {
-  if (o.length < 0) throw sim::ConfigError("--length must be >= 0, found " + std::to_string(o.length));
-  if (o.temperature < 0) throw sim::ConfigError("--temperature must be >= 0, found " + std::to_string(o.temperature));
-  if (o.levels.empty() && !o.include_float) throw sim::ConfigError("nothing to run: give --level and/or --float");
-  auto lm = train::load_language_model(o.checkpoint, o.preset, o.chip_config);
-  auto& model = *lm.am.model;
-  auto& context = *lm.am.context;
-  context.conditions.time_s = o.time_s;
-  context.conditions.validate();
-  const train::GenerateOptions go{o.length, o.temperature};
-  const auto write = [&](const std::string& title) {
-    auto gen = at::make_generator<at::CPUGeneratorImpl>(train::mix_seed({o.seed, 4}));
-    const auto text = train::generate_text(model, lm.vocab, o.prompt, go, gen);
-    fmt::print("=== {} ===\n{}\n\n", title, text);
-  };
-  fmt::print("{} ({} {}, trained {} at level {}), temperature {}, seed {}\n\n", o.checkpoint, lm.config.model,
-             fmt::format("{}x{}", lm.config.layers, lm.config.dim), lm.config.mode, lm.config.level, o.temperature,
-             o.seed);
-  if (o.include_float) write("float (no chip)");
-  at::Tensor calibration;
-  if (o.calibration > 0 && !o.levels.empty())
-    calibration = train::calibration_windows(model, train::load_model_corpus(lm, o.data_dir).train, o.calibration,
-                                             train::mix_seed({o.seed, 3}));
-  model.eval();
-  std::function<void()> calibrate;
-  if (calibration.defined()) calibrate = [&] { model.forward(calibration); };
-  for (const double level : o.levels) {
-    train::program_instance(model, context, o.seed, level, 0, calibrate);
-    write(fmt::format("{} chip, level {}, t = {} s", context.chip.preset, level, o.time_s));
-    nn::clear_chip(model);
-  }
-}
-
-}  // namespace
-
 void add_generate_command(CLI::App& app) {
-  auto o = std::make_shared<GenerateCommandOptions>();
+  auto o = std::make_shared<eval::GenerateCommandOptions>();
   auto* cmd = app.add_subcommand("generate", "Text written by a trained gpt or bert on simulated chip instances");
   cmd->add_option("--checkpoint", o->checkpoint, "checkpoint.pt of a gpt or bert written by cimtrain train")
       ->required();
@@ -89,7 +27,7 @@ void add_generate_command(CLI::App& app) {
   cmd->add_option("--calibration", o->calibration,
                   "training windows the chip's input and ADC ranges are calibrated on, once (0: per read)")
       ->capture_default_str();
-  cmd->callback([o]() { run_generate(*o); });
+  cmd->callback([o]() { eval::run_generate(*o); });
 }
 
 }  // namespace cimtrain::cli

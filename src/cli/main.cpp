@@ -5,24 +5,25 @@
 #include <cstdio>
 #include <exception>
 
+#include "report/report_files.h"
 #include "cli/bench_command.h"
 #include "cli/chip_command.h"
 #include "cli/eval_command.h"
 #include "cli/experiment_command.h"
-#include "cli/experiment_support.h"
+#include "experiments/run_cache.h"
 #include "cli/generate_command.h"
 #include "cli/train_command.h"
-#include "sim/config_util.h"
-#include "sim/threads.h"
+#include "common/errors.h"
+#include "common/threads.h"
 
 int main(int argc, char** argv) {
-  cimtrain::sim::ensure_passive_thread_waiting(argv);
-  cimtrain::cli::set_invocation(argc, argv);
+  cimtrain::common::ensure_passive_thread_waiting(argv);
+  cimtrain::report::set_invocation(argc, argv);
   CLI::App app{"cimtrain: noise-aware training for analog compute-in-memory chips"};
   app.require_subcommand(1);
   int threads = 0;
   app.add_option("--threads", threads, "LibTorch threads (default: all cores)");
-  app.parse_complete_callback([&]() { cimtrain::sim::set_torch_threads(threads); });
+  app.parse_complete_callback([&]() { cimtrain::common::set_torch_threads(threads); });
   cimtrain::cli::add_chip_command(app);
   cimtrain::cli::add_train_command(app);
   cimtrain::cli::add_eval_command(app);
@@ -33,7 +34,7 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
-  } catch (const cimtrain::sim::ConfigError& e) {
+  } catch (const cimtrain::common::ConfigError& e) {
     fmt::print(stderr, "cimtrain: invalid configuration: {}\n", e.what());
     return 2;
   } catch (const c10::Error& e) {

@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "nn/ste_function.h"
-#include "sim/stage_timer.h"
+#include "common/stage_timer.h"
 
 namespace cimtrain::nn {
 
@@ -23,12 +23,12 @@ AnalogConv2dImpl::AnalogConv2dImpl(const AnalogConv2dOptions& options_) : option
   };
   // im2col: [N, Cin*kh*kw, L] -> rows [N*L, Cin*kh*kw] (column order matches weight.view(Cout, -1)).
   ops_.to_rows = [=](const at::Tensor& x) {
-    const sim::StageTimer timer("im2col");
+    const common::StageTimer timer("im2col");
     const auto cols = at::im2col(x, k, d, p, s);
     return cols.transpose(1, 2).reshape({-1, cols.size(1)});
   };
   ops_.from_rows = [=](const at::Tensor& rows, const at::Tensor& x) {
-    const sim::StageTimer timer("rows to NCHW");
+    const common::StageTimer timer("rows to NCHW");
     const int64_t n = x.size(0), ho = sim::conv_output_size(x.size(2), k[0], s[0], p[0], d[0]),
                   wo = sim::conv_output_size(x.size(3), k[1], s[1], p[1], d[1]);
     return rows.view({n, ho, wo, cout}).permute({0, 3, 1, 2}).contiguous();

@@ -8,7 +8,7 @@
 
 #include "nn/neft_noise.h"
 #include "nn/quantize.h"
-#include "sim/stage_timer.h"
+#include "common/stage_timer.h"
 
 namespace cimtrain::nn {
 
@@ -56,7 +56,7 @@ at::Tensor AnalogLayer::chip_output(const LayerAsMatrix& ops, const at::Tensor& 
   // chip uses its fixed input scale (and clips).
   Quantized xq;
   if (!direct) {
-    const sim::StageTimer timer("quantize inputs");
+    const common::StageTimer timer("quantize inputs");
     const auto rows = ops.to_rows(x);
     xq = fixed && fixed->input_scale.defined() ? quantize_with_scale(rows, fixed->input_scale, m.input_max())
                                                : quantize_per_tensor(rows, m.input_max());
@@ -67,8 +67,8 @@ at::Tensor AnalogLayer::chip_output(const LayerAsMatrix& ops, const at::Tensor& 
     instance = fixed->instance;
     w_scale = fixed->weight_scale;
   } else {
-    const sim::StageTimer timer("program");
-    std::optional<sim::StageTimer> part(std::in_place, "program.quantize weights");
+    const common::StageTimer timer("program");
+    std::optional<common::StageTimer> part(std::in_place, "program.quantize weights");
     const auto wq = quantize_per_row(w2d.detach(), m.weight_max());
     part.reset();
     instance = std::make_shared<sim::ChipInstance>(sim::Chip(ctx.chip).program(wq.values, ctx.gen, ctx.conditions));
@@ -77,7 +77,7 @@ at::Tensor AnalogLayer::chip_output(const LayerAsMatrix& ops, const at::Tensor& 
   }
   if (effective) *effective = instance->effective_weights().to(x.device());
   // The chip is CPU code: inputs go to the CPU and the result comes back to the layer's device.
-  const sim::StageTimer timer("read");
+  const common::StageTimer timer("read");
   if (!direct) {
     const auto y_int = instance->infer(xq.values.to(at::kCPU), ctx.gen).to(x.device());
     const auto y = y_int * xq.scale * w_scale.view({1, -1}).to(x.device());

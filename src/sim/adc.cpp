@@ -6,11 +6,11 @@
 namespace cimtrain::sim {
 
 void AdcConfig::validate() const {
-  require_range("adc.bits", bits, 2, 24);
-  require_non_negative("adc.noise_sigma_lsb", noise_sigma_lsb);
-  require_non_negative("adc.offset_sigma_lsb", offset_sigma_lsb);
-  require_non_negative("adc.inl_lsb", inl_lsb);
-  require(headroom > 0 && headroom <= 100, "adc.headroom must be in (0, 100], found " + std::to_string(headroom));
+  common::require_range("adc.bits", bits, 2, 24);
+  common::require_non_negative("adc.noise_sigma_lsb", noise_sigma_lsb);
+  common::require_non_negative("adc.offset_sigma_lsb", offset_sigma_lsb);
+  common::require_non_negative("adc.inl_lsb", inl_lsb);
+  common::require(headroom > 0 && headroom <= 100, "adc.headroom must be in (0, 100], found " + std::to_string(headroom));
 }
 
 AdcStatic sample_adc_static(const AdcConfig& cfg, at::IntArrayRef converters, at::Generator& gen) {

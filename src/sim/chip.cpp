@@ -12,14 +12,14 @@
 #include "sim/programming_noise.h"
 #include "sim/read_noise.h"
 #include "sim/read_operands.h"
-#include "sim/stage_timer.h"
+#include "common/stage_timer.h"
 #include "sim/thermal.h"
 
 namespace cimtrain::sim {
 
 void ReadConditions::validate() const {
-  require(time_s >= 0 && std::isfinite(time_s), "time since programming must be >= 0 s, found " + std::to_string(time_s));
-  require(temperature_K > 0 && temperature_K < 1000, "temperature must be in (0, 1000) K, found " +
+  common::require(time_s >= 0 && std::isfinite(time_s), "time since programming must be >= 0 s, found " + std::to_string(time_s));
+  common::require(temperature_K > 0 && temperature_K < 1000, "temperature must be in (0, 1000) K, found " +
                                                           std::to_string(temperature_K));
 }
 
@@ -33,7 +33,7 @@ ChipInstance Chip::program(const at::Tensor& w_int, at::Generator& gen, const Re
   c.layout_ = make_layout(config_.mapping, w_int.size(1), w_int.size(0));
   const auto& m = config_.mapping;
   const auto& l = c.layout_;
-  std::optional<StageTimer> timer(std::in_place, "program.cells");
+  std::optional<common::StageTimer> timer(std::in_place, "program.cells");
   c.g_prog_ = program_weights(w_int.cpu(), m, l, config_.programming_noise, config_.level, gen);
   timer.emplace("program.static");
   c.nu_ = sample_drift_exponents(c.g_prog_, config_.drift, m, config_.level, gen);
@@ -63,7 +63,7 @@ void ChipInstance::set_conditions(const ReadConditions& conditions) {
   conditions_ = conditions;
   const auto& cfg = config_;
   const auto& l = layout_;
-  std::optional<StageTimer> timer(std::in_place, "program.drift+thermal");
+  std::optional<common::StageTimer> timer(std::in_place, "program.drift+thermal");
   const auto tile_T = tile_dT_ + conditions.temperature_K;
   const auto tile_gain = thermal_conductance_factor(tile_T, cfg.thermal);
   const auto tile_t_eff = arrhenius_time_factor(tile_T, cfg.thermal) * conditions.time_s;
@@ -208,15 +208,15 @@ at::Tensor ChipInstance::infer(const at::Tensor& x_int, at::Generator& gen) cons
   const PhiloxKey dac_key = draw_philox_key(gen), adc_key = draw_philox_key(gen);
   at::Tensor V2, V, current, var;
   {
-    const StageTimer timer("read.drive");
+    const common::StageTimer timer("read.drive");
     V = drive_word_lines(x, sh, cfg.dac, cfg.device_nonlinearity, dac_inl_, dac_key, read_var_.defined() ? &V2 : nullptr);
   }
   {
-    const StageTimer timer("read.products");
+    const common::StageTimer timer("read.products");
     current = at::bmm(V, operand(signal_));  // [row_tiles, M, S * outputs], uA
     if (read_var_.defined()) var = at::bmm(V2, operand(read_var_));
   }
-  const StageTimer timer("read.adc");
+  const common::StageTimer timer("read.adc");
   const auto tiles = current.unbind(0);
   return convert_and_combine(tiles, var.defined() ? var.unbind(0) : std::vector<at::Tensor>{}, dac_col_var_,
                              full_scale_for(tiles, sh), sh, cfg.adc, adc_static_, saturation_uA(), combine_weights(sh),
@@ -293,11 +293,11 @@ std::vector<at::Tensor> ChipInstance::conv_currents(const at::Tensor& x, double 
   const auto inl = dac_inl_.narrow(0, 0, l.inputs).view({C, khw}).select(1, 0).contiguous();
   at::Tensor V;
   {
-    const StageTimer timer("read.drive");
+    const common::StageTimer timer("read.drive");
     V = drive_input_map(x, input_scale, cfg.mapping.input_max(), sh, cfg.dac, cfg.device_nonlinearity, inl,
                         v_squared && read_var_.defined() ? v_squared : nullptr);
   }
-  const StageTimer timer("read.products");
+  const common::StageTimer timer("read.products");
   std::vector<at::Tensor> current;
   for (int64_t t = 0; t < l.row_tiles; ++t) current.push_back(conv_tile_product(V, signal_, t, g));
   return current;
@@ -322,7 +322,7 @@ at::Tensor ChipInstance::infer_conv(const at::Tensor& x_in, const ConvGeometry& 
   const ReadShape rows = pixel_rows(sh, x, g);
   at::Tensor full_scale;
   {
-    const StageTimer timer("read.adc");
+    const common::StageTimer timer("read.adc");
     full_scale = full_scale_for(current, rows);
   }
   // Tile by tile: its read-noise variances are computed just before its conversion and freed after, with its
@@ -339,10 +339,10 @@ at::Tensor ChipInstance::infer_conv(const at::Tensor& x_in, const ConvGeometry& 
   for (int64_t t = 0; t < l.row_tiles; ++t) {
     std::vector<at::Tensor> var;
     if (V2.defined()) {
-      const StageTimer timer("read.products");
+      const common::StageTimer timer("read.products");
       var.push_back(conv_tile_product(V2, read_var_, t, g));
     }
-    const StageTimer timer("read.adc");
+    const common::StageTimer timer("read.adc");
     convert_and_combine({current[t]}, var, dac_col_var_, full_scale, rows, cfg.adc, adc_static_, saturation_uA(), coef,
                         adc_key, t, &y, out_scale);
     current[t] = at::Tensor();

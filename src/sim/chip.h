@@ -5,6 +5,8 @@
 
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "sim/adc.h"
 #include "sim/chip_config.h"
 #include "sim/mapping.h"

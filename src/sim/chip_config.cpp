@@ -5,12 +5,13 @@
 
 #include <algorithm>
 
+#include "common/strict_json.h"
 #include "sim/presets.h"
 
 namespace cimtrain::sim {
 
 void ChipConfig::validate() const {
-  require(level >= 0 && level <= 100, "level must be in [0, 100], found " + std::to_string(level));
+  common::require(level >= 0 && level <= 100, "level must be in [0, 100], found " + std::to_string(level));
   mapping.validate();
   dac.validate();
   adc.validate();
@@ -20,10 +21,10 @@ void ChipConfig::validate() const {
   thermal.validate();
   drift.validate();
   ir_drop.validate();
-  require(mapping.conv_read != "direct" || !dac.word_line_noise(),
+  common::require(mapping.conv_read != "direct" || !dac.word_line_noise(),
           "mapping.conv_read 'direct' drives input maps, not word lines: it needs dac.noise_model 'column' "
           "(or no DAC noise); for per-word-line DAC noise set mapping.conv_read to 'im2col'");
-  require(dac.input_bits_per_cycle <= mapping.input_bits - 1,
+  common::require(dac.input_bits_per_cycle <= mapping.input_bits - 1,
           "dac.input_bits_per_cycle must be <= input_bits - 1 = " + std::to_string(mapping.input_bits - 1) +
               ", found " + std::to_string(dac.input_bits_per_cycle));
 }
@@ -50,24 +51,24 @@ void override_section(const nlohmann::json& j, const char* name, T& section) {
   if (!j.contains(name)) return;
   nlohmann::json merged = section;
   if (!j[name].is_object())
-    throw ConfigError(std::string(name) + ": expected a JSON object, found " + j[name].type_name());
+    throw common::ConfigError(std::string(name) + ": expected a JSON object, found " + j[name].type_name());
   merged.merge_patch(j[name]);
-  section = parse_strict<T>(merged, name);
+  section = common::parse_strict<T>(merged, name);
   // merge_patch keeps unknown keys, so parse_strict rejects them with the section's name.
 }
 }  // namespace
 
 ChipConfig chip_config_from_json(const nlohmann::json& j) {
-  if (!j.is_object()) throw ConfigError("chip config: expected a JSON object, found " + std::string(j.type_name()));
+  if (!j.is_object()) throw common::ConfigError("chip config: expected a JSON object, found " + std::string(j.type_name()));
   static const std::vector<std::string> known = {"format",     "version",    "preset",      "level",
                                                  "mapping",    "dac",        "adc",         "device_nonlinearity",
                                                  "programming_noise", "read_noise", "thermal", "drift", "ir_drop"};
   for (const auto& item : j.items()) {
     if (std::find(known.begin(), known.end(), item.key()) == known.end())
-      throw ConfigError("chip config: unknown section '" + item.key() + "'");
+      throw common::ConfigError("chip config: unknown section '" + item.key() + "'");
   }
   if (j.contains("version") && j["version"] != 1)
-    throw ConfigError("chip config: expected version 1, found " + j["version"].dump());
+    throw common::ConfigError("chip config: expected version 1, found " + j["version"].dump());
   try {
     ChipConfig c = preset_config(j.value("preset", std::string("rram")));
     if (j.contains("level")) c.level = j["level"].get<double>();
@@ -83,7 +84,7 @@ ChipConfig chip_config_from_json(const nlohmann::json& j) {
     c.validate();
     return c;
   } catch (const nlohmann::json::exception& e) {
-    throw ConfigError(std::string("chip config: ") + e.what());
+    throw common::ConfigError(std::string("chip config: ") + e.what());
   }
 }
 
@@ -116,18 +117,18 @@ ChipConfig only_nonideality(const ChipConfig& base, const std::string& name) {
   else if (name == "thermal") c.thermal = base.thermal;
   else if (name == "drift") c.drift = base.drift;
   else if (name == "ir_drop") c.ir_drop = base.ir_drop;
-  else throw ConfigError("unknown non-ideality '" + name + "'");
+  else throw common::ConfigError("unknown non-ideality '" + name + "'");
   return c;
 }
 
 ChipConfig chip_config_from_file(const std::string& path) {
   std::ifstream in(path);
-  if (!in) throw ConfigError("cannot open chip config file '" + path + "'");
+  if (!in) throw common::ConfigError("cannot open chip config file '" + path + "'");
   nlohmann::json j;
   try {
     in >> j;
   } catch (const nlohmann::json::exception& e) {
-    throw ConfigError("chip config file '" + path + "' is not valid JSON: " + e.what());
+    throw common::ConfigError("chip config file '" + path + "' is not valid JSON: " + e.what());
   }
   return chip_config_from_json(j);
 }

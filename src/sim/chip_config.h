@@ -4,8 +4,10 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "sim/adc.h"
-#include "sim/config_util.h"
+#include "common/errors.h"
 #include "sim/dac.h"
 #include "sim/device_nonlinearity.h"
 #include "sim/drift.h"

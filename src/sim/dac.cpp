@@ -5,13 +5,13 @@
 namespace cimtrain::sim {
 
 void DacConfig::validate() const {
-  require_range("dac.bits", bits, 1, 24);
-  require_range("dac.input_bits_per_cycle", input_bits_per_cycle, 0, 16);
-  require(v_read_V > 0, "dac.v_read_V must be > 0 volts, found " + std::to_string(v_read_V));
-  require_non_negative("dac.noise_sigma", noise_sigma);
-  require(noise_model == "column" || noise_model == "word_line",
+  common::require_range("dac.bits", bits, 1, 24);
+  common::require_range("dac.input_bits_per_cycle", input_bits_per_cycle, 0, 16);
+  common::require(v_read_V > 0, "dac.v_read_V must be > 0 volts, found " + std::to_string(v_read_V));
+  common::require_non_negative("dac.noise_sigma", noise_sigma);
+  common::require(noise_model == "column" || noise_model == "word_line",
           "dac.noise_model must be 'column' or 'word_line', found '" + noise_model + "'");
-  require_non_negative("dac.inl_lsb", inl_lsb);
+  common::require_non_negative("dac.inl_lsb", inl_lsb);
 }
 
 at::Tensor sample_dac_inl(const DacConfig& cfg, int64_t rows, at::Generator& gen) {

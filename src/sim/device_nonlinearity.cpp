@@ -6,9 +6,9 @@
 namespace cimtrain::sim {
 
 void DeviceNonlinearityConfig::validate() const {
-  require_range("device_nonlinearity.alpha", alpha, 0.0, 1.0);
-  require(k > 0 && k <= 20, "device_nonlinearity.k must be in (0, 20], found " + std::to_string(k));
-  require_non_negative("device_nonlinearity.saturation_uA", saturation_uA);
+  common::require_range("device_nonlinearity.alpha", alpha, 0.0, 1.0);
+  common::require(k > 0 && k <= 20, "device_nonlinearity.k must be in (0, 20], found " + std::to_string(k));
+  common::require_non_negative("device_nonlinearity.saturation_uA", saturation_uA);
 }
 
 at::Tensor apply_iv_nonlinearity(const at::Tensor& v, const DeviceNonlinearityConfig& cfg) {

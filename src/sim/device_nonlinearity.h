@@ -3,7 +3,9 @@
 
 #include <ATen/ATen.h>
 
-#include "sim/config_util.h"
+#include <nlohmann/json.hpp>
+
+#include "common/errors.h"
 
 namespace cimtrain::sim {
 

@@ -11,14 +11,14 @@
 namespace cimtrain::sim {
 
 void DriftConfig::validate() const {
-  require(model == "power_law" || model == "pcm", "drift.model must be 'power_law' or 'pcm', found '" + model + "'");
-  require_range("drift.nu_mean", nu_mean, -1.0, 1.0);
-  require_non_negative("drift.nu_std", nu_std);
-  require(t0_s > 0, "drift.t0_s must be > 0 seconds, found " + std::to_string(t0_s));
-  require_non_negative("drift.relaxation_tau_s", relaxation_tau_s);
-  require(relaxation_beta > 0 && relaxation_beta <= 1,
+  common::require(model == "power_law" || model == "pcm", "drift.model must be 'power_law' or 'pcm', found '" + model + "'");
+  common::require_range("drift.nu_mean", nu_mean, -1.0, 1.0);
+  common::require_non_negative("drift.nu_std", nu_std);
+  common::require(t0_s > 0, "drift.t0_s must be > 0 seconds, found " + std::to_string(t0_s));
+  common::require_non_negative("drift.relaxation_tau_s", relaxation_tau_s);
+  common::require(relaxation_beta > 0 && relaxation_beta <= 1,
           "drift.relaxation_beta must be in (0, 1], found " + std::to_string(relaxation_beta));
-  require_range("drift.relaxation_rest_fraction", relaxation_rest_fraction, 0.0, 1.0);
+  common::require_range("drift.relaxation_rest_fraction", relaxation_rest_fraction, 0.0, 1.0);
 }
 
 at::Tensor sample_drift_exponents(const at::Tensor& g_prog_uS, const DriftConfig& cfg, const MappingConfig& mapping,

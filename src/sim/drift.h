@@ -5,7 +5,9 @@
 
 #include <string>
 
-#include "sim/config_util.h"
+#include <nlohmann/json.hpp>
+
+#include "common/errors.h"
 #include "sim/mapping.h"
 
 namespace cimtrain::sim {

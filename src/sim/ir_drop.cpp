@@ -91,13 +91,13 @@ void solve_lines(const std::vector<at::Tensor>& x, const at::Tensor& src, const 
 }  // namespace
 
 void IrDropConfig::validate() const {
-  require(mode == "off" || mode == "fast" || mode == "exact",
+  common::require(mode == "off" || mode == "fast" || mode == "exact",
           "ir_drop.mode must be one of off, fast, exact; found '" + mode + "'");
-  require(std::isfinite(r_wire_ohm) && r_wire_ohm >= 0,
+  common::require(std::isfinite(r_wire_ohm) && r_wire_ohm >= 0,
           "ir_drop.r_wire_ohm must be finite and >= 0 ohm, found " + num(r_wire_ohm));
-  require(std::isfinite(solver_tolerance) && solver_tolerance > 0,
+  common::require(std::isfinite(solver_tolerance) && solver_tolerance > 0,
           "ir_drop.solver_tolerance must be > 0, found " + num(solver_tolerance));
-  require(solver_max_iterations >= 1,
+  common::require(solver_max_iterations >= 1,
           "ir_drop.solver_max_iterations must be >= 1, found " + std::to_string(solver_max_iterations));
 }
 

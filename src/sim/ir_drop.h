@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "sim/config_util.h"
+#include "common/errors.h"
 
 namespace cimtrain::sim {
 

@@ -4,21 +4,21 @@
 namespace cimtrain::sim {
 
 void MappingConfig::validate() const {
-  require(tile_rows >= 1, "mapping.tile_rows must be >= 1, found " + std::to_string(tile_rows));
-  require(tile_cols >= 1, "mapping.tile_cols must be >= 1, found " + std::to_string(tile_cols));
-  require_range("mapping.weight_bits", weight_bits, 2, 16);
-  require_range("mapping.input_bits", input_bits, 2, 16);
-  require_range("mapping.bits_per_cell", bits_per_cell, 1, 15);
-  require(bits_per_cell <= weight_bits - 1,
+  common::require(tile_rows >= 1, "mapping.tile_rows must be >= 1, found " + std::to_string(tile_rows));
+  common::require(tile_cols >= 1, "mapping.tile_cols must be >= 1, found " + std::to_string(tile_cols));
+  common::require_range("mapping.weight_bits", weight_bits, 2, 16);
+  common::require_range("mapping.input_bits", input_bits, 2, 16);
+  common::require_range("mapping.bits_per_cell", bits_per_cell, 1, 15);
+  common::require(bits_per_cell <= weight_bits - 1,
           "mapping.bits_per_cell must be <= weight_bits - 1 = " + std::to_string(weight_bits - 1) + ", found " +
               std::to_string(bits_per_cell));
-  require(tile_cols >= 2 * slices(), "mapping.tile_cols must hold at least one output (2 x " +
+  common::require(tile_cols >= 2 * slices(), "mapping.tile_cols must hold at least one output (2 x " +
                                          std::to_string(slices()) + " slices = " + std::to_string(2 * slices()) +
                                          " columns), found " + std::to_string(tile_cols));
-  require(conv_read == "direct" || conv_read == "im2col",
+  common::require(conv_read == "direct" || conv_read == "im2col",
           "mapping.conv_read must be 'direct' or 'im2col', found '" + conv_read + "'");
-  require(g_max_uS > 0, "mapping.g_max_uS must be > 0, found " + std::to_string(g_max_uS));
-  require(g_min_uS >= 0 && g_min_uS < g_max_uS, "mapping.g_min_uS must be in [0, g_max_uS = " +
+  common::require(g_max_uS > 0, "mapping.g_max_uS must be > 0, found " + std::to_string(g_max_uS));
+  common::require(g_min_uS >= 0 && g_min_uS < g_max_uS, "mapping.g_min_uS must be in [0, g_max_uS = " +
                                                     std::to_string(g_max_uS) + "), found " + std::to_string(g_min_uS));
 }
 

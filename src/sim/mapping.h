@@ -6,7 +6,9 @@
 #include <cstdint>
 #include <string>
 
-#include "sim/config_util.h"
+#include <nlohmann/json.hpp>
+
+#include "common/errors.h"
 
 namespace cimtrain::sim {
 

@@ -85,7 +85,7 @@ ChipConfig preset_config(const std::string& name) {
   if (name == "pcm") return pcm();
   std::string known;
   for (const auto& n : preset_names()) known += (known.empty() ? "" : ", ") + n;
-  throw ConfigError("unknown preset '" + name + "' (known: " + known + ")");
+  throw common::ConfigError("unknown preset '" + name + "' (known: " + known + ")");
 }
 
 }  // namespace cimtrain::sim

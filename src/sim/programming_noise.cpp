@@ -13,12 +13,12 @@
 namespace cimtrain::sim {
 
 void ProgrammingNoiseConfig::validate() const {
-  require(model == "lognormal" || model == "pcm",
+  common::require(model == "lognormal" || model == "pcm",
           "programming_noise.model must be 'lognormal' or 'pcm', found '" + model + "'");
-  require_non_negative("programming_noise.sigma", sigma);
-  require_range("programming_noise.p_stuck_off", p_stuck_off, 0.0, 1.0);
-  require_range("programming_noise.p_stuck_on", p_stuck_on, 0.0, 1.0);
-  require(p_stuck_off + p_stuck_on <= 1.0, "programming_noise.p_stuck_off + p_stuck_on must be <= 1");
+  common::require_non_negative("programming_noise.sigma", sigma);
+  common::require_range("programming_noise.p_stuck_off", p_stuck_off, 0.0, 1.0);
+  common::require_range("programming_noise.p_stuck_on", p_stuck_on, 0.0, 1.0);
+  common::require(p_stuck_off + p_stuck_on <= 1.0, "programming_noise.p_stuck_off + p_stuck_on must be <= 1");
 }
 
 at::Tensor program_conductances(const at::Tensor& target_uS, const ProgrammingNoiseConfig& cfg,

@@ -7,9 +7,9 @@
 namespace cimtrain::sim {
 
 void ReadNoiseConfig::validate() const {
-  require(model == "relative" || model == "pcm", "read_noise.model must be 'relative' or 'pcm', found '" + model + "'");
-  require_non_negative("read_noise.sigma", sigma);
-  require(t_read_s > 0, "read_noise.t_read_s must be > 0 seconds, found " + std::to_string(t_read_s));
+  common::require(model == "relative" || model == "pcm", "read_noise.model must be 'relative' or 'pcm', found '" + model + "'");
+  common::require_non_negative("read_noise.sigma", sigma);
+  common::require(t_read_s > 0, "read_noise.t_read_s must be > 0 seconds, found " + std::to_string(t_read_s));
 }
 
 at::Tensor read_noise_std(const at::Tensor& g_now_uS, const at::Tensor& g_prog_uS, const ReadNoiseConfig& cfg,

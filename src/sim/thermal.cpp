@@ -8,10 +8,10 @@ constexpr double kBoltzmann_eV_per_K = 8.617333262e-5;
 }
 
 void ThermalConfig::validate() const {
-  require_non_negative("thermal.sigma_K", sigma_K);
-  require_range("thermal.tcr_per_K", tcr_per_K, -0.1, 0.1);
-  require(t_ref_K > 0, "thermal.t_ref_K must be > 0 kelvin, found " + std::to_string(t_ref_K));
-  require_range("thermal.activation_energy_eV", activation_energy_eV, 0.0, 5.0);
+  common::require_non_negative("thermal.sigma_K", sigma_K);
+  common::require_range("thermal.tcr_per_K", tcr_per_K, -0.1, 0.1);
+  common::require(t_ref_K > 0, "thermal.t_ref_K must be > 0 kelvin, found " + std::to_string(t_ref_K));
+  common::require_range("thermal.activation_energy_eV", activation_energy_eV, 0.0, 5.0);
 }
 
 at::Tensor sample_tile_temperature_offsets(const ThermalConfig& cfg, int64_t row_tiles, int64_t col_tiles,

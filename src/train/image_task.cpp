@@ -6,7 +6,7 @@
 #include "data/dataset_registry.h"
 #include "models/irs_heads.h"
 #include "train/neft_method.h"
-#include "train/evaluate.h"
+#include "train/metrics.h"
 #include "train/model_setup.h"
 #include "train/training_task.h"
 
@@ -16,11 +16,10 @@ namespace {
 
 class ImageTask : public TrainingTask {
  public:
-  explicit ImageTask(const TrainConfig& config)
+  ImageTask(const TrainConfig& config, data::ImageDataset train_set, data::ImageDataset test_set)
       : config_(config),
-        train_set_(data::load_image_dataset(config.data, config.data_dir, true, config.subset > 0 ? config.subset : -1)),
-        test_set_(
-            data::load_image_dataset(config.data, config.data_dir, false, config.eval_limit > 0 ? config.eval_limit : -1)),
+        train_set_(std::move(train_set)),
+        test_set_(std::move(test_set)),
         train_loader_(train_set_, train_options(config, train_set_)),
         test_loader_(test_set_, test_options(config)) {
     torch::manual_seed(config.seed);  // parameter initialisation
@@ -107,6 +106,16 @@ class ImageTask : public TrainingTask {
 
 }  // namespace
 
-std::unique_ptr<TrainingTask> make_image_task(const TrainConfig& config) { return std::make_unique<ImageTask>(config); }
+std::unique_ptr<TrainingTask> make_image_task(const TrainConfig& config, data::ImageDataset train_set,
+                                              data::ImageDataset test_set) {
+  return std::make_unique<ImageTask>(config, std::move(train_set), std::move(test_set));
+}
+
+std::unique_ptr<TrainingTask> make_image_task(const TrainConfig& config) {
+  auto train_set = data::load_image_dataset(config.data, config.data_dir, true, config.subset > 0 ? config.subset : -1);
+  auto test_set =
+      data::load_image_dataset(config.data, config.data_dir, false, config.eval_limit > 0 ? config.eval_limit : -1);
+  return make_image_task(config, std::move(train_set), std::move(test_set));
+}
 
 }  // namespace cimtrain::train

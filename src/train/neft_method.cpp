@@ -5,7 +5,7 @@
 #include <stdexcept>
 
 #include "nn/convert.h"
-#include "sim/config_util.h"
+#include "common/errors.h"
 
 namespace cimtrain::train {
 
@@ -42,7 +42,7 @@ models::IrsHeads make_irs_heads(models::Classifier& model, int64_t num_classes,
                                 const std::shared_ptr<nn::AnalogContext>& model_context, double irs_sigma) {
   const auto points = model.snapshot_points();
   if (points.empty())
-    throw sim::ConfigError("neft-irs needs a model with IRS snapshot points (vgg8, resnet18); this model has none");
+    throw common::ConfigError("neft-irs needs a model with IRS snapshot points (vgg8, resnet18); this model has none");
   models::IrsHeads heads(points, num_classes);
   auto context = model_context;
   if (context->mode == nn::GradientMode::kNeft) {

@@ -35,7 +35,7 @@ at::Tensor ovf_logits(const std::function<at::Tensor()>& forward, nn::AnalogCont
 // NeFT's IRS heads on `model`'s snapshot points, analog, in training mode: under NeFT's device model
 // (context mode `neft`) with their own `irs_sigma` and s = 1, as NeFT's reference code has them (a context of
 // their own that shares the model's noise generator); in any other mode on the model's context (its chip).
-// Throws sim::ConfigError for a model without snapshot points.
+// Throws common::ConfigError for a model without snapshot points.
 models::IrsHeads make_irs_heads(models::Classifier& model, int64_t num_classes,
                                 const std::shared_ptr<nn::AnalogContext>& model_context, double irs_sigma);
 

@@ -7,11 +7,11 @@
 
 #include <cmath>
 
+#include "common/seed_streams.h"
 #include "data/data_error.h"
 #include "data/text_corpus.h"
-#include "train/evaluate.h"
+#include "train/metrics.h"
 #include "train/model_setup.h"
-#include "train/perplexity.h"
 #include "train/training_task.h"
 
 namespace cimtrain::train {
@@ -20,8 +20,7 @@ namespace {
 
 class TextTask : public TrainingTask {
  public:
-  explicit TextTask(const TrainConfig& config)
-      : config_(config), corpus_(data::load_text_corpus(data::text_path_for(config.data, config.data_dir))) {
+  TextTask(const TrainConfig& config, data::TextCorpus corpus) : config_(config), corpus_(std::move(corpus)) {
     train_ = config.subset > 0 ? corpus_.train.narrow(0, 0, std::min(config.subset, corpus_.train.numel()))
                                : corpus_.train;
     for (const auto& [part, tokens] : {std::pair{"training", train_}, std::pair{"validation", corpus_.validation}})
@@ -47,7 +46,7 @@ class TextTask : public TrainingTask {
   bool next(int64_t step, TaskBatch& batch) override {
     if (batch_in_epoch_ >= steps_per_epoch()) return false;
     ++batch_in_epoch_;
-    auto gen = at::make_generator<at::CPUGeneratorImpl>(mix_seed({config_.seed, uint64_t(step), 11}));
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(common::stream_seed(common::SeedStream::kTrainingWindows, {config_.seed, uint64_t(step)}));
     const auto w = data::random_windows(train_, config_.batch, config_.context, gen);
     if (am_.model->causal()) {
       batch = {w.input, w.target};
@@ -98,6 +97,12 @@ class TextTask : public TrainingTask {
 
 }  // namespace
 
-std::unique_ptr<TrainingTask> make_text_task(const TrainConfig& config) { return std::make_unique<TextTask>(config); }
+std::unique_ptr<TrainingTask> make_text_task(const TrainConfig& config, data::TextCorpus corpus) {
+  return std::make_unique<TextTask>(config, std::move(corpus));
+}
+
+std::unique_ptr<TrainingTask> make_text_task(const TrainConfig& config) {
+  return make_text_task(config, data::load_text_corpus(data::text_path_for(config.data, config.data_dir)));
+}
 
 }  // namespace cimtrain::train

@@ -12,13 +12,13 @@
 
 namespace cimtrain::train {
 
-using sim::require;
+using common::require;
 
 void TrainConfig::validate() const {
   try {
     nn::gradient_mode_from_string(mode);
   } catch (const std::invalid_argument& e) {
-    throw sim::ConfigError(e.what());
+    throw common::ConfigError(e.what());
   }
   require(level >= 0 && level <= 10, "level must be in [0, 10], found " + std::to_string(level));
   require(gaussian_sigma >= 0 && gaussian_sigma < 10,
@@ -40,7 +40,7 @@ void TrainConfig::validate() const {
   try {
     nn::neft_device(neft_device);
   } catch (const std::invalid_argument& e) {
-    throw sim::ConfigError(e.what());
+    throw common::ConfigError(e.what());
   }
   require(neft_sigma >= 0 && neft_sigma < 10, "NeFT sigma must be in [0, 10), found " + std::to_string(neft_sigma));
   require(irs_sigma < 10, "IRS sigma must be < 10, found " + std::to_string(irs_sigma));
@@ -63,7 +63,7 @@ void TrainConfig::validate() const {
     try {
       o.validate();
     } catch (const std::invalid_argument& e) {
-      throw sim::ConfigError(e.what());
+      throw common::ConfigError(e.what());
     }
   } else {
     require(data != "shakespeare", model + " is a vision model: it trains on cifar10 or fashion-mnist, not on text");

@@ -5,7 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "sim/config_util.h"
+#include <nlohmann/json.hpp>
+
+#include "common/errors.h"
 
 namespace cimtrain::train {
 
@@ -45,7 +47,7 @@ struct TrainConfig {
   int64_t heads = 4;      // attention heads (divide dim)
   int64_t dim = 128;      // model width
 
-  void validate() const;  // throws sim::ConfigError
+  void validate() const;  // throws common::ConfigError
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TrainConfig, model, data, data_dir, mode, preset, chip_config, level,
                                                 gaussian_sigma, digital, epochs, batch, lr, optimizer, weight_decay,

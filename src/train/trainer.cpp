@@ -1,4 +1,5 @@
 // The training loop (see trainer.h).
+#include "common/seed_streams.h"
 #include "train/trainer.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -14,25 +15,16 @@
 #include <sstream>
 
 #include "train/checkpoint.h"
-#include "train/csv_columns.h"
-#include "train/evaluate.h"
+#include "report/csv_columns.h"
 #include "train/model_setup.h"
-#include "train/plot.h"
-#include "train/progress_bar.h"
+#include "report/plot.h"
+#include "report/progress_bar.h"
+#include "train/training_step.h"
 #include "train/training_task.h"
 
 namespace cimtrain::train {
 
 namespace fs = std::filesystem;
-
-TrainPaths::TrainPaths(std::string d)
-    : dir(std::move(d)),
-      config(dir + "/config.json"),
-      checkpoint(dir + "/checkpoint.pt"),
-      steps_csv(dir + "/steps.csv"),
-      epochs_csv(dir + "/epochs.csv"),
-      validation_csv(dir + "/validation.csv"),
-      loss_png(dir + "/loss.png") {}
 
 namespace {
 
@@ -47,200 +39,190 @@ struct Progress {
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Progress, epoch, batch, step, epoch_loss_sum, epoch_correct, epoch_seen, seconds)
 
-void set_lr(torch::optim::Optimizer& opt, double lr) {
-  for (auto& group : opt.param_groups()) group.options().set_lr(lr);
-}
-
-// Keeps the rows of a CSV whose first column is <= `last` (the rows an interrupted run wrote after its
-// checkpoint are dropped on resume); writes the header when the file is new.
-void trim_csv(const std::string& path, const std::string& header, int64_t last) {
-  std::vector<std::string> keep = {header};
-  std::ifstream in(path);
-  std::string line;
-  bool first = true;
-  while (std::getline(in, line)) {
-    if (first) {
-      first = false;
-      continue;
-    }
-    if (line.empty()) continue;
-    if (std::stoll(line.substr(0, line.find(','))) <= last) keep.push_back(line);
+// One invocation of the training loop: the task, its optimiser and the run's files, stepped until the
+// run is finished, --steps is reached or `stop` is set.
+class TrainingRun {
+ public:
+  TrainingRun(const TrainConfig& config, const TrainPaths& paths, Progress progress, bool resuming, bool quiet)
+      : config_(config), paths_(paths), progress_(progress), quiet_(quiet), task_(make_training_task(config)) {
+    prepare_model(resuming);
+    open_files(resuming);
   }
-  in.close();
-  std::ofstream out(path, std::ios::trunc);
-  for (const auto& l : keep) out << l << '\n';
-}
+  TrainOutcome run(const std::atomic<bool>* stop);
 
-void plot_loss(const TrainPaths& p, const TrainConfig& c) {
-  const auto steps = read_csv_columns(p.steps_csv, {0, 2});
-  if (steps[0].empty()) return;
-  std::vector<Series> series = {{"training loss per step", steps[0], steps[1], {}}};
-  // A centred moving average over ~2% of the run (at least 5 steps) shows the trend through the batch noise.
-  const int64_t half = std::max<int64_t>(2, static_cast<int64_t>(steps[1].size()) / 100);
-  const Series smooth{fmt::format("moving average ({} steps)", 2 * half + 1), steps[0], moving_average(steps[1], half),
-                      {}};
-  if (!smooth.x.empty()) series.push_back(smooth);
-  const auto epochs = read_csv_columns(p.epochs_csv, {1, 2});
-  if (!epochs[0].empty()) series.push_back({"epoch mean (at its last step)", epochs[0], epochs[1], {}, true});
-  if (fs::exists(p.validation_csv)) {
-    const auto v = read_csv_columns(p.validation_csv, {0, 1});
-    if (!v[0].empty()) series.push_back({"validation loss (float)", v[0], v[1], {}, true});
+ private:
+  void log(const std::string& s) const {
+    if (!quiet_) fmt::print(stderr, "{}\n", s);
   }
-  plot_png(p.loss_png,
-           {fmt::format("{} on {}, mode {} (level {})", c.model, c.data, c.mode, c.level), "step", "cross-entropy loss",
-            true, false},
-           series);
-}
+  void prepare_model(bool resuming);
+  void open_files(bool resuming);
+  Validation validate();
+  void save(bool finished);
+  void step(const TaskBatch& batch, int64_t total_steps, report::ProgressBar& bar);
+  Validation end_epoch();
 
-TrainOutcome run(const TrainConfig& config, const TrainPaths& paths, Progress progress, bool resuming,
-                 const std::atomic<bool>* stop, bool quiet) {
-  const auto t0 = std::chrono::steady_clock::now();
-  const auto log = [&](const std::string& s) {
-    if (!quiet) fmt::print(stderr, "{}\n", s);
-  };
-  auto task = make_training_task(config);
-  auto& model = task->model();
-  auto& context = task->context();
+  TrainConfig config_;
+  TrainPaths paths_;
+  Progress progress_;
+  bool quiet_;
+  std::unique_ptr<TrainingTask> task_;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  std::ofstream steps_out_, epochs_out_, validation_out_;
+  int64_t validated_at_ = -1;
+  nlohmann::json meta_base_;
+};
+
+void TrainingRun::prepare_model(bool resuming) {
+  auto& model = task_->model();
+  auto& context = task_->context();
   if (context.mode == nn::GradientMode::kGaussian && context.gaussian_sigma == 0) {
-    context.gaussian_sigma = equivalent_gaussian_sigma(context.chip, config.seed);
+    context.gaussian_sigma = equivalent_gaussian_sigma(context.chip, config_.seed);
     log(fmt::format("gaussian mode: sigma = {:.4f} x max|W|, measured from the chip at level {}",
-                    context.gaussian_sigma, config.level));
+                    context.gaussian_sigma, config_.level));
   }
-  auto* auxiliary = task->auxiliary();
-  auto optimizer = make_optimizer(config, model, auxiliary);
-  const auto trained = optimizer->param_groups().front().params();  // the model's and the auxiliary modules'
+  auto* auxiliary = task_->auxiliary();
+  optimizer_ = make_optimizer(config_, model, auxiliary);
   if (resuming) {
-    load_checkpoint(paths.checkpoint, model, optimizer.get());
+    load_checkpoint(paths_.checkpoint, model, optimizer_.get());
     // A finished IRS run kept no heads (nor their optimiser state): extending it starts new heads.
-    if (auxiliary && !load_auxiliary(paths.checkpoint, *auxiliary))
+    if (auxiliary && !load_auxiliary(paths_.checkpoint, *auxiliary))
       log("the checkpoint holds no IRS heads (a finished run): training goes on with new heads");
-  } else if (!config.init.empty()) {
-    const auto meta = read_checkpoint_meta(config.init);
+  } else if (!config_.init.empty()) {
+    const auto meta = read_checkpoint_meta(config_.init);
     const auto init_model = meta.value("config", nlohmann::json::object()).value("model", std::string());
-    if (init_model != config.model)
-      throw std::runtime_error("--init checkpoint '" + config.init + "' holds a " + init_model + ", not a " +
-                               config.model);
-    load_checkpoint(config.init, model, nullptr);
-    log("initialised from " + config.init);
+    if (init_model != config_.model)
+      throw std::runtime_error("--init checkpoint '" + config_.init + "' holds a " + init_model + ", not a " +
+                               config_.model);
+    load_checkpoint(config_.init, model, nullptr);
+    log("initialised from " + config_.init);
   }
+  meta_base_ = task_->meta();
+  meta_base_["config"] = config_;
+}
 
-  const int64_t per_epoch = task->steps_per_epoch();
-  const int64_t total_steps = per_epoch * config.epochs;
-  const int64_t last_step = config.steps > 0 ? std::min(config.steps, total_steps) : total_steps;
-  const std::string steps_header = "step,epoch,loss,accuracy,lr,seconds";
-  const std::string epochs_header = "epoch,steps,train_loss,train_accuracy," + task->validation_columns() + ",seconds";
-  trim_csv(paths.steps_csv, steps_header, resuming ? progress.step : 0);
-  trim_csv(paths.epochs_csv, epochs_header, resuming ? progress.epoch : 0);
-  std::ofstream steps_out(paths.steps_csv, std::ios::app), epochs_out(paths.epochs_csv, std::ios::app);
-  std::ofstream validation_out;
-  if (config.validate_every > 0) {
-    trim_csv(paths.validation_csv, "step,validation_loss," + task->validation_columns(), resuming ? progress.step : 0);
-    validation_out.open(paths.validation_csv, std::ios::app);
+void TrainingRun::open_files(bool resuming) {
+  trim_csv(paths_.steps_csv, "step,epoch,loss,accuracy,lr,seconds", resuming ? progress_.step : 0);
+  trim_csv(paths_.epochs_csv, "epoch,steps,train_loss,train_accuracy," + task_->validation_columns() + ",seconds",
+           resuming ? progress_.epoch : 0);
+  steps_out_.open(paths_.steps_csv, std::ios::app);
+  epochs_out_.open(paths_.epochs_csv, std::ios::app);
+  if (config_.validate_every > 0) {
+    trim_csv(paths_.validation_csv, "step,validation_loss," + task_->validation_columns(),
+             resuming ? progress_.step : 0);
+    validation_out_.open(paths_.validation_csv, std::ios::app);
   }
-  // Float validation (eval mode, no autograd; draws no random numbers), logged in validation.csv when asked.
-  int64_t validated_at = -1;
-  const auto validate = [&]() {
-    auto v = task->validate();
-    if (validation_out.is_open() && validated_at != progress.step) {
-      std::string values;
-      for (double x : v.values) values += fmt::format(",{:.6f}", x);
-      validation_out << fmt::format("{},{:.6f}{}\n", progress.step, v.loss, values) << std::flush;
-      validated_at = progress.step;
-    }
-    return v;
-  };
+}
 
-  nlohmann::json meta_base = task->meta();
-  meta_base["config"] = config;
-  const auto save = [&](bool finished) {
-    auto meta = meta_base;
-    meta["progress"] = progress;
-    meta["finished"] = finished;
-    // The finished model is the inference model: NeFT's IRS heads are dropped, and with them the optimiser
-    // state that holds theirs.
-    save_checkpoint(paths.checkpoint, model, finished && auxiliary ? nullptr : optimizer.get(), meta,
-                    finished ? nullptr : auxiliary);
-  };
+// Float validation (eval mode, no autograd; draws no random numbers), logged in validation.csv when asked.
+Validation TrainingRun::validate() {
+  auto v = task_->validate();
+  if (validation_out_.is_open() && validated_at_ != progress_.step) {
+    std::string values;
+    for (double x : v.values) values += fmt::format(",{:.6f}", x);
+    validation_out_ << fmt::format("{},{:.6f}{}\n", progress_.step, v.loss, values) << std::flush;
+    validated_at_ = progress_.step;
+  }
+  return v;
+}
 
-  log(fmt::format("training {} on {}, mode {}, chip {} level {}: {} analog, {} digital layers", config.model,
-                  task->description(), config.mode, context.chip.preset, config.level, task->layers().analog.size(),
-                  task->layers().digital.size()));
-  if (context.mode == nn::GradientMode::kNeft || config.method != "plain")
-    log(fmt::format("NeFT: device {} (s = {:g}), sigma {:g}{}", config.neft_device, context.neft_s, config.neft_sigma,
-                    task->method_summary().empty() ? "" : "; " + task->method_summary()));
+void TrainingRun::save(bool finished) {
+  auto meta = meta_base_;
+  meta["progress"] = progress_;
+  meta["finished"] = finished;
+  // The finished model is the inference model: NeFT's IRS heads are dropped, and with them the optimiser
+  // state that holds theirs.
+  auto* auxiliary = task_->auxiliary();
+  save_checkpoint(paths_.checkpoint, task_->model(), finished && auxiliary ? nullptr : optimizer_.get(), meta,
+                  finished ? nullptr : auxiliary);
+}
+
+void TrainingRun::step(const TaskBatch& batch, int64_t total_steps, report::ProgressBar& bar) {
+  const auto step_start = std::chrono::steady_clock::now();
+  const double lr = learning_rate(config_, progress_.step, total_steps);
+  set_learning_rate(*optimizer_, lr);
+  const auto r = training_step(*task_, *optimizer_, batch, config_, progress_.step);
+  if (!std::isfinite(r.loss))
+    throw std::runtime_error(fmt::format("training diverged: loss {} at step {} (lower --lr?)", r.loss, progress_.step));
+  const auto [correct, scored] = task_correct(r.logits, batch.target);
+  ++progress_.step;
+  ++progress_.batch;
+  progress_.epoch_loss_sum += r.loss;
+  progress_.epoch_correct += correct;
+  progress_.epoch_seen += scored;
+  progress_.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count();
+  steps_out_ << fmt::format("{},{},{:.6f},{:.4f},{:.6g},{:.3f}\n", progress_.step, progress_.epoch, r.loss,
+                            scored ? static_cast<double>(correct) / scored : 0.0, lr, progress_.seconds)
+             << std::flush;  // users (and tests) follow the file while the run goes on
+  bar.update(static_cast<int>(progress_.step), fmt::format("loss {:.3f}", r.loss));
+  if (config_.validate_every > 0 && progress_.step % config_.validate_every == 0 &&
+      progress_.batch < task_->steps_per_epoch())
+    validate();  // (the epoch's end validates itself)
+}
+
+// End of an epoch: validate (float), log, and save.
+Validation TrainingRun::end_epoch() {
+  const double epoch_steps = std::max<int64_t>(1, progress_.batch);
+  const auto validation = validate();
+  std::string values;
+  for (double v : validation.values) values += fmt::format("{:.4f},", v);
+  epochs_out_ << fmt::format("{},{},{:.6f},{:.4f},{}{:.1f}\n", progress_.epoch + 1, progress_.step,
+                             progress_.epoch_loss_sum / epoch_steps,
+                             progress_.epoch_seen ? double(progress_.epoch_correct) / progress_.epoch_seen : 0.0,
+                             values, progress_.seconds);
+  epochs_out_.flush();
+  log(fmt::format("epoch {}/{}: train loss {:.4f}, train accuracy {:.2f}%, {}, {:.0f} s", progress_.epoch + 1,
+                  config_.epochs, progress_.epoch_loss_sum / epoch_steps,
+                  100.0 * progress_.epoch_correct / std::max<int64_t>(1, progress_.epoch_seen), validation.summary,
+                  progress_.seconds));
+  ++progress_.epoch;
+  progress_.batch = 0;
+  progress_.epoch_loss_sum = 0;
+  progress_.epoch_correct = progress_.epoch_seen = 0;
+  save(progress_.epoch >= config_.epochs);
+  return validation;
+}
+
+TrainOutcome TrainingRun::run(const std::atomic<bool>* stop) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const int64_t per_epoch = task_->steps_per_epoch();
+  const int64_t total_steps = per_epoch * config_.epochs;
+  const int64_t last_step = config_.steps > 0 ? std::min(config_.steps, total_steps) : total_steps;
+  const auto& context = task_->context();
+  log(fmt::format("training {} on {}, mode {}, chip {} level {}: {} analog, {} digital layers", config_.model,
+                  task_->description(), config_.mode, context.chip.preset, config_.level,
+                  task_->layers().analog.size(), task_->layers().digital.size()));
+  if (context.mode == nn::GradientMode::kNeft || config_.method != "plain")
+    log(fmt::format("NeFT: device {} (s = {:g}), sigma {:g}{}", config_.neft_device, context.neft_s,
+                    config_.neft_sigma, task_->method_summary().empty() ? "" : "; " + task_->method_summary()));
   TrainOutcome outcome;
-  ProgressBar bar("train", static_cast<int>(last_step), "steps");
+  report::ProgressBar bar("train", static_cast<int>(last_step), "steps");
   bool interrupted = false;
-  model.train();
-  while (progress.step < last_step && progress.epoch < config.epochs && !interrupted) {
-    task->start_epoch(progress.epoch, progress.batch);
+  task_->model().train();
+  while (progress_.step < last_step && progress_.epoch < config_.epochs && !interrupted) {
+    task_->start_epoch(progress_.epoch, progress_.batch);
     TaskBatch batch;
-    while (progress.step < last_step && task->next(progress.step, batch)) {
-      const auto step_start = std::chrono::steady_clock::now();
-      const double lr = learning_rate(config, progress.step, total_steps);
-      set_lr(*optimizer, lr);
-      context.gen.set_current_seed(mix_seed({config.seed, uint64_t(progress.step), 7}));  // chip noise
-      optimizer->zero_grad();
-      const auto logits = task->training_forward(batch.input);
-      const auto loss = task_loss(logits, batch.target);
-      loss.backward();
-      if (config.grad_clip > 0) torch::nn::utils::clip_grad_norm_(trained, config.grad_clip);
-      optimizer->step();
-      const double loss_value = loss.item<double>();
-      if (!std::isfinite(loss_value))
-        throw std::runtime_error(
-            fmt::format("training diverged: loss {} at step {} (lower --lr?)", loss_value, progress.step));
-      const auto [correct, scored] = task_correct(logits, batch.target);
-      ++progress.step;
-      ++progress.batch;
-      progress.epoch_loss_sum += loss_value;
-      progress.epoch_correct += correct;
-      progress.epoch_seen += scored;
-      progress.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count();
-      steps_out << fmt::format("{},{},{:.6f},{:.4f},{:.6g},{:.3f}\n", progress.step, progress.epoch, loss_value,
-                               scored ? static_cast<double>(correct) / scored : 0.0, lr, progress.seconds)
-                << std::flush;  // users (and tests) follow the file while the run goes on
-      bar.update(static_cast<int>(progress.step), fmt::format("loss {:.3f}", loss_value));
-      if (config.validate_every > 0 && progress.step % config.validate_every == 0 && progress.batch < per_epoch)
-        validate();  // (the epoch's end validates below)
+    while (progress_.step < last_step && task_->next(progress_.step, batch)) {
+      step(batch, total_steps, bar);
       if (stop && stop->load()) {
         interrupted = true;
         break;
       }
     }
-    if (interrupted || progress.batch < per_epoch) break;  // stopped inside the epoch
-    // End of an epoch: validate (float) and save.
-    const double epoch_steps = std::max<int64_t>(1, progress.batch);
-    const auto validation = validate();
+    if (interrupted || progress_.batch < per_epoch) break;  // stopped inside the epoch
+    bar.pause();
+    const auto validation = end_epoch();
     outcome.test_accuracy = validation.accuracy;
     outcome.validation_perplexity = validation.perplexity;
-    std::string values;
-    for (double v : validation.values) values += fmt::format("{:.4f},", v);
-    epochs_out << fmt::format("{},{},{:.6f},{:.4f},{}{:.1f}\n", progress.epoch + 1, progress.step,
-                              progress.epoch_loss_sum / epoch_steps,
-                              progress.epoch_seen ? double(progress.epoch_correct) / progress.epoch_seen : 0.0, values,
-                              progress.seconds);
-    epochs_out.flush();
-    bar.pause();
-    log(fmt::format("epoch {}/{}: train loss {:.4f}, train accuracy {:.2f}%, {}, {:.0f} s", progress.epoch + 1,
-                    config.epochs, progress.epoch_loss_sum / epoch_steps,
-                    100.0 * progress.epoch_correct / std::max<int64_t>(1, progress.epoch_seen), validation.summary,
-                    progress.seconds));
-    ++progress.epoch;
-    progress.batch = 0;
-    progress.epoch_loss_sum = 0;
-    progress.epoch_correct = progress.epoch_seen = 0;
-    save(progress.epoch >= config.epochs);
   }
   bar.finish();
-  steps_out.flush();
-  outcome.finished = progress.epoch >= config.epochs;
+  steps_out_.flush();
+  outcome.finished = progress_.epoch >= config_.epochs;
   if (!outcome.finished) save(false);
   if (interrupted)
-    log(fmt::format("interrupted at step {}: saved {}; continue with --resume {}", progress.step, paths.checkpoint,
-                    paths.dir));
-  plot_loss(paths, config);
-  outcome.steps = progress.step;
+    log(fmt::format("interrupted at step {}: saved {}; continue with --resume {}", progress_.step, paths_.checkpoint,
+                    paths_.dir));
+  plot_loss(paths_, config_);
+  outcome.steps = progress_.step;
   outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return outcome;
 }
@@ -259,7 +241,7 @@ TrainOutcome train(const TrainConfig& config, const std::string& out_dir, const 
   fs::remove(paths.steps_csv);
   fs::remove(paths.epochs_csv);
   fs::remove(paths.validation_csv);
-  return run(config, paths, Progress{}, false, stop, quiet);
+  return TrainingRun(config, paths, Progress{}, false, quiet).run(stop);
 }
 
 TrainOutcome resume(const std::string& out_dir, int64_t steps, int64_t epochs, const std::atomic<bool>* stop,
@@ -276,34 +258,7 @@ TrainOutcome resume(const std::string& out_dir, int64_t steps, int64_t epochs, c
   if (epochs > 0) config.epochs = epochs;
   config.validate();
   Progress progress = meta.at("progress").get<Progress>();
-  return run(config, paths, progress, true, stop, quiet);
-}
-
-std::unique_ptr<TrainingTask> make_training_task(const TrainConfig& config) {
-  return is_language_model_run(config) ? make_text_task(config) : make_image_task(config);
-}
-
-at::Tensor task_loss(const at::Tensor& logits, const at::Tensor& target) {
-  return at::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}), target.reshape({-1}), {}, at::Reduction::Mean,
-                                -100);
-}
-
-std::pair<int64_t, int64_t> task_correct(const at::Tensor& logits, const at::Tensor& target) {
-  const auto flat = target.reshape({-1});
-  const auto scored = flat.ne(-100);
-  const auto hits = logits.reshape({-1, logits.size(-1)}).argmax(1).eq(flat).logical_and(scored);
-  return {hits.sum().item<int64_t>(), scored.sum().item<int64_t>()};
-}
-
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& c, torch::nn::Module& model,
-                                                        torch::nn::Module* auxiliary) {
-  auto params = model.parameters();
-  if (auxiliary)
-    for (auto& p : auxiliary->parameters()) params.push_back(p);
-  if (c.optimizer == "adam")
-    return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(c.lr).weight_decay(c.weight_decay));
-  return std::make_unique<torch::optim::SGD>(
-      params, torch::optim::SGDOptions(c.lr).momentum(0.9).nesterov(true).weight_decay(c.weight_decay));
+  return TrainingRun(config, paths, progress, true, quiet).run(stop);
 }
 
 }  // namespace cimtrain::train

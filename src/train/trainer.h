@@ -9,14 +9,10 @@
 #include <memory>
 #include <string>
 
+#include "train/run_files.h"
 #include "train/train_config.h"
 
 namespace cimtrain::train {
-
-// The run's optimiser over `model`'s parameters, then `auxiliary`'s when given (SGD with Nesterov momentum 0.9,
-// or Adam).
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& config, torch::nn::Module& model,
-                                                        torch::nn::Module* auxiliary = nullptr);
 
 struct TrainOutcome {
   bool finished = false;      // false: stopped early (interrupted, or --steps reached before the last epoch)
@@ -24,21 +20,6 @@ struct TrainOutcome {
   double test_accuracy = -1;  // images: float accuracy on the test set after the last epoch (-1: not measured)
   double validation_perplexity = -1;  // text: float validation perplexity after the last epoch (-1: not measured)
   double seconds = 0;         // wall-clock time of this invocation
-};
-
-// Output folder layout (all written by train()):
-//   config.json       the run's TrainConfig (resume reads it)
-//   checkpoint.pt     model + optimiser + progress, atomically replaced after every epoch and on stop; while
-//                     unfinished also the NeFT IRS heads (resume), which the finished one drops
-//   steps.csv         step,epoch,loss,accuracy,lr,seconds
-//   epochs.csv        epoch,steps,train_loss,train_accuracy,<validation>,seconds; <validation> is test_accuracy
-//                     (images) or validation_loss,validation_perplexity (text; accuracies are per character)
-//   validation.csv    step,validation_loss,<validation>: with validate_every > 0, every that many steps and at
-//                     each epoch's end (float, on eval_limit examples)
-//   loss.png          training loss per step (and per-epoch means, and the validation loss when measured)
-struct TrainPaths {
-  explicit TrainPaths(std::string dir);
-  std::string dir, config, checkpoint, steps_csv, epochs_csv, validation_csv, loss_png;
 };
 
 // Trains from scratch (or from config.init) into `out_dir`. `stop` is polled after every step: when set,

@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "data/image_dataset.h"
+#include "data/text_corpus.h"
 #include "nn/analog_context.h"
 #include "nn/convert.h"
 #include "train/train_config.h"
@@ -58,6 +60,10 @@ class TrainingTask {
 // global generator with config.seed and builds the model on the chip.
 std::unique_ptr<TrainingTask> make_image_task(const TrainConfig& config);
 std::unique_ptr<TrainingTask> make_text_task(const TrainConfig& config);
+// The same tasks on data given by the caller (the step benchmark's synthetic batches, tests).
+std::unique_ptr<TrainingTask> make_image_task(const TrainConfig& config, data::ImageDataset train_set,
+                                              data::ImageDataset test_set);
+std::unique_ptr<TrainingTask> make_text_task(const TrainConfig& config, data::TextCorpus corpus);
 std::unique_ptr<TrainingTask> make_training_task(const TrainConfig& config);
 
 // Mean cross-entropy over the scored targets (target != -100) of logits [..., C] and targets [...].

@@ -1,0 +1,40 @@
+// Configuration errors: the exception every layer throws for an impossible or malformed setting, and the
+// checks that raise it with a message saying what was expected and what was found.
+#pragma once
+
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+namespace cimtrain::common {
+
+// Thrown for an impossible or malformed configuration; the message says what was expected and found.
+class ConfigError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+inline void require(bool ok, const std::string& message) {
+  if (!ok) throw ConfigError(message);
+}
+
+// "name must be in [lo, hi], found v"
+template <class T>
+void require_range(const char* name, T value, T lo, T hi) {
+  if (value < lo || value > hi || value != value) {
+    std::ostringstream s;
+    s << name << " must be in [" << lo << ", " << hi << "], found " << value;
+    throw ConfigError(s.str());
+  }
+}
+
+template <class T>
+void require_non_negative(const char* name, T value) {
+  if (!(value >= 0)) {
+    std::ostringstream s;
+    s << name << " must be >= 0, found " << value;
+    throw ConfigError(s.str());
+  }
+}
+
+}  // namespace cimtrain::common

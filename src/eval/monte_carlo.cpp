@@ -1,0 +1,106 @@
+// Float and Monte-Carlo chip evaluation (see evaluate.h).
+#include "common/seed_streams.h"
+#include "eval/monte_carlo.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/csrc/api/include/torch/utils.h>
+
+#include <cmath>
+
+#include "nn/convert.h"
+#include "train/metrics.h"
+
+namespace cimtrain::eval {
+
+namespace {
+// Two-sided 95% quantile of Student's t with `dof` degrees of freedom.
+double t95(int dof) {
+  static const double table[] = {12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+                                 2.201,  2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086};
+  if (dof < 1) return 0;
+  if (dof <= 20) return table[dof - 1];
+  return 1.96 + 2.4 / dof;  // within 0.01 of the exact value beyond 20
+}
+}  // namespace
+
+LevelResult summarize(double level, std::vector<double> values) {
+  LevelResult r;
+  r.level = level;
+  r.values = std::move(values);
+  const auto n = static_cast<double>(r.values.size());
+  if (r.values.empty()) return r;
+  double sum = 0;
+  for (double v : r.values) sum += v;
+  r.mean = sum / n;
+  double ss = 0;
+  for (double v : r.values) ss += (v - r.mean) * (v - r.mean);
+  r.std = r.values.size() > 1 ? std::sqrt(ss / (n - 1)) : 0.0;
+  const double half = r.values.size() > 1 ? t95(static_cast<int>(n) - 1) * r.std / std::sqrt(n) : 0.0;
+  r.ci_low = r.mean - half;
+  r.ci_high = r.mean + half;
+  return r;
+}
+
+void program_instance(torch::nn::Module& model, nn::AnalogContext& context, uint64_t seed, double level, int k,
+                      const std::function<void()>& calibration_forward) {
+  context.chip.level = level;
+  context.chip.validate();
+  const uint64_t level_bits = common::double_bits(level);
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(common::stream_seed(common::SeedStream::kInstanceProgramming, {seed, level_bits, uint64_t(k)}));
+  nn::program_chip(model, gen);
+  context.gen.set_current_seed(common::stream_seed(common::SeedStream::kInstanceReadNoise, {seed, level_bits, uint64_t(k)}));  // read noise
+  if (calibration_forward) {
+    torch::NoGradGuard no_grad;
+    nn::calibrate_chip(model, calibration_forward, context);
+  }
+}
+
+void program_neft_instance(torch::nn::Module& model, uint64_t seed, double sigma, double s, int k) {
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(common::stream_seed(common::SeedStream::kNeftInstance, {seed, common::double_bits(sigma), uint64_t(k)}));
+  nn::program_neft(model, gen, sigma, s);
+}
+
+std::vector<LevelResult> monte_carlo_on_chip(torch::nn::Module& model, nn::AnalogContext& context,
+                                             const ChipEvalOptions& options, const std::function<double()>& metric,
+                                             const std::function<void()>& calibration_forward,
+                                             const std::function<void(int, int)>& on_instance) {
+  const double saved_level = context.chip.level;
+  std::vector<LevelResult> results;
+  const int total = static_cast<int>(options.levels.size()) * options.instances;
+  int done = 0;
+  for (const double level : options.levels) {
+    std::vector<double> values;
+    for (int k = 0; k < options.instances; ++k) {
+      if (options.neft_s > 0)
+        program_neft_instance(model, options.seed, level, options.neft_s, k);
+      else
+        program_instance(model, context, options.seed, level, k, calibration_forward);
+      values.push_back(metric());
+      nn::clear_chip(model);
+      if (on_instance) on_instance(++done, total);
+    }
+    results.push_back(summarize(level, std::move(values)));
+  }
+  context.chip.level = saved_level;
+  return results;
+}
+
+std::vector<LevelResult> evaluate_on_chip(models::Classifier& model, nn::AnalogContext& context,
+                                          data::BatchLoader& loader, const ChipEvalOptions& options,
+                                          const std::function<void(int, int)>& on_instance) {
+  std::function<void()> calibrate;
+  if (options.calibration_images.defined()) calibrate = [&] { model.forward(options.calibration_images); };
+  return monte_carlo_on_chip(model, context, options, [&] { return train::accuracy(model, loader); }, calibrate,
+                             on_instance);
+}
+
+nlohmann::json to_json(const LevelResult& r) {
+  return {{"level", r.level},
+          {"mean", r.mean},
+          {"std", r.std},
+          {"ci95", {r.ci_low, r.ci_high}},
+          {"instances", r.values.size()},
+          {"values", r.values}};
+}
+
+}  // namespace cimtrain::eval

@@ -1,0 +1,64 @@
+// Evaluation: float accuracy, and Monte-Carlo accuracy over chip instances (DESIGN §3.3): each instance is
+// programmed once and reads the whole test set, as a deployed chip would.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <vector>
+
+#include "data/batch_loader.h"
+#include "models/classifier.h"
+#include "nn/analog_context.h"
+
+namespace cimtrain::eval {
+
+struct LevelResult {
+  double level = 0;
+  std::vector<double> values;      // metric per chip instance
+  double mean = 0, std = 0;        // std: sample standard deviation over instances (0 for one)
+  double ci_low = 0, ci_high = 0;  // 95% interval of the mean (Student t over instances)
+};
+
+// Summary statistics of per-instance values.
+LevelResult summarize(double level, std::vector<double> values);
+
+struct ChipEvalOptions {
+  std::vector<double> levels = {1, 2, 3};  // chip noise levels; NeFT's sigmas when neft_s > 0
+  // > 0: instances of NeFT's device model (nn/neft_noise.h) with this multiplier s instead of chip instances:
+  // one weight-noise draw per instance at each sigma in `levels`, no converters (calibration ignored).
+  double neft_s = 0;
+  int instances = 5;
+  uint64_t seed = 0;  // instance k at level L is drawn from a generator seeded by (seed, L, k)
+  // Normalised images [N, C, H, W] each programmed instance is calibrated on once (input scales and ADC full
+  // scales fixed, DESIGN §3.3); undefined: every read batch sets its own ranges, as in training.
+  at::Tensor calibration_images;
+};
+
+// Programs chip instance `k` of noise level `level` (seeded by (seed, level, k): the k-th instance
+// monte_carlo_on_chip evaluates) into the model's analog layers, seeds its read noise, and calibrates it once
+// with `calibration_forward` when given. Sets context.chip.level; nn::clear_chip undoes the programming.
+void program_instance(torch::nn::Module& model, nn::AnalogContext& context, uint64_t seed, double level, int k,
+                      const std::function<void()>& calibration_forward = {});
+
+// Draws instance `k` of NeFT's device model at `sigma` (multiplier s; seeded by (seed, sigma, k)) into the
+// model's analog layers; nn::clear_chip undoes it.
+void program_neft_instance(torch::nn::Module& model, uint64_t seed, double sigma, double s, int k);
+
+// The Monte-Carlo loop itself, for any metric: at each level, `instances` chip instances, each programmed
+// once (and calibrated once by `calibration_forward`, when given, as a deployed chip), then `metric()`.
+std::vector<LevelResult> monte_carlo_on_chip(torch::nn::Module& model, nn::AnalogContext& context,
+                                             const ChipEvalOptions& options, const std::function<double()>& metric,
+                                             const std::function<void()>& calibration_forward = {},
+                                             const std::function<void(int done, int total)>& on_instance = {});
+
+// Accuracy of `model` on `loader` on `instances` chip instances at each level; `context` is the model's
+// analog context (its chip level is set per level and restored). `on_instance` reports progress.
+std::vector<LevelResult> evaluate_on_chip(models::Classifier& model, nn::AnalogContext& context,
+                                          data::BatchLoader& loader, const ChipEvalOptions& options,
+                                          const std::function<void(int done, int total)>& on_instance = {});
+
+// {"level", "mean", "std", "ci95": [low, high], "instances", "values"}
+nlohmann::json to_json(const LevelResult& r);
+
+}  // namespace cimtrain::eval

@@ -1,0 +1,137 @@
+// Programming noise (sim/programming_noise): the lognormal and pcm write-error laws, stuck-at fault fractions,
+// and the one-pass programming kernel against the reference chain.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "noise_statistics_support.h"
+#include "sim/mapping.h"
+#include "sim/programming_noise.h"
+
+using namespace cimtrain::sim;
+using namespace cimtrain::testing_support;
+
+namespace {
+
+// Binomial count k of n trials with probability p: |k - n p| <= kZ sqrt(n p (1 - p)).
+void expect_binomial(int64_t k, int64_t n, double p, const std::string& what) {
+  const double sd = std::sqrt(n * p * (1 - p));
+  EXPECT_LE(std::abs(k - n * p), kZ * sd) << what << ": " << k << " of " << n << ", expected p = " << p;
+}
+
+// lognormal: ln(G_p / G_t) = sigma L xi, xi ~ N(0, 1): mean 0, std sigma L, Gaussian shape, for every target.
+// Targets <= 5 uS keep the clip at g_max = 50 uS ln(10) / (0.1 * 3) = 7.7 std away at L = 3 (no bias).
+TEST(NoiseStatsProgramming, LognormalLogRatioIsGaussianWithStdSigmaTimesLevel) {
+  const auto m = rram_mapping();
+  const auto cfg = lognormal_without_faults();
+  const int64_t per_target = 100000;
+  const std::vector<double> targets = {0.5, 2.0, 5.0};
+  for (double level : {1.0, 3.0}) {
+    std::vector<at::Tensor> parts;
+    for (double g : targets) parts.push_back(at::full({per_target}, g));
+    const auto target = at::cat(parts);
+    auto gen = make_gen(101 + static_cast<uint64_t>(level));
+    const auto gp = program_conductances(target, cfg, m, level, gen);
+    ASSERT_LT(dbl(gp.max()), m.g_max_uS) << "the clip at g_max acted: the check would be biased";
+    const auto lr = (gp.to(at::kDouble) / target.to(at::kDouble)).log();
+    const double sigma = cfg.sigma * level;
+    const std::string what = "ln(G_p/G_t) at L = " + std::to_string(level);
+    expect_gaussian(lr, 0.0, sigma, what);
+    for (size_t i = 0; i < targets.size(); ++i)  // multiplicative at every conductance, not only on average
+      expect_gaussian_std(lr.narrow(0, i * per_target, per_target), sigma,
+                          what + ", G_t = " + std::to_string(targets[i]));
+  }
+}
+
+// Stuck-at faults: P(G_p == g_min) = p_stuck_off, P(G_p == g_max) = p_stuck_on at every level (not scaled by
+// L); the counts are binomial. Target 5 uS: the lognormal part never reaches g_min or g_max exactly.
+TEST(NoiseStatsProgramming, StuckFaultFractionsMatchProbabilitiesAndIgnoreLevel) {
+  const auto m = rram_mapping();
+  auto cfg = lognormal_without_faults();
+  cfg.p_stuck_off = 0.01;
+  cfg.p_stuck_on = 0.005;
+  const int64_t n = 1000000;
+  const auto target = at::full({n}, 5.0);
+  for (double level : {1.0, 3.0}) {
+    auto gen = make_gen(202 + static_cast<uint64_t>(level));
+    const auto gp = program_conductances(target, cfg, m, level, gen);
+    const int64_t off = (gp == static_cast<float>(m.g_min_uS)).sum().item<int64_t>();
+    const int64_t on = (gp == static_cast<float>(m.g_max_uS)).sum().item<int64_t>();
+    const std::string at_level = " at L = " + std::to_string(level);
+    expect_binomial(off, n, cfg.p_stuck_off, "stuck at g_min" + at_level);
+    expect_binomial(on, n, cfg.p_stuck_on, "stuck at g_max" + at_level);
+    // The other cells keep the lognormal law.
+    const auto ok = (gp != static_cast<float>(m.g_min_uS)) & (gp != static_cast<float>(m.g_max_uS));
+    expect_gaussian_std((gp.masked_select(ok).to(at::kDouble) / 5.0).log(), cfg.sigma * level,
+                        "ln ratio of healthy cells" + at_level);
+  }
+}
+
+// pcm: G_p - G_t = sigma L s(r) xi, s(r) = (0.26348 + 1.9650 r - 1.1731 r^2) g_max / 25 uS, r = G_t / g_max.
+// Cases keep the clips at 0 and g_max >= 5.8 std away.
+TEST(NoiseStatsProgramming, PcmAdditiveStdFollowsThePolynomial) {
+  struct Case { double r, level, sigma, g_max; };
+  const std::vector<Case> cases = {{0.2, 1.0, 1.0, 25.0}, {0.5, 1.0, 1.0, 25.0}, {0.75, 1.0, 1.0, 25.0},
+                                   {0.5, 2.0, 1.0, 25.0}, {0.3, 2.0, 0.5, 50.0}};
+  const int64_t n = 200000;
+  uint64_t seed = 300;
+  for (const auto& cs : cases) {
+    MappingConfig m = rram_mapping();
+    m.g_max_uS = cs.g_max;
+    m.g_min_uS = 0.0;
+    ProgrammingNoiseConfig cfg;
+    cfg.model = "pcm";
+    cfg.sigma = cs.sigma;
+    cfg.p_stuck_off = cfg.p_stuck_on = 0.0;
+    const double gt = cs.r * cs.g_max;
+    const auto target = at::full({n}, gt);
+    auto gen = make_gen(++seed);
+    const auto gp = program_conductances(target, cfg, m, cs.level, gen);
+    const double s = (0.26348 + 1.9650 * cs.r - 1.1731 * cs.r * cs.r) * cs.g_max / 25.0;
+    expect_gaussian(gp.to(at::kDouble) - gt, 0.0, s * cs.sigma * cs.level,
+                    "pcm G_p - G_t at r = " + std::to_string(cs.r) + ", L = " + std::to_string(cs.level) +
+                        ", g_max = " + std::to_string(cs.g_max));
+  }
+}
+
+// The one-pass programming kernel (Chip::program's path) against its simple version, the chain
+// weights_to_cell_levels -> cell_levels_to_conductance -> program_conductances, for the same generator state:
+// every model, faults, bit slices and the noise-free case; only exp's float rounding may differ.
+TEST(NoiseStatsProgramming, FusedProgrammingEqualsTheReferenceChain) {
+  struct Case { const char* name; const char* model; double sigma, p_off, p_on, level; int bits_per_cell; bool enabled; };
+  const std::vector<Case> cases = {{"lognormal + faults", "lognormal", 0.1, 0.02, 0.01, 2.0, 7, true},
+                                   {"lognormal, 3 slices", "lognormal", 0.1, 0.0, 0.0, 1.0, 3, true},
+                                   {"pcm", "pcm", 1.0, 0.01, 0.0, 1.5, 7, true},
+                                   {"sigma 0, faults only", "lognormal", 0.0, 0.05, 0.05, 1.0, 7, true},
+                                   {"disabled", "lognormal", 0.1, 0.01, 0.01, 1.0, 7, false}};
+  auto wgen = make_gen(77);
+  const auto w = at::randint(-127, 128, {37, 300}, wgen).to(at::kFloat);  // 300 inputs: two row tiles, padding
+  for (const auto& cs : cases) {
+    MappingConfig m = rram_mapping();
+    m.bits_per_cell = cs.bits_per_cell;
+    ProgrammingNoiseConfig cfg;
+    cfg.model = cs.model;
+    cfg.sigma = cs.sigma;
+    cfg.p_stuck_off = cs.p_off;
+    cfg.p_stuck_on = cs.p_on;
+    cfg.enabled = cs.enabled;
+    const auto l = make_layout(m, w.size(1), w.size(0));
+    auto g1 = make_gen(78), g2 = make_gen(78);
+    const auto ref = program_conductances(cell_levels_to_conductance(weights_to_cell_levels(w, m, l), m), cfg, m,
+                                          cs.level, g1);
+    const auto fast = program_weights(w, m, l, cfg, cs.level, g2);
+    ASSERT_EQ(fast.sizes(), ref.sizes()) << cs.name;
+    const double rel = ((fast - ref).abs() / ref.abs().clamp_min(1e-6)).max().item<double>();
+    EXPECT_LT(rel, 2e-6) << cs.name;
+    EXPECT_EQ(g1.current_seed(), g2.current_seed()) << cs.name;
+    EXPECT_TRUE(at::equal(at::randn({4}, g1), at::randn({4}, g2))) << cs.name << ": the generators must stay in step";
+  }
+  EXPECT_THROW(program_weights(w * 2, rram_mapping(), make_layout(rram_mapping(), 300, 37), ProgrammingNoiseConfig{},
+                               1.0, wgen),
+               c10::Error);
+}
+
+}  // namespace
