@@ -1,6 +1,7 @@
 // `cimtrain chip`: its flags, turned into eval::ChipOptions for eval::run_chip (src/eval/chip_report.h).
 #include "cli/chip_command.h"
 
+#include "cli/choice_option.h"
 #include "eval/chip_report.h"
 
 namespace cimtrain::cli {
@@ -20,8 +21,7 @@ void add_chip_command(CLI::App& app) {
   cmd->add_option("--temperature", o->temperature_K, "ambient temperature, kelvin")->capture_default_str();
   cmd->add_option("--seed", o->seed, "random seed (weights, inputs and chip instances)")->capture_default_str();
   cmd->add_flag("--ideal", o->ideal, "every non-ideality off and exact converters");
-  cmd->add_option("--ir-drop", o->ir_drop, "IR-drop model: off, fast or exact (default: the preset's)")
-      ->check(CLI::IsMember({"off", "fast", "exact"}));
+  add_choice_option(cmd, "--ir-drop", o->ir_drop, "IR-drop model (default: the preset's)");
   cmd->add_option("--instances", o->instances, "chip instances (Monte-Carlo)")->capture_default_str();
   cmd->add_option("--weights", o->weights_file,
                   "text file of integer weights, one output per line (overrides --rows/--cols)");

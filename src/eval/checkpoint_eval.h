@@ -1,10 +1,17 @@
-// `cimtrain eval` (see eval_command.h): table, --json, and an accuracy-vs-level plot.
+// `cimtrain eval` (see eval_command.h): checkpoints evaluated in float and on Monte-Carlo chip (or NeFT)
+// instances, their JSON object, and run_eval, which adds the table and the accuracy-vs-level plot
+// (eval/eval_report.h).
 #pragma once
+
+#include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "eval/monte_carlo.h"
+#include "train/train_config.h"
 
 namespace cimtrain::eval {
 
@@ -30,7 +37,41 @@ struct EvalOptions {
   std::string json_out;  // also write the JSON object to this file
 };
 
+// One checkpoint's evaluation: its float metric and the metric over chip (or NeFT) instances at each level.
+struct CheckpointResult {
+  std::string path;
+  train::TrainConfig config;
+  std::string preset;
+  std::string metric = "accuracy";  // or "perplexity"
+  int64_t test_items = 0;           // test images, or validation characters scored
+  double clean = 0;
+  int64_t calibration = 0;  // training images or windows each instance was calibrated on
+  std::vector<eval::LevelResult> levels;
+};
+
+// The x values evaluated: the chip levels, or NeFT's sigmas under --noise neft.
+const std::vector<double>& evaluated_levels(const EvalOptions& o);
+
+// The x axis of the table and the JSON deltas: "level", or "sigma" under --noise neft.
+std::string axis_name(const EvalOptions& o);
+
+// Throws common::ConfigError, naming the flag, for options that cannot be evaluated (--noise, --device,
+// --sigma, --instances, --batch, --level, --checkpoint).
+void validate_eval_options(const EvalOptions& o);
+
+// Evaluates the classifier or language model in `path` (options validated) with a progress bar on stderr
+// labelled "eval" (or "eval INDEX+1/COUNT" when COUNT > 1).
+CheckpointResult evaluate_checkpoint(const std::string& path, const EvalOptions& o, int index = 0, int count = 1);
+
+// Validates the options, then evaluates every checkpoint in turn; throws std::runtime_error when they do not
+// share one metric (accuracy and perplexity cannot be compared).
+std::vector<CheckpointResult> evaluate_checkpoints(const EvalOptions& o);
+
+// The --json object (without "plot"): one checkpoint's fields, or for several "checkpoints" and
+// "delta_vs_first" per level; under --noise neft also "device", "s" and "levels_are".
+nlohmann::json evaluation_json(const std::vector<CheckpointResult>& results, const EvalOptions& o);
+
 // Runs the command's work and prints its report.
-void run_eval(EvalOptions o);
+void run_eval(const EvalOptions& o);
 
 }  // namespace cimtrain::eval

@@ -14,7 +14,9 @@
 #include <optional>
 #include <sstream>
 
+#include "common/errors.h"
 #include "sim/chip.h"
+#include "sim/chip_config.h"
 #include "sim/error_budget.h"
 #include "sim/presets.h"
 #include "report/progress_bar.h"
@@ -22,7 +24,6 @@
 namespace cimtrain::eval {
 
 namespace {
-
 
 // Reads a text matrix (one output per line, values separated by spaces or commas, '#' comments).
 at::Tensor read_weights_file(const std::string& path, int weight_max) {
@@ -78,27 +79,66 @@ at::Tensor make_inputs(const std::string& kind, int64_t batch, int64_t rows, int
   throw std::runtime_error("--inputs must be gaussian, relu or uniform, found '" + kind + "'");
 }
 
+// The --json object.
+nlohmann::json chip_report_json(const ChipReport& r, const ChipOptions& o) {
+  const auto& budget = r.budget;
+  const auto& layout = r.layout;
+  nlohmann::json j;
+  j["format"] = "cimtrain.chip_report";
+  j["version"] = 1;
+  j["relative_error"] = budget.total.mean();
+  j["relative_error_std"] = budget.total.stddev();
+  j["relative_error_per_instance"] = budget.total.per_instance;
+  for (const auto& [name, stats] : budget.breakdown) {
+    j["breakdown"][name] = stats.mean();
+    j["breakdown_std"][name] = stats.stddev();
+  }
+  j["shape"] = {{"inputs", r.inputs}, {"outputs", r.outputs}, {"batch", o.batch}};
+  j["tiles"] = {{"row_tiles", layout.row_tiles}, {"col_tiles", layout.col_tiles}, {"slices", layout.slices}};
+  j["instances"] = o.instances;
+  j["inputs"] = o.inputs;
+  j["seed"] = o.seed;
+  j["conditions"] = r.conditions;
+  j["config"] = r.config;
+  return j;
+}
+
+// One row of the table: the mean relative error (+- std over instances) and the SNR it means.
+void print_error_row(const std::string& name, const sim::ErrorStats& s) {
+  const double m = s.mean();
+  const std::string val =
+      s.per_instance.size() > 1 ? fmt::format("{:.3e} +- {:.1e}", m, s.stddev()) : fmt::format("{:.3e}", m);
+  const std::string snr = m > 0 ? fmt::format("{:.1f}", -20 * std::log10(m)) : "inf";
+  fmt::print("{:<22} {:>22} {:>9}\n", name, val, snr);
+}
+
 }  // namespace
 
-void run_chip(const ChipOptions& o) {
+sim::ChipConfig chip_report_config(const ChipOptions& o) {
   using namespace cimtrain::sim;
   ChipConfig cfg;
   if (!o.config_file.empty()) {
-    if (o.preset_given) throw common::ConfigError("give either --preset or --config (whose 'preset' field names its base)");
+    if (o.preset_given)
+      throw common::ConfigError("give either --preset or --config (whose 'preset' field names its base)");
     cfg = chip_config_from_file(o.config_file);
   } else {
     cfg = preset_config(o.preset);
   }
   if (o.level) cfg.level = *o.level;
-  if (!o.ir_drop.empty()) cfg.ir_drop.mode = o.ir_drop;
+  if (o.ir_drop) cfg.ir_drop.mode = *o.ir_drop;
   if (o.ideal) cfg = ideal_config(cfg);
   cfg.validate();
-  if (o.print_config) {
-    fmt::print("{}\n", nlohmann::json(cfg).dump(2));
-    return;
-  }
+  return cfg;
+}
+
+ChipReport measure_chip(const ChipOptions& o) {
+  using namespace cimtrain::sim;
+  ChipReport r;
+  r.config = chip_report_config(o);
+  const auto& cfg = r.config;
   ReadConditions cond{o.time_s, o.temperature_K};
   cond.validate();
+  r.conditions = cond;
   if (o.instances < 1) throw common::ConfigError("--instances must be >= 1, found " + std::to_string(o.instances));
   if (o.batch < 1) throw common::ConfigError("--batch must be >= 1, found " + std::to_string(o.batch));
 
@@ -112,39 +152,26 @@ void run_chip(const ChipOptions& o) {
     w = quantised_gaussian({o.cols, o.rows}, cfg.mapping.weight_max(), true, gen);
   }
   const auto x = make_inputs(o.inputs, o.batch, w.size(1), cfg.mapping.input_max(), gen);
+  r.inputs = w.size(1);
+  r.outputs = w.size(0);
 
   report::ProgressBar bar("chip", static_cast<int>(nonideality_names().size()) + 1, "configs");
-  const auto budget =
-      measure_error_budget(cfg, w, x, cond, o.instances, o.seed + 1, [&](int done, int) { bar.update(done); });
+  r.budget = measure_error_budget(cfg, w, x, cond, o.instances, o.seed + 1, [&](int done, int) { bar.update(done); });
   bar.finish();
-  const auto layout = make_layout(cfg.mapping, w.size(1), w.size(0));
+  r.layout = make_layout(cfg.mapping, w.size(1), w.size(0));
+  r.json = chip_report_json(r, o);
+  return r;
+}
 
-  if (o.json) {
-    nlohmann::json j;
-    j["format"] = "cimtrain.chip_report";
-    j["version"] = 1;
-    j["relative_error"] = budget.total.mean();
-    j["relative_error_std"] = budget.total.stddev();
-    j["relative_error_per_instance"] = budget.total.per_instance;
-    for (const auto& [name, stats] : budget.breakdown) {
-      j["breakdown"][name] = stats.mean();
-      j["breakdown_std"][name] = stats.stddev();
-    }
-    j["shape"] = {{"inputs", w.size(1)}, {"outputs", w.size(0)}, {"batch", o.batch}};
-    j["tiles"] = {{"row_tiles", layout.row_tiles}, {"col_tiles", layout.col_tiles}, {"slices", layout.slices}};
-    j["instances"] = o.instances;
-    j["inputs"] = o.inputs;
-    j["seed"] = o.seed;
-    j["conditions"] = cond;
-    j["config"] = cfg;
-    fmt::print("{}\n", j.dump(2));
-    return;
-  }
+void print_chip_report(const ChipReport& measured, const ChipOptions& o) {
+  const auto& cfg = measured.config;
+  const auto& cond = measured.conditions;
+  const auto& layout = measured.layout;
   fmt::print(
       "cimtrain chip: preset {}{}, level {}, {} inputs x {} outputs, batch {} ({} inputs), t = {} s, "
       "T = {} K, seed {}\n",
-      cfg.preset, o.ideal ? " (ideal)" : "", cfg.level, w.size(1), w.size(0), o.batch, o.inputs, cond.time_s,
-      cond.temperature_K, o.seed);
+      cfg.preset, o.ideal ? " (ideal)" : "", cfg.level, measured.inputs, measured.outputs, o.batch, o.inputs,
+      cond.time_s, cond.temperature_K, o.seed);
   fmt::print(
       "mapping: {} x {} tiles of {} x {} cells, {} slice(s) of {} bit(s) per weight sign, {}-bit DAC{}, "
       "{}-bit ADC, IR drop {} ({} ohm)\n\n",
@@ -152,21 +179,27 @@ void run_chip(const ChipOptions& o) {
       cfg.mapping.bits_per_cell, cfg.dac.bits,
       cfg.dac.input_bits_per_cycle > 0 ? fmt::format(" ({} bit(s) per cycle)", cfg.dac.input_bits_per_cycle)
                                        : std::string(),
-      cfg.adc.bits, cfg.ir_drop.mode, cfg.ir_drop.r_wire_ohm);
+      cfg.adc.bits, common::to_name(cfg.ir_drop.mode), cfg.ir_drop.r_wire_ohm);
   const std::string spread = o.instances > 1 ? fmt::format(" (mean +- std over {} instances)", o.instances) : "";
   fmt::print("{:<22} {:>22} {:>9}\n", "non-ideality alone", "relative error" + std::string(), "SNR dB");
-  auto row = [](const std::string& name, const ErrorStats& s) {
-    const double m = s.mean();
-    const std::string val =
-        s.per_instance.size() > 1 ? fmt::format("{:.3e} +- {:.1e}", m, s.stddev()) : fmt::format("{:.3e}", m);
-    const std::string snr = m > 0 ? fmt::format("{:.1f}", -20 * std::log10(m)) : "inf";
-    fmt::print("{:<22} {:>22} {:>9}\n", name, val, snr);
-  };
-  for (const auto& [name, stats] : budget.breakdown) row(name, stats);
+  for (const auto& [name, stats] : measured.budget.breakdown) print_error_row(name, stats);
   fmt::print("{}\n", std::string(55, '-'));
-  row("all together", budget.total);
+  print_error_row("all together", measured.budget.total);
   if (!spread.empty()) fmt::print("{}\n", spread.substr(1));
   fmt::print("relative error = ||y_chip - y_ideal|| / ||y_ideal|| over the batch; y_ideal = the integer product\n");
+}
+
+void run_chip(const ChipOptions& o) {
+  if (o.print_config) {
+    fmt::print("{}\n", nlohmann::json(chip_report_config(o)).dump(2));
+    return;
+  }
+  const auto measured = measure_chip(o);
+  if (o.json) {
+    fmt::print("{}\n", measured.json.dump(2));
+    return;
+  }
+  print_chip_report(measured, o);
 }
 
 }  // namespace cimtrain::eval

@@ -1,5 +1,6 @@
 // The STE-vs-simulator gradient analysis (see gradient_alignment.h).
 #include "common/seed_streams.h"
+#include "nn/context_override.h"
 #include "eval/monte_carlo.h"
 #include "eval/gradient_alignment.h"
 
@@ -8,6 +9,7 @@
 
 #include "nn/convert.h"
 #include "common/seed_streams.h"
+#include "nn/context_override.h"
 #include "eval/monte_carlo.h"
 
 namespace cimtrain::eval {
@@ -19,8 +21,9 @@ std::vector<at::Tensor> weight_gradients(torch::nn::Module& model, nn::AnalogCon
                                          const std::function<at::Tensor()>& loss_of_batch,
                                          const std::vector<at::Tensor>& weights, nn::GradientMode mode,
                                          uint64_t seed) {
-  context.mode = mode;
-  context.gen.set_current_seed(seed);
+  nn::ContextOverride in_mode(context);
+  in_mode.mode(mode);
+  context.reseed(seed);
   model.zero_grad();
   loss_of_batch().backward();
   std::vector<at::Tensor> grads;
@@ -45,12 +48,10 @@ std::vector<LevelAlignment> gradient_alignment(torch::nn::Module& model, nn::Ana
     weights.push_back(params[name + ".weight"]);
   }
   if (weights.empty()) throw std::invalid_argument("gradient alignment: the model has no analog layer");
-  const auto saved_mode = context.mode;
-  const double saved_level = context.chip.level;
   std::vector<LevelAlignment> results;
   for (const double level : levels) {
-    context.chip.level = level;
-    context.chip.validate();
+    nn::ContextOverride at_level(context);
+    at_level.level(level);
     const uint64_t level_bits = common::double_bits(level);
     const size_t n = weights.size();
     std::vector<std::vector<double>> cos(n);
@@ -83,8 +84,6 @@ std::vector<LevelAlignment> gradient_alignment(torch::nn::Module& model, nn::Ana
     }
     results.push_back(r);
   }
-  context.mode = saved_mode;
-  context.chip.level = saved_level;
   model.zero_grad();
   return results;
 }

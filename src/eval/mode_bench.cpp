@@ -8,6 +8,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -21,7 +22,6 @@
 namespace cimtrain::eval {
 
 namespace {
-
 
 std::vector<std::string> worker_args(const BenchOptions& o, const std::string& mode, bool breakdown) {
   const auto& s = o.step;
@@ -107,10 +107,13 @@ std::string modes_markdown(const BenchOptions& o, const std::vector<ModeSummary>
   const ModeSummary* full = find_mode(modes, "full");
   const ModeSummary* nograd = find_mode(modes, "ste-nograd");
   std::ostringstream s;
-  s << fmt::format("{} batch {}{}, preset {} level {}, {} threads, {} timed steps x {} repeat(s) per mode after {} warm-up\n\n",
-                   o.step.model, o.step.batch, o.step.channels_last ? " (channels-last)" : "", o.step.chip_config.empty() ? o.step.preset : o.step.chip_config,
-                   o.step.level, at::get_num_threads(), o.step.steps, o.repeats, o.step.warmup);
-  s << "| mode | step s (median) | min - max | x clean | x full | x ste-nograd | peak MiB | peak x clean | avg MiB | CPU util |\n";
+  s << fmt::format(
+      "{} batch {}{}, preset {} level {}, {} threads, {} timed steps x {} repeat(s) per mode after {} warm-up\n\n",
+      o.step.model, o.step.batch, o.step.channels_last ? " (channels-last)" : "",
+      o.step.chip_config.empty() ? o.step.preset : o.step.chip_config, o.step.level, at::get_num_threads(),
+      o.step.steps, o.repeats, o.step.warmup);
+  s << "| mode | step s (median) | min - max | x clean | x full | x ste-nograd | peak MiB | peak x clean | avg MiB "
+       "| CPU util |\n";
   s << "|---|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& m : modes) {
     const double t = m.median_s();
@@ -129,32 +132,21 @@ std::string modes_markdown(const BenchOptions& o, const std::vector<ModeSummary>
     const double total = get("forward") + get("backward") + get("optimizer");
     for (const auto& [name, sec] : m.breakdown) {
       const bool in_total = name == "forward" || name == "backward" || name == "optimizer";
-      s << fmt::format("| {} | {:.4f} | {} |\n", name, sec, in_total && total > 0 ? fmt::format("{:.0f}%", 100 * sec / total) : "");
+      s << fmt::format("| {} | {:.4f} | {} |\n", name, sec,
+                       in_total && total > 0 ? fmt::format("{:.0f}%", 100 * sec / total) : "");
     }
   }
   return s.str();
 }
 
-}  // namespace
+// A progress line: on stdout, or on stderr under --json (stdout then holds the JSON only).
+void log_line(const BenchOptions& o, const std::string& line) { fmt::print(o.json ? stderr : stdout, "{}\n", line); }
 
-void run_bench(const BenchOptions& o) {
-  if (!o.worker.empty()) {  // one mode, here
-    auto c = o.step;
-    c.mode = o.worker;
-    c.breakdown = o.breakdown;
-    fmt::print("{}\n", nlohmann::json(eval::run_step_bench(c)).dump());
-    return;
-  }
-  o.step.validate();
-  for (const auto& m : o.modes) {  // reject unknown modes before any work
-    auto c = o.step;
-    c.mode = m;
-    c.validate();
-  }
-  (void)train::chip_for(o.step.preset, o.step.chip_config, o.step.level);  // and a bad preset or chip config
+// Runs each mode's worker once per repeat (all modes in turn, then again) and pools what they measured; the
+// `ste` worker of the first repeat also measures the breakdown when asked.
+std::vector<ModeSummary> measure_modes(const BenchOptions& o) {
   std::vector<ModeSummary> modes;
   for (const auto& m : o.modes) modes.push_back({m, {}, {}, {}, {}, {}});
-  const auto log = [&](const std::string& line) { fmt::print(o.json ? stderr : stdout, "{}\n", line); };
   for (int r = 0; r < o.repeats; ++r) {
     for (auto& m : modes) {
       const bool breakdown = o.breakdown && r == 0 && m.mode == "ste";
@@ -171,11 +163,18 @@ void run_bench(const BenchOptions& o) {
       m.avg.push_back(res.avg_rss_mb);
       m.util.push_back(res.cpu_util);
       if (breakdown) m.breakdown = res.breakdown_s;
-      log(fmt::format("[{}/{}] {:<10} step {:.4f} s (median of {}), peak {:.0f} MiB, CPU {:.0f}%  ({:.0f} s)", r + 1,
-                      o.repeats, m.mode, res.step_s_median, res.step_s.size(), res.peak_rss_mb, 100 * res.cpu_util,
-                      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()));
+      log_line(o, fmt::format("[{}/{}] {:<10} step {:.4f} s (median of {}), peak {:.0f} MiB, CPU {:.0f}%  ({:.0f} s)",
+                              r + 1, o.repeats, m.mode, res.step_s_median, res.step_s.size(), res.peak_rss_mb,
+                              100 * res.cpu_util,
+                              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()));
     }
   }
+  return modes;
+}
+
+// Writes bench.json, bench.md and bench.png into the output folder and prints the table (and the JSON under
+// --json) and the files written.
+void write_bench_report(const BenchOptions& o, const std::vector<ModeSummary>& modes) {
   const std::string dir = o.out.empty() ? "runs/bench-" + o.step.model : o.out;
   std::filesystem::create_directories(dir);
   const auto j = summary_json(o, modes);
@@ -196,7 +195,28 @@ void run_bench(const BenchOptions& o) {
       names, {time, peak});
   fmt::print(o.json ? stderr : stdout, "\n{}\n", table);
   if (o.json) fmt::print("{}\n", j.dump(2));
-  log(fmt::format("wrote {0}/bench.json, {0}/bench.md{1}", dir, plotted ? fmt::format(", {}/bench.png", dir) : ""));
+  log_line(o, fmt::format("wrote {0}/bench.json, {0}/bench.md{1}", dir,
+                          plotted ? fmt::format(", {}/bench.png", dir) : ""));
+}
+
+}  // namespace
+
+void run_bench(const BenchOptions& o) {
+  if (!o.worker.empty()) {  // one mode, here
+    auto c = o.step;
+    c.mode = o.worker;
+    c.breakdown = o.breakdown;
+    fmt::print("{}\n", nlohmann::json(eval::run_step_bench(c)).dump());
+    return;
+  }
+  o.step.validate();
+  for (const auto& m : o.modes) {  // reject unknown modes before any work
+    auto c = o.step;
+    c.mode = m;
+    c.validate();
+  }
+  (void)train::chip_for(o.step.preset, o.step.chip_config, o.step.level);  // and a bad preset or chip config
+  write_bench_report(o, measure_modes(o));
 }
 
 }  // namespace cimtrain::eval

@@ -7,6 +7,7 @@
 
 #include <cmath>
 
+#include "nn/context_override.h"
 #include "nn/convert.h"
 #include "train/metrics.h"
 
@@ -43,12 +44,14 @@ LevelResult summarize(double level, std::vector<double> values) {
 
 void program_instance(torch::nn::Module& model, nn::AnalogContext& context, uint64_t seed, double level, int k,
                       const std::function<void()>& calibration_forward) {
-  context.chip.level = level;
-  context.chip.validate();
   const uint64_t level_bits = common::double_bits(level);
   auto gen = at::make_generator<at::CPUGeneratorImpl>(common::stream_seed(common::SeedStream::kInstanceProgramming, {seed, level_bits, uint64_t(k)}));
-  nn::program_chip(model, gen);
-  context.gen.set_current_seed(common::stream_seed(common::SeedStream::kInstanceReadNoise, {seed, level_bits, uint64_t(k)}));  // read noise
+  {
+    nn::ContextOverride at_level(context);
+    at_level.level(level);
+    nn::program_chip(model, gen);
+  }
+  context.reseed(common::stream_seed(common::SeedStream::kInstanceReadNoise, {seed, level_bits, uint64_t(k)}));  // read noise
   if (calibration_forward) {
     torch::NoGradGuard no_grad;
     nn::calibrate_chip(model, calibration_forward, context);
@@ -64,7 +67,6 @@ std::vector<LevelResult> monte_carlo_on_chip(torch::nn::Module& model, nn::Analo
                                              const ChipEvalOptions& options, const std::function<double()>& metric,
                                              const std::function<void()>& calibration_forward,
                                              const std::function<void(int, int)>& on_instance) {
-  const double saved_level = context.chip.level;
   std::vector<LevelResult> results;
   const int total = static_cast<int>(options.levels.size()) * options.instances;
   int done = 0;
@@ -81,7 +83,6 @@ std::vector<LevelResult> monte_carlo_on_chip(torch::nn::Module& model, nn::Analo
     }
     results.push_back(summarize(level, std::move(values)));
   }
-  context.chip.level = saved_level;
   return results;
 }
 

@@ -12,6 +12,7 @@
 #include "common/process_usage.h"
 #include "common/stage_timer.h"
 #include "models/model_registry.h"
+#include "nn/context_override.h"
 #include "nn/gradient_mode.h"
 #include "train/model_setup.h"
 #include "train/neft_method.h"
@@ -133,12 +134,11 @@ void time_step_parts(train::TrainingTask& task, torch::optim::Optimizer& optimiz
   auto& context = task.context();
   common::reset_stage_times();
   {
-    const auto mode = context.mode;
-    context.mode = nn::GradientMode::kClean;
+    nn::ContextOverride in_clean(context);
+    in_clean.mode(nn::GradientMode::kClean);
     const auto t = Clock::now();
     (void)train::task_loss(task.training_forward(batch.input), batch.target).item<double>();
     parts["clean_forward"].push_back(seconds_since(t));
-    context.mode = mode;
   }
   common::reset_stage_times();
   train::StepTimes times;

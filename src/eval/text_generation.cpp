@@ -19,23 +19,19 @@
 
 namespace cimtrain::eval {
 
-namespace {
-
-
-}  // namespace
-
 void run_generate(const GenerateCommandOptions& o) {
   if (o.length < 0) throw common::ConfigError("--length must be >= 0, found " + std::to_string(o.length));
-  if (o.temperature < 0) throw common::ConfigError("--temperature must be >= 0, found " + std::to_string(o.temperature));
+  if (o.temperature < 0)
+    throw common::ConfigError("--temperature must be >= 0, found " + std::to_string(o.temperature));
   if (o.levels.empty() && !o.include_float) throw common::ConfigError("nothing to run: give --level and/or --float");
   auto lm = train::load_language_model(o.checkpoint, o.preset, o.chip_config);
   auto& model = *lm.am.model;
   auto& context = *lm.am.context;
-  context.conditions.time_s = o.time_s;
-  context.conditions.validate();
+  context.set_conditions({o.time_s, context.conditions().temperature_K});
   const eval::GenerateOptions go{o.length, o.temperature};
   const auto write = [&](const std::string& title) {
-    auto gen = at::make_generator<at::CPUGeneratorImpl>(common::stream_seed(common::SeedStream::kTextSampling, {o.seed}));
+    auto gen =
+        at::make_generator<at::CPUGeneratorImpl>(common::stream_seed(common::SeedStream::kTextSampling, {o.seed}));
     const auto text = eval::generate_text(model, lm.vocab, o.prompt, go, gen);
     fmt::print("=== {} ===\n{}\n\n", title, text);
   };
@@ -52,7 +48,7 @@ void run_generate(const GenerateCommandOptions& o) {
   if (calibration.defined()) calibrate = [&] { model.forward(calibration); };
   for (const double level : o.levels) {
     eval::program_instance(model, context, o.seed, level, 0, calibrate);
-    write(fmt::format("{} chip, level {}, t = {} s", context.chip.preset, level, o.time_s));
+    write(fmt::format("{} chip, level {}, t = {} s", context.chip_config().preset, level, o.time_s));
     nn::clear_chip(model);
   }
 }

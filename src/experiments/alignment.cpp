@@ -38,9 +38,8 @@ double correlation(const std::vector<double>& a, const std::vector<double>& b) {
   return saa > 0 && sbb > 0 ? sab / std::sqrt(saa * sbb) : NAN;
 }
 
-}  // namespace
-
-void run_alignment(const AlignmentOptions& o) {
+// The config of the model whose gradients are compared (the checkpoint's, or the model's usual), validated.
+train::TrainConfig plan_alignment(const AlignmentOptions& o) {
   if (o.levels.empty()) throw common::ConfigError("--levels needs at least one level");
   if (o.samples < 1) throw common::ConfigError("--samples must be >= 1, found " + std::to_string(o.samples));
   train::TrainConfig config;
@@ -62,6 +61,21 @@ void run_alignment(const AlignmentOptions& o) {
   config.seed = o.seed;
   if (o.batch > 0) config.batch = o.batch;
   config.validate();
+  return config;
+}
+
+// What the measurement gave: the alignment per level on one batch, and what it was measured on.
+struct AlignmentMeasurement {
+  train::TrainConfig config;
+  int64_t batch_size = 0;
+  std::string task_description;
+  std::vector<eval::LevelAlignment> levels;
+  double seconds = 0;  // building the task and measuring
+};
+
+// Builds the model (its checkpoint's weights, or a fresh initialisation) and compares its gradients on the first
+// training batch at every level.
+AlignmentMeasurement measure_alignment(const AlignmentOptions& o, const train::TrainConfig& config) {
   const auto t0 = std::chrono::steady_clock::now();
   auto task = train::make_training_task(config);
   if (!o.checkpoint.empty()) train::load_checkpoint(o.checkpoint, task->model());
@@ -71,19 +85,31 @@ void run_alignment(const AlignmentOptions& o) {
   if (!task->next(0, batch)) throw std::runtime_error("the training data gave no batch");
   fmt::print(stderr, "experiment alignment: {} on one batch of {} ({}), {} samples x {} levels\n", config.model,
              batch.input.size(0), task->description(), o.samples, o.levels.size());
-  const auto results = eval::gradient_alignment(
+  AlignmentMeasurement m{config, batch.input.size(0), task->description(), {}, 0};
+  m.levels = eval::gradient_alignment(
       task->model(), task->context(), [&]() { return train::task_loss(task->forward(batch.input), batch.target); },
       o.levels, o.samples, o.seed);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return m;
+}
 
+// alignment.csv: one row per level and layer.
+std::string alignment_csv(const std::vector<eval::LevelAlignment>& results) {
   std::string csv = "level,layer_index,layer,cos_mean,cos_std,predicted_cos,ste_norm,full_norm,delta_norm\n";
-  nlohmann::json levels = nlohmann::json::array();
-  for (const auto& r : results) {
-    nlohmann::json layers = nlohmann::json::array();
+  for (const auto& r : results)
     for (size_t i = 0; i < r.layers.size(); ++i) {
       const auto& a = r.layers[i];
       csv += fmt::format("{:g},{},{},{:.6f},{:.6f},{:.6f},{:.6g},{:.6g},{:.6g}\n", r.level, i, a.layer, a.cos_mean,
                          a.cos_std, a.predicted_cos, a.ste_norm, a.full_norm, a.delta_norm);
+    }
+  return csv;
+}
+
+nlohmann::json alignment_json(const AlignmentOptions& o, const AlignmentMeasurement& m) {
+  nlohmann::json levels = nlohmann::json::array();
+  for (const auto& r : m.levels) {
+    nlohmann::json layers = nlohmann::json::array();
+    for (const auto& a : r.layers)
       layers.push_back({{"layer", a.layer},
                         {"cos_mean", a.cos_mean},
                         {"cos_std", a.cos_std},
@@ -91,66 +117,89 @@ void run_alignment(const AlignmentOptions& o) {
                         {"ste_norm", a.ste_norm},
                         {"full_norm", a.full_norm},
                         {"delta_norm", a.delta_norm}});
-    }
     levels.push_back({{"level", r.level}, {"layers", layers}});
   }
+  return {{"experiment", "alignment"}, {"command", report::invocation()}, {"machine", report::machine_summary()},
+          {"model", m.config.model},   {"checkpoint", o.checkpoint},      {"batch", m.batch_size},
+          {"samples", o.samples},      {"preset", o.preset},              {"seconds", m.seconds},
+          {"levels", levels}};
+}
 
-  // --- the summary: per level, the mean over layers and how well the prediction matches ---
+// One level over the layers: the means of the measured and the predicted cosine, how far apart they are, and
+// the least aligned layer.
+struct LevelSummary {
+  std::vector<double> measured, predicted;  // per layer
+  double mean_measured = 0, mean_predicted = 0;
+  double mean_gap = 0;  // mean abs(predicted - measured)
+  size_t lowest = 0;    // the layer of the lowest measured cosine
+};
+
+LevelSummary summarize_level(const eval::LevelAlignment& r) {
+  LevelSummary s;
+  for (size_t i = 0; i < r.layers.size(); ++i) {
+    s.measured.push_back(r.layers[i].cos_mean);
+    s.predicted.push_back(r.layers[i].predicted_cos);
+    s.mean_gap += std::abs(r.layers[i].predicted_cos - r.layers[i].cos_mean) / r.layers.size();
+    if (r.layers[i].cos_mean < r.layers[s.lowest].cos_mean) s.lowest = i;
+  }
+  const size_t n = s.measured.size();
+  for (size_t i = 0; i < n; ++i) s.mean_measured += s.measured[i] / n, s.mean_predicted += s.predicted[i] / n;
+  return s;
+}
+
+// The summary: per level, the mean over layers and how well the prediction matches; then per layer.
+std::string alignment_summary(const AlignmentOptions& o, const AlignmentMeasurement& m, bool plotted) {
   std::string md = "# Gradient alignment: the extended STE against the gradient through the simulator\n\n";
   md += fmt::format("- Command: `{}`\n", report::invocation());
   md += fmt::format("- Machine: {}\n", report::machine_summary());
   md += fmt::format(
       "- Model: {} ({}), one training batch of {} ({}); chip preset {}; {} noise samples per level (sample k: the "
       "same chip instance and read noise for both gradients). {:.0f} s.\n",
-      config.model, o.checkpoint.empty() ? "a fresh initialisation, seed " + std::to_string(o.seed)
-                                         : "weights from `" + o.checkpoint + "`",
-      batch.input.size(0), task->description(), o.preset, o.samples, seconds);
+      m.config.model,
+      o.checkpoint.empty() ? "a fresh initialisation, seed " + std::to_string(o.seed)
+                           : "weights from `" + o.checkpoint + "`",
+      m.batch_size, m.task_description, o.preset, o.samples, m.seconds);
   md += "- g: the STE's weight gradient (forward through the chip, backward through the clean layer); g_full: the "
         "gradient through a differentiable model of the same programmed chip (`full` mode); delta = g_full - g. "
         "Measured: mean +- std over the samples of cos(g, g_full). Predicted (the paper's eq. 12): "
         "|g| / sqrt(|g|^2 + |delta|^2) from the mean norms.\n\n";
-  std::vector<std::string> header = {"level", "layers", "mean measured cos", "mean predicted cos",
-                                     "lowest measured (layer)", "mean abs(predicted - measured)",
-                                     "correlation over layers"};
   std::vector<std::vector<std::string>> rows;
-  std::vector<double> level_measured, level_predicted;  // means over layers, per level (table and plot)
-  for (const auto& r : results) {
-    std::vector<double> measured, predicted;
-    double gap = 0;
-    size_t lowest = 0;
-    for (size_t i = 0; i < r.layers.size(); ++i) {
-      measured.push_back(r.layers[i].cos_mean);
-      predicted.push_back(r.layers[i].predicted_cos);
-      gap += std::abs(r.layers[i].predicted_cos - r.layers[i].cos_mean) / r.layers.size();
-      if (r.layers[i].cos_mean < r.layers[lowest].cos_mean) lowest = i;
-    }
-    double mm = 0, mp = 0;
-    for (size_t i = 0; i < measured.size(); ++i) mm += measured[i] / measured.size(), mp += predicted[i] / measured.size();
-    level_measured.push_back(mm);
-    level_predicted.push_back(mp);
-    rows.push_back({fmt::format("{:g}", r.level), std::to_string(r.layers.size()), fmt::format("{:.4f}", mm),
-                    fmt::format("{:.4f}", mp),
-                    fmt::format("{:.4f} ({})", r.layers[lowest].cos_mean, r.layers[lowest].layer),
-                    fmt::format("{:.4f}", gap), fmt::format("{:.3f}", correlation(measured, predicted))});
+  for (const auto& r : m.levels) {
+    const auto s = summarize_level(r);
+    rows.push_back({fmt::format("{:g}", r.level), std::to_string(r.layers.size()),
+                    fmt::format("{:.4f}", s.mean_measured), fmt::format("{:.4f}", s.mean_predicted),
+                    fmt::format("{:.4f} ({})", r.layers[s.lowest].cos_mean, r.layers[s.lowest].layer),
+                    fmt::format("{:.4f}", s.mean_gap), fmt::format("{:.3f}", correlation(s.measured, s.predicted))});
   }
-  md += report::markdown_table(header, rows);
+  md += report::markdown_table({"level", "layers", "mean measured cos", "mean predicted cos", "lowest measured (layer)",
+                                "mean abs(predicted - measured)", "correlation over layers"},
+                               rows);
   md += "\nPer layer (measured mean +- std, predicted, and the norms |g|, |g_full|, |delta|):\n\n";
   std::vector<std::vector<std::string>> layer_rows;
-  for (const auto& r : results)
+  for (const auto& r : m.levels)
     for (const auto& a : r.layers)
-      layer_rows.push_back({fmt::format("{:g}", r.level), a.layer, fmt::format("{:.4f} +- {:.4f}", a.cos_mean, a.cos_std),
+      layer_rows.push_back({fmt::format("{:g}", r.level), a.layer,
+                            fmt::format("{:.4f} +- {:.4f}", a.cos_mean, a.cos_std),
                             fmt::format("{:.4f}", a.predicted_cos), fmt::format("{:.4g}", a.ste_norm),
                             fmt::format("{:.4g}", a.full_norm), fmt::format("{:.4g}", a.delta_norm)});
-  md += report::markdown_table({"level", "layer", "measured cos", "predicted cos", "abs(g)", "abs(g_full)", "abs(delta)"},
-                       layer_rows);
+  md += report::markdown_table(
+      {"level", "layer", "measured cos", "predicted cos", "abs(g)", "abs(g_full)", "abs(delta)"}, layer_rows);
+  if (plotted) md += "\n![cosine per layer and level](alignment.png)\n";
+  md += "\nFiles: `alignment.csv` (one row per level and layer), `alignment.json`.\n";
+  return md;
+}
 
-  // --- the image: cosine per layer (measured with its spread, predicted dashed-as-points), one pair per level ---
-  report::Panel per_layer{{"cosine per analog layer", "analog layer (input to output)", "cos(g_ste, g_full)", false, true}, {}};
-  report::Panel per_level{{"mean over layers against the noise level", "chip noise level L", "cosine", false, true}, {}};
+// The image: cosine per layer (measured with its spread, predicted dashed-as-points), one pair per level; and
+// the means over layers against the level. False when it could not be drawn.
+bool plot_alignment(const AlignmentMeasurement& m, const std::string& png) {
+  report::Panel per_layer{
+      {"cosine per analog layer", "analog layer (input to output)", "cos(g_ste, g_full)", false, true}, {}};
+  report::Panel per_level{
+      {"mean over layers against the noise level", "chip noise level L", "cosine", false, true}, {}};
   report::Series mean_measured{"measured", {}, {}, {}, true, 1};
   report::Series mean_predicted{"predicted |g|/sqrt(|g|^2+|delta|^2)", {}, {}, {}, true, 1, true};
   int color = 0;
-  for (const auto& r : results) {
+  for (const auto& r : m.levels) {
     ++color;  // one colour per level: measured (with its spread) solid, predicted dashed
     report::Series measured{fmt::format("level {:g} measured", r.level), {}, {}, {}, false, color};
     report::Series predicted{fmt::format("level {:g} predicted", r.level), {}, {}, {}, true, color, true};
@@ -163,24 +212,26 @@ void run_alignment(const AlignmentOptions& o) {
     }
     per_layer.series.push_back(measured);
     per_layer.series.push_back(predicted);
+    const auto s = summarize_level(r);
     mean_measured.x.push_back(r.level);
+    mean_measured.y.push_back(s.mean_measured);
     mean_predicted.x.push_back(r.level);
+    mean_predicted.y.push_back(s.mean_predicted);
   }
-  mean_measured.y = level_measured;
-  mean_predicted.y = level_predicted;
   per_level.series = {mean_measured, mean_predicted};
-  const std::string png = o.out + "/alignment.png";
-  const bool plotted = report::plot_panels_png(
-      png, fmt::format("{}: the STE's weight gradient against the gradient through the simulator", config.model),
+  return report::plot_panels_png(
+      png, fmt::format("{}: the STE's weight gradient against the gradient through the simulator", m.config.model),
       {per_layer, per_level});
-  if (plotted) md += "\n![cosine per layer and level](alignment.png)\n";
-  md += "\nFiles: `alignment.csv` (one row per level and layer), `alignment.json`.\n";
+}
 
-  const nlohmann::json j = {{"experiment", "alignment"}, {"command", report::invocation()},  {"machine", report::machine_summary()},
-                            {"model", config.model},      {"checkpoint", o.checkpoint}, {"batch", batch.input.size(0)},
-                            {"samples", o.samples},       {"preset", o.preset},        {"seconds", seconds},
-                            {"levels", levels}};
-  report::write_report(o.out, "alignment", csv, j, md, plotted ? png : "");
+}  // namespace
+
+void run_alignment(const AlignmentOptions& o) {
+  const auto measurement = measure_alignment(o, plan_alignment(o));
+  const std::string png = o.out + "/alignment.png";
+  const bool plotted = plot_alignment(measurement, png);
+  report::write_report(o.out, "alignment", alignment_csv(measurement.levels), alignment_json(o, measurement),
+                       alignment_summary(o, measurement, plotted), plotted ? png : "");
 }
 
 }  // namespace cimtrain::experiments

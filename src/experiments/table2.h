@@ -4,9 +4,14 @@
 // the baseline per level, beside the paper's numbers.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "experiments/run_cache.h"
+#include "train/train_config.h"
 
 namespace cimtrain::experiments {
 
@@ -33,7 +38,56 @@ struct Table2Options {
   std::string out = "results/table2";
 };
 
-// Runs the experiment (cached, resumable) and writes its report into o.out.
+// One trained model of the table.
+struct Table2Entry {
+  std::string model, method;  // method: "clean" or a mode / MODE+METHOD
+  double train_level = 0;     // < 0: none (clean, NeFT)
+  std::string dir;            // the run's folder
+  bool continued = false;     // the clean baseline continued for the fine-tuning epochs
+  RunStatus status = RunStatus::kCached;
+  double train_seconds = 0;
+  nlohmann::json eval;  // cimtrain eval's JSON
+};
+
+// One training of the plan: its entry and the config it trains with.
+struct Table2Run {
+  Table2Entry entry;
+  train::TrainConfig config;
+};
+
+// What the runs gave: the tabulated entries, evaluated, in plan order.
+struct Table2Results {
+  std::vector<Table2Entry> entries;
+  std::vector<Table2Entry> pretraining;  // the clean runs that fine-tunings start from (not tabulated)
+  std::vector<std::string> commands;     // the evaluations' `cimtrain eval` commands, as a user would type them
+};
+
+// The report's texts: table2.csv, table2.json and summary.md.
+struct Table2Report {
+  std::string csv;
+  nlohmann::json json;
+  std::string markdown;
+};
+
+// Every training of the table, in order (per model: clean first, so that fine-tunings find it; with fine-tuning
+// its continuation, the baseline; then each method per training level), each config validated. Throws
+// common::ConfigError on bad options before any work.
+std::vector<Table2Run> plan_table2(const Table2Options& o);
+
+// Trains the plan's runs (ensure_trained: cached, resumable) and evaluates the tabulated ones on the chip
+// instances (`cimtrain eval` in a child process, cached).
+Table2Results run_table2_plan(const Table2Options& o, std::vector<Table2Run> runs);
+
+// The report on the results; `plotted`: whether table2.png was drawn (plot_table2), for the summary to show it.
+Table2Report report_table2(const Table2Options& o, const Table2Results& results, bool plotted = false);
+
+// Draws the metric against the noise level into `png_path`; false when it could not be drawn.
+bool plot_table2(const Table2Options& o, const Table2Results& results, const std::string& png_path);
+
+// An entry as the table names it: "clean", "clean (+ft)", "ste (L2)", "neft".
+std::string table2_label(const Table2Entry& entry);
+
+// Runs the experiment (plan, run, report; cached, resumable) and writes its report into o.out.
 void run_table2(const Table2Options& o);
 
 }  // namespace cimtrain::experiments

@@ -1,5 +1,7 @@
-// What every analog layer of a model shares: the gradient mode, the chip, the read conditions and the
-// random generator all chip and Gaussian noise is drawn from.
+// What every analog layer of a model shares: the gradient mode, the chip (its config and the built
+// sim::Chip, rebuilt only when the config changes), the read conditions, the noise settings of the `gaussian`
+// and `neft` modes, and the random generator all chip and Gaussian noise is drawn from. Temporary changes go
+// through nn::ContextOverride (context_override.h), which restores them when it goes out of scope.
 #pragma once
 
 #include <ATen/ATen.h>
@@ -12,18 +14,44 @@
 
 namespace cimtrain::nn {
 
-struct AnalogContext {
-  GradientMode mode = GradientMode::kClean;
-  sim::ChipConfig chip;            // the simulated chip, its noise level included (chip.level)
-  sim::ReadConditions conditions;  // time since programming (s) and temperature (K) of every read
-  double gaussian_sigma = 0.0;     // `gaussian` mode: weight noise std as a fraction of max|W| (per tensor)
-  double neft_sigma = 0.1;         // `neft` mode: NeFT's device variation sigma (nn/neft_noise.h)
-  double neft_s = 1.0;             // `neft` mode: its multiplier on mid-range weights (device rram1 .. fefet6)
-  at::Generator gen;               // CPU generator: a fresh chip instance per training forward, read noise
-  bool calibrating = false;        // eval forwards fix each programmed layer's input and ADC ranges (calibrate_chip)
-
-  // A context whose generator is seeded with `seed` (never from the clock).
+class AnalogContext {
+ public:
+  // A context whose generator is seeded with `seed` (never from the clock); the chip config is validated.
+  AnalogContext(GradientMode mode, sim::ChipConfig chip, uint64_t seed);
   static std::shared_ptr<AnalogContext> make(GradientMode mode, sim::ChipConfig chip, uint64_t seed);
+
+  GradientMode mode() const { return mode_; }
+  const sim::Chip& chip() const { return chip_; }  // built once per config: what every layer programs
+  const sim::ChipConfig& chip_config() const { return chip_.config(); }
+  double level() const { return chip_.config().level; }
+  const sim::ReadConditions& conditions() const { return conditions_; }  // time (s) and temperature (K) of reads
+  double gaussian_sigma() const { return gaussian_sigma_; }  // `gaussian`: weight noise std, fraction of max|W|
+  double neft_sigma() const { return neft_sigma_; }          // `neft`: NeFT's device variation sigma
+  double neft_s() const { return neft_s_; }                  // `neft`: its multiplier on mid-range weights
+  bool calibrating() const { return calibrating_; }  // eval forwards fix each programmed layer's ranges
+  // The generator of every draw (a fresh chip instance per training forward, read noise). Copies of a context
+  // share its state (at::Generator is a handle).
+  at::Generator& generator() { return gen_; }
+  void reseed(uint64_t seed) { gen_.set_current_seed(seed); }
+
+  // Lasting settings (the run's setup). Each validates its value and throws common::ConfigError.
+  void set_mode(GradientMode mode) { mode_ = mode; }
+  void set_chip(sim::ChipConfig chip);
+  void set_level(double level);
+  void set_conditions(const sim::ReadConditions& conditions);
+  void set_gaussian_sigma(double sigma);
+  void set_neft(double sigma, double s);
+  void set_calibrating(bool on) { calibrating_ = on; }
+
+ private:
+  GradientMode mode_;
+  sim::Chip chip_;
+  sim::ReadConditions conditions_;
+  double gaussian_sigma_ = 0.0;
+  double neft_sigma_ = 0.1;
+  double neft_s_ = 1.0;
+  bool calibrating_ = false;
+  at::Generator gen_;
 };
 
 }  // namespace cimtrain::nn

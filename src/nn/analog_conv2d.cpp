@@ -15,36 +15,45 @@ AnalogConv2dImpl::AnalogConv2dImpl(const AnalogConv2dOptions& options_) : option
               options.in_channels(), " -> ", options.out_channels());
   reset();
   const auto vec = [](const torch::ExpandingArray<2>& a) { return std::vector<int64_t>(a->begin(), a->end()); };
-  const std::vector<int64_t> k = vec(options.kernel_size()), s = vec(options.stride()), p = vec(options.padding()),
-                             d = vec(options.dilation());
-  const int64_t cout = options.out_channels();
-  ops_.clean = [=](const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) {
-    return at::conv2d(x, w, b, s, p, d);
-  };
-  // im2col: [N, Cin*kh*kw, L] -> rows [N*L, Cin*kh*kw] (column order matches weight.view(Cout, -1)).
-  ops_.to_rows = [=](const at::Tensor& x) {
-    const common::StageTimer timer("im2col");
-    const auto cols = at::im2col(x, k, d, p, s);
-    return cols.transpose(1, 2).reshape({-1, cols.size(1)});
-  };
-  ops_.from_rows = [=](const at::Tensor& rows, const at::Tensor& x) {
-    const common::StageTimer timer("rows to NCHW");
-    const int64_t n = x.size(0), ho = sim::conv_output_size(x.size(2), k[0], s[0], p[0], d[0]),
-                  wo = sim::conv_output_size(x.size(3), k[1], s[1], p[1], d[1]);
-    return rows.view({n, ho, wo, cout}).permute({0, 3, 1, 2}).contiguous();
-  };
-  ops_.weight_matrix = [cout](const at::Tensor& w) { return w.reshape({cout, -1}); };
-  const sim::ConvGeometry geometry{k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1]};
-  ops_.chip_read = [geometry](const sim::ChipInstance& chip, const at::Tensor& x, at::Generator& gen, double scale,
-                              const at::Tensor& weight_scale, const at::Tensor& bias) {
-    return chip.infer_conv(x, geometry, gen, scale, nullptr, weight_scale, bias);
-  };
-  ops_.chip_calibrate = [geometry](sim::ChipInstance& chip, const at::Tensor& x_int, at::Generator& gen) {
-    chip.calibrate_adc_conv(x_int, geometry, gen);
-  };
-  ops_.ste = [=](const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, const at::Tensor& y_noisy) {
-    return ste_conv2d(x, w, b, y_noisy, s, p, d);
-  };
+  kernel_ = vec(options.kernel_size());
+  stride_ = vec(options.stride());
+  padding_ = vec(options.padding());
+  dilation_ = vec(options.dilation());
+  geometry_ = {kernel_[0], kernel_[1], stride_[0], stride_[1], padding_[0], padding_[1], dilation_[0], dilation_[1]};
+}
+
+at::Tensor AnalogConv2dImpl::clean_forward(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const {
+  return at::conv2d(x, w, b, stride_, padding_, dilation_);
+}
+
+// im2col: [N, Cin*kh*kw, L] -> rows [N*L, Cin*kh*kw] (column order matches weight.view(Cout, -1)).
+at::Tensor AnalogConv2dImpl::to_rows(const at::Tensor& x) const {
+  const common::StageTimer timer("im2col");
+  const auto cols = at::im2col(x, kernel_, dilation_, padding_, stride_);
+  return cols.transpose(1, 2).reshape({-1, cols.size(1)});
+}
+
+at::Tensor AnalogConv2dImpl::from_rows(const at::Tensor& rows, const at::Tensor& x) const {
+  const common::StageTimer timer("rows to NCHW");
+  const int64_t n = x.size(0),
+                ho = sim::conv_output_size(x.size(2), kernel_[0], stride_[0], padding_[0], dilation_[0]),
+                wo = sim::conv_output_size(x.size(3), kernel_[1], stride_[1], padding_[1], dilation_[1]);
+  return rows.view({n, ho, wo, options.out_channels()}).permute({0, 3, 1, 2}).contiguous();
+}
+
+at::Tensor AnalogConv2dImpl::ste_forward(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b,
+                                         const at::Tensor& y_noisy) const {
+  return ste_conv2d(x, w, b, y_noisy, stride_, padding_, dilation_);
+}
+
+at::Tensor AnalogConv2dImpl::direct_read(const sim::ChipInstance& chip, const at::Tensor& x, at::Generator& gen,
+                                         double input_scale, const at::Tensor& weight_scale,
+                                         const at::Tensor& bias) const {
+  return chip.infer_conv(x, geometry_, gen, input_scale, nullptr, weight_scale, bias);
+}
+
+void AnalogConv2dImpl::calibrate_direct(sim::ChipInstance& chip, const at::Tensor& x_int, at::Generator& gen) const {
+  chip.calibrate_adc_conv(x_int, geometry_, gen);
 }
 
 void AnalogConv2dImpl::reset() {
@@ -63,7 +72,7 @@ void AnalogConv2dImpl::reset() {
 at::Tensor AnalogConv2dImpl::forward(const at::Tensor& x) {
   TORCH_CHECK(x.dim() == 4 && x.size(1) == options.in_channels(), "AnalogConv2d expects inputs [N, ",
               options.in_channels(), ", H, W], found ", x.sizes());
-  return analog_forward(ops_, x, weight, bias, is_training());
+  return forward_with(x, weight, bias, is_training());
 }
 
 void AnalogConv2dImpl::pretty_print(std::ostream& stream) const {

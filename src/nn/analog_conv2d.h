@@ -7,6 +7,8 @@
 #include <torch/nn/cloneable.h>
 #include <torch/nn/pimpl.h>
 
+#include <vector>
+
 #include "nn/analog_layer.h"
 
 namespace cimtrain::nn {
@@ -36,8 +38,22 @@ class AnalogConv2dImpl : public torch::nn::Cloneable<AnalogConv2dImpl>, public A
   AnalogConv2dOptions options;
   at::Tensor weight, bias;
 
+ protected:
+  at::Tensor clean_forward(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const override;
+  at::Tensor to_rows(const at::Tensor& x) const override;
+  at::Tensor from_rows(const at::Tensor& rows, const at::Tensor& x) const override;
+  at::Tensor as_matrix(const at::Tensor& w) const override { return w.reshape({options.out_channels(), -1}); }
+  at::Tensor ste_forward(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b,
+                         const at::Tensor& y_noisy) const override;
+  bool has_direct_read() const override { return true; }
+  at::Tensor direct_read(const sim::ChipInstance& chip, const at::Tensor& x, at::Generator& gen, double input_scale,
+                         const at::Tensor& weight_scale, const at::Tensor& bias) const override;
+  void calibrate_direct(sim::ChipInstance& chip, const at::Tensor& x_int, at::Generator& gen) const override;
+
  private:
-  LayerAsMatrix ops_;
+  // The options as lists, and the geometry the chip's direct read takes.
+  std::vector<int64_t> kernel_, stride_, padding_, dilation_;
+  sim::ConvGeometry geometry_;
 };
 TORCH_MODULE(AnalogConv2d);
 

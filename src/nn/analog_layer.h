@@ -1,10 +1,12 @@
-// The part every analog layer shares (Algorithm 1 of DESIGN §2 for any layer that is a matrix product):
-// the gradient modes, the chip read of a weight matrix, and the chip instance programmed for evaluation.
+// The part every analog layer shares (Algorithm 1 of docs/design.md §2 for any layer that is a matrix
+// product): the gradient modes, the chip read of a weight matrix, and the chip instance programmed for
+// evaluation. A concrete layer (AnalogLinearImpl, AnalogConv2dImpl) says how it maps onto the crossbar by
+// implementing the virtual hooks below; forward_with() runs any weights through the same code, so that
+// parameters owned elsewhere (a Python module) are computed exactly as the layer's own.
 #pragma once
 
 #include <ATen/ATen.h>
 
-#include <functional>
 #include <memory>
 #include <optional>
 
@@ -12,26 +14,6 @@
 #include "sim/chip.h"
 
 namespace cimtrain::nn {
-
-// How a concrete layer maps onto the crossbar: its input as rows of a matrix product with W [outputs, inputs].
-struct LayerAsMatrix {
-  std::function<at::Tensor(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b)> clean;  // float layer
-  std::function<at::Tensor(const at::Tensor& x)> to_rows;                            // input -> [M, inputs]
-  std::function<at::Tensor(const at::Tensor& rows, const at::Tensor& x)> from_rows;  // [M, outputs] -> output
-  std::function<at::Tensor(const at::Tensor& w)> weight_matrix;                      // parameter -> [outputs, inputs]
-  // The fused STE: y_noisy as the value, the clean layer's gradient (from saved x, w) as the backward.
-  std::function<at::Tensor(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, const at::Tensor& y_noisy)>
-      ste;
-  // Optional: reads a chip instance directly on the layer's float input, without rows (a conv:
-  // sim::ChipInstance::infer_conv), quantising it inside the read with `input_scale` (0: per tensor) and
-  // dequantising the output with the input scale used and `weight_scale` [outputs], adding `bias` (optional):
-  // the layer's output, channels in dim 1. Used when the chip's mapping.conv_read is "direct"; empty: rows.
-  std::function<at::Tensor(const sim::ChipInstance&, const at::Tensor& x, at::Generator& gen, double input_scale,
-                           const at::Tensor& weight_scale, const at::Tensor& bias)>
-      chip_read;
-  // Its deployment calibration (sim::ChipInstance::calibrate_adc_conv).
-  std::function<void(sim::ChipInstance&, const at::Tensor& x_int, at::Generator& gen)> chip_calibrate;
-};
 
 class AnalogLayer {
  public:
@@ -51,16 +33,35 @@ class AnalogLayer {
   void program_neft(at::Generator& gen, double sigma, double s);
   void clear_programmed() { programmed_.reset(); }
   bool programmed() const { return programmed_.has_value(); }
-  // The weights as the crossbar matrix [outputs, inputs].
+  // The same with weights given by the caller (in the layer's parameter shape).
+  void program(at::Generator& gen, const at::Tensor& weight);
+  // The layer's own weights as the crossbar matrix [outputs, inputs].
   virtual at::Tensor weight_matrix() const = 0;
 
+  // The layer's forward with weights `w` and bias `b` (undefined: none) in the present mode: training runs
+  // the context's gradient mode; eval reads the programmed instance if there is one, else the float layer.
+  // In eval mode with the context calibrating, the forward also fixes the programmed instance's input scale
+  // and ADC full scales from this batch (deployment calibration, docs/design.md §3.3).
+  at::Tensor forward_with(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, bool training);
+
  protected:
-  // The layer's forward in the present mode: training runs the context's gradient mode; eval reads the
-  // programmed instance if there is one, else the float layer.
-  // In eval mode with `context()->calibrating` set, the forward also fixes the programmed instance's input
-  // scale and ADC full scales from this batch (deployment calibration, DESIGN §3.3).
-  at::Tensor analog_forward(const LayerAsMatrix& ops, const at::Tensor& x, const at::Tensor& w, const at::Tensor& b,
-                            bool training);
+  // --- how the concrete layer maps onto the crossbar: its input as rows of a product with W [outputs, inputs]
+  virtual at::Tensor clean_forward(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const = 0;
+  virtual at::Tensor to_rows(const at::Tensor& x) const = 0;                          // input -> [M, inputs]
+  virtual at::Tensor from_rows(const at::Tensor& rows, const at::Tensor& x) const = 0;  // [M, outputs] -> output
+  virtual at::Tensor as_matrix(const at::Tensor& w) const = 0;  // parameter shape -> [outputs, inputs]
+  // The fused STE: y_noisy as the value, the clean layer's gradient (from saved x, w) as the backward.
+  virtual at::Tensor ste_forward(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b,
+                                 const at::Tensor& y_noisy) const = 0;
+  // A layer that can read a chip instance directly on its float input, without rows (a convolution:
+  // sim::ChipInstance::infer_conv), says so here; the chip's mapping.conv_read "direct" then uses it.
+  virtual bool has_direct_read() const { return false; }
+  // The direct read, quantising x inside the read with `input_scale` (0: per tensor) and dequantising with it
+  // and `weight_scale` [outputs], adding `bias` (optional): the layer's output, channels in dim 1.
+  virtual at::Tensor direct_read(const sim::ChipInstance& chip, const at::Tensor& x, at::Generator& gen,
+                                 double input_scale, const at::Tensor& weight_scale, const at::Tensor& bias) const;
+  // Its deployment calibration (sim::ChipInstance::calibrate_adc_conv) on integer inputs.
+  virtual void calibrate_direct(sim::ChipInstance& chip, const at::Tensor& x_int, at::Generator& gen) const;
 
  private:
   struct Programmed {
@@ -74,11 +75,15 @@ class AnalogLayer {
   // With `fixed` given, reads that instance; else programs a fresh one from w2d ([outputs, inputs]).
   // `effective` receives the instance's effective integer weights and `w_int` the integer weights, when asked
   // (the `full` mode's backward model).
-  at::Tensor chip_output(const LayerAsMatrix& ops, const at::Tensor& x, const at::Tensor& w2d, const at::Tensor& b,
-                         const Programmed* fixed, at::Tensor* effective = nullptr, at::Tensor* w_int = nullptr) const;
-  bool direct_read(const LayerAsMatrix& ops) const;
+  at::Tensor chip_output(const at::Tensor& x, const at::Tensor& w2d, const at::Tensor& b, const Programmed* fixed,
+                         at::Tensor* effective = nullptr, at::Tensor* w_int = nullptr) const;
+  bool reads_directly() const;
+  // Eval mode: the programmed instance (chip or NeFT draw), calibrated first when the context asks.
+  at::Tensor programmed_forward(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b);
+  // Training: the context's gradient mode.
+  at::Tensor training_forward(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const;
   // The `full` mode: the chip's value with the gradient of a differentiable model of the same instance.
-  at::Tensor full_mode(const LayerAsMatrix& ops, const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const;
+  at::Tensor full_mode(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const;
 
   std::shared_ptr<AnalogContext> context_;
   bool digital_ = false;

@@ -14,16 +14,23 @@ AnalogLinearImpl::AnalogLinearImpl(const AnalogLinearOptions& options_) : option
               "AnalogLinear needs positive sizes, found in_features = ", options.in_features(),
               ", out_features = ", options.out_features());
   reset();
-  const int64_t in = options.in_features(), out = options.out_features();
-  ops_.clean = [](const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) { return at::linear(x, w, b); };
-  ops_.to_rows = [in](const at::Tensor& x) { return x.reshape({-1, in}); };
-  ops_.from_rows = [out](const at::Tensor& rows, const at::Tensor& x) {
-    auto sizes = x.sizes().vec();
-    sizes.back() = out;
-    return rows.view(sizes);
-  };
-  ops_.weight_matrix = [](const at::Tensor& w) { return w; };
-  ops_.ste = ste_linear;
+}
+
+at::Tensor AnalogLinearImpl::clean_forward(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const {
+  return at::linear(x, w, b);
+}
+
+at::Tensor AnalogLinearImpl::to_rows(const at::Tensor& x) const { return x.reshape({-1, options.in_features()}); }
+
+at::Tensor AnalogLinearImpl::from_rows(const at::Tensor& rows, const at::Tensor& x) const {
+  auto sizes = x.sizes().vec();
+  sizes.back() = options.out_features();
+  return rows.view(sizes);
+}
+
+at::Tensor AnalogLinearImpl::ste_forward(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b,
+                                         const at::Tensor& y_noisy) const {
+  return ste_linear(x, w, b, y_noisy);
 }
 
 void AnalogLinearImpl::reset() {
@@ -41,7 +48,7 @@ void AnalogLinearImpl::reset() {
 at::Tensor AnalogLinearImpl::forward(const at::Tensor& x) {
   TORCH_CHECK(x.dim() >= 1 && x.size(-1) == options.in_features(), "AnalogLinear expects inputs [..., ",
               options.in_features(), "], found ", x.sizes());
-  return analog_forward(ops_, x, weight, bias, is_training());
+  return forward_with(x, weight, bias, is_training());
 }
 
 void AnalogLinearImpl::pretty_print(std::ostream& stream) const {

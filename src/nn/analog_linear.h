@@ -31,8 +31,13 @@ class AnalogLinearImpl : public torch::nn::Cloneable<AnalogLinearImpl>, public A
   AnalogLinearOptions options;
   at::Tensor weight, bias;
 
- private:
-  LayerAsMatrix ops_;
+ protected:
+  at::Tensor clean_forward(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const override;
+  at::Tensor to_rows(const at::Tensor& x) const override;
+  at::Tensor from_rows(const at::Tensor& rows, const at::Tensor& x) const override;
+  at::Tensor as_matrix(const at::Tensor& w) const override { return w; }
+  at::Tensor ste_forward(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b,
+                         const at::Tensor& y_noisy) const override;
 };
 TORCH_MODULE(AnalogLinear);
 

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "nn/context_override.h"
+
 namespace cimtrain::nn {
 
 std::vector<std::pair<std::string, AnalogLayer*>> analog_layers(torch::nn::Module& model) {
@@ -64,14 +66,11 @@ void calibrate_chip(torch::nn::Module& model, const std::function<void()>& forwa
     TORCH_CHECK(layer->digital() || layer->programmed(), "calibrate_chip: layer '", name, "' is not programmed");
   const bool was_training = model.is_training();
   model.eval();
-  context.calibrating = true;
-  try {
+  {
+    ContextOverride calibrating(context);
+    calibrating.calibrating();
     forward_calibration_batch();
-  } catch (...) {
-    context.calibrating = false;
-    throw;
   }
-  context.calibrating = false;
   model.train(was_training);
 }
 

@@ -78,7 +78,7 @@ void ChipInstance::set_conditions(const ReadConditions& conditions) {
   // IR drop and read noise -> what the products multiply (one pass per tile unless the IR drop is exact).
   timer.emplace("program.operands");
   const auto sd = read_noise_std(g_now, g_prog_, cfg.read_noise, cfg.mapping, cfg.level, conditions.time_s);
-  const bool exact = cfg.ir_drop.enabled() && cfg.ir_drop.mode == "exact";
+  const bool exact = cfg.ir_drop.enabled() && cfg.ir_drop.mode == IrDropMode::kExact;
   auto ops = exact ? read_operands_reference(g_now, sd, l, cfg.ir_drop) : read_operands_fast(g_now, sd, l, cfg.ir_drop);
   signal_ = std::move(ops.signal);
   read_var_ = std::move(ops.variance);

@@ -21,7 +21,7 @@ void ChipConfig::validate() const {
   thermal.validate();
   drift.validate();
   ir_drop.validate();
-  common::require(mapping.conv_read != "direct" || !dac.word_line_noise(),
+  common::require(mapping.conv_read != ConvRead::kDirect || !dac.word_line_noise(),
           "mapping.conv_read 'direct' drives input maps, not word lines: it needs dac.noise_model 'column' "
           "(or no DAC noise); for per-word-line DAC noise set mapping.conv_read to 'im2col'");
   common::require(dac.input_bits_per_cycle <= mapping.input_bits - 1,
@@ -96,7 +96,7 @@ ChipConfig ideal_config(ChipConfig c) {
   c.read_noise.enabled = false;
   c.thermal.enabled = false;
   c.drift.enabled = false;
-  c.ir_drop.mode = "off";
+  c.ir_drop.mode = IrDropMode::kOff;
   return c;
 }
 

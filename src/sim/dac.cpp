@@ -9,8 +9,6 @@ void DacConfig::validate() const {
   common::require_range("dac.input_bits_per_cycle", input_bits_per_cycle, 0, 16);
   common::require(v_read_V > 0, "dac.v_read_V must be > 0 volts, found " + std::to_string(v_read_V));
   common::require_non_negative("dac.noise_sigma", noise_sigma);
-  common::require(noise_model == "column" || noise_model == "word_line",
-          "dac.noise_model must be 'column' or 'word_line', found '" + noise_model + "'");
   common::require_non_negative("dac.inl_lsb", inl_lsb);
 }
 

@@ -7,10 +7,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/choice.h"
 #include "common/errors.h"
 #include "sim/normal_rng.h"
 
 namespace cimtrain::sim {
+
+enum class DacNoiseModel { kColumn, kWordLine };
+CIMTRAIN_CHOICE(DacNoiseModel, "dac.noise_model", {DacNoiseModel::kColumn, "column"}, {DacNoiseModel::kWordLine, "word_line"})
 
 struct DacConfig {
   bool enabled = true;           // false: ideal DAC (exact voltages, no noise, no INL)
@@ -22,12 +26,12 @@ struct DacConfig {
   // currents, a Gaussian of variance (v_read f'(0) noise_sigma)^2 sum_i G_i^2 per column and read (f: the
   // I-V law), added to the read noise; exact marginals for ohmic cells, cross-column correlations dropped,
   // no random number per input. "word_line" (exact): one normal per word line per read, before the I-V law.
-  std::string noise_model = "column";
+  DacNoiseModel noise_model = DacNoiseModel::kColumn;
   double inl_lsb = 0.25;         // std over DACs of the bow-shaped integral non-linearity amplitude, DAC LSB
 
   void validate() const;
-  bool word_line_noise() const { return enabled && noise_sigma > 0 && noise_model == "word_line"; }
-  bool column_noise() const { return enabled && noise_sigma > 0 && noise_model == "column"; }
+  bool word_line_noise() const { return enabled && noise_sigma > 0 && noise_model == DacNoiseModel::kWordLine; }
+  bool column_noise() const { return enabled && noise_sigma > 0 && noise_model == DacNoiseModel::kColumn; }
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DacConfig, enabled, bits, input_bits_per_cycle, v_read_V, noise_sigma,
                                                 noise_model, inl_lsb)

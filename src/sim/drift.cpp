@@ -11,7 +11,6 @@
 namespace cimtrain::sim {
 
 void DriftConfig::validate() const {
-  common::require(model == "power_law" || model == "pcm", "drift.model must be 'power_law' or 'pcm', found '" + model + "'");
   common::require_range("drift.nu_mean", nu_mean, -1.0, 1.0);
   common::require_non_negative("drift.nu_std", nu_std);
   common::require(t0_s > 0, "drift.t0_s must be > 0 seconds, found " + std::to_string(t0_s));
@@ -25,7 +24,7 @@ at::Tensor sample_drift_exponents(const at::Tensor& g_prog_uS, const DriftConfig
                                   double level, at::Generator& gen) {
   if (!cfg.enabled) return at::Tensor();
   const auto xi = randn_philox(g_prog_uS.sizes(), gen);
-  if (cfg.model == "power_law") return xi * (cfg.nu_std * level) + cfg.nu_mean;
+  if (cfg.model == DriftModel::kPowerLaw) return xi * (cfg.nu_std * level) + cfg.nu_mean;
   const auto log_r = (g_prog_uS / mapping.g_max_uS).clamp_min(1e-6).log();
   const auto mu = (log_r * -0.0155 + 0.0244).clamp(0.049, 0.1);
   const auto sd = (log_r * -0.0125 - 0.0059).clamp(0.008, 0.045);

@@ -7,10 +7,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/choice.h"
 #include "common/errors.h"
 #include "sim/mapping.h"
 
 namespace cimtrain::sim {
+
+enum class DriftModel { kPowerLaw, kPcm };
+CIMTRAIN_CHOICE(DriftModel, "drift.model", {DriftModel::kPowerLaw, "power_law"}, {DriftModel::kPcm, "pcm"})
 
 struct DriftConfig {
   bool enabled = true;
@@ -18,7 +22,7 @@ struct DriftConfig {
   // pcm:       the same law with nu ~ N(mu(r), sigma(r) L), r = G_p / g_max,
   //            mu = clamp(-0.0155 ln r + 0.0244, 0.049, 0.1), sigma = clamp(-0.0125 ln r - 0.0059, 0.008, 0.045)
   //            (Joshi et al. 2020 / aihwkit pcm.py).
-  std::string model = "power_law";
+  DriftModel model = DriftModel::kPowerLaw;
   double nu_mean = 0.02;           // power_law: mean drift exponent (dimensionless)
   double nu_std = 0.005;           // power_law: std of the drift exponent at level 1
   double t0_s = 20.0;              // time after programming at which drift starts to count, seconds

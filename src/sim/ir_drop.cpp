@@ -88,11 +88,61 @@ void solve_lines(const std::vector<at::Tensor>& x, const at::Tensor& src, const 
   for (size_t q = 1; q < P; ++q) at::lerp_out(y[q], e[q], y[q - 1], w.beta[q]);
 }
 
+// solve_crossbar_currents' argument checks: conductances [T, R, C], floating-point voltages [T, B, R] on the same
+// device.
+void check_solve_inputs(const at::Tensor& G_uS, const at::Tensor& V_volts) {
+  check_conductances(G_uS, "solve_crossbar_currents");
+  TORCH_CHECK(V_volts.dim() == 3 && V_volts.size(0) == G_uS.size(0) && V_volts.size(2) == G_uS.size(1),
+              "solve_crossbar_currents: expected voltages V_volts of shape [T, B, R] for conductances "
+              "G_uS of shape [T, R, C] = ",
+              G_uS.sizes(), ", found V_volts of shape ", V_volts.sizes());
+  TORCH_CHECK(at::isFloatingType(V_volts.scalar_type()),
+              "solve_crossbar_currents: expected floating-point voltages V_volts, found ",
+              V_volts.scalar_type());
+  TORCH_CHECK(V_volts.device() == G_uS.device(), "solve_crossbar_currents: G_uS on ", G_uS.device(),
+              " but V_volts on ", V_volts.device());
+}
+
+// The over-relaxation factor omega of the exact solver's sweeps (see solve_crossbar_currents): 1 (Gauss-Seidel)
+// until the contraction rate of the changes is steady, then raised towards Young's optimum.
+struct OverRelaxation {
+  static constexpr int kWarmup = 4;  // Gauss-Seidel sweeps before estimating omega
+  double omega = 1.0, previous = 0.0, previous_ratio = -1.0;
+  int steady = 0;  // sweeps with a steady contraction rate
+
+  // Updates omega for the next sweep from the max relative change of this one.
+  void after_sweep(int sweep, double change) {
+    if (sweep > 1) {
+      // Once the contraction rate lambda of the changes is steady, estimate the Gauss-Seidel rate
+      // mu^2 = (lambda + omega - 1)^2 / (lambda omega^2) (Young) and raise omega towards the optimum.
+      const double ratio = change / previous;
+      ++steady;
+      if (!(ratio > 0 && ratio < 1 && std::abs(ratio - previous_ratio) < 0.02 * ratio)) steady = 0;
+      if (sweep > kWarmup && steady >= 2) {
+        const double mu2 = std::min((ratio + omega - 1) * (ratio + omega - 1) / (ratio * omega * omega), 1.0);
+        const double best = std::min(2.0 / (1.0 + std::sqrt(1.0 - mu2)), 1.95);
+        if (best > omega + 0.01) omega = best, steady = -2;  // let the new rate settle
+      }
+      previous_ratio = ratio;
+    }
+    previous = change;
+  }
+};
+
+// The solver's error when cfg.solver_max_iterations sweeps did not reach cfg.solver_tolerance.
+[[noreturn]] void throw_no_convergence(const at::Tensor& G_uS, const at::Tensor& V_volts, const IrDropConfig& cfg,
+                                       int sweep, double change, double omega) {
+  std::ostringstream s;
+  s << "solve_crossbar_currents: no convergence after " << sweep << " sweeps for G_uS of shape "
+    << G_uS.sizes() << " and V_volts of shape " << V_volts.sizes() << " with r_wire_ohm "
+    << cfg.r_wire_ohm << ": max relative change of node voltages " << change << " (omega " << omega
+    << "), tolerance " << cfg.solver_tolerance;
+  throw std::runtime_error(s.str());
+}
+
 }  // namespace
 
 void IrDropConfig::validate() const {
-  common::require(mode == "off" || mode == "fast" || mode == "exact",
-          "ir_drop.mode must be one of off, fast, exact; found '" + mode + "'");
   common::require(std::isfinite(r_wire_ohm) && r_wire_ohm >= 0,
           "ir_drop.r_wire_ohm must be finite and >= 0 ohm, found " + num(r_wire_ohm));
   common::require(std::isfinite(solver_tolerance) && solver_tolerance > 0,
@@ -166,16 +216,7 @@ at::Tensor ir_drop_fast_factors_reference(const at::Tensor& G_uS, double r_wire_
 // threshold; here every sweep solves whole lines exactly, which converges in far fewer sweeps.
 at::Tensor solve_crossbar_currents(const at::Tensor& G_uS, const at::Tensor& V_volts,
                                    const IrDropConfig& cfg, CrossbarSolveInfo* info) {
-  check_conductances(G_uS, "solve_crossbar_currents");
-  TORCH_CHECK(V_volts.dim() == 3 && V_volts.size(0) == G_uS.size(0) && V_volts.size(2) == G_uS.size(1),
-              "solve_crossbar_currents: expected voltages V_volts of shape [T, B, R] for conductances "
-              "G_uS of shape [T, R, C] = ",
-              G_uS.sizes(), ", found V_volts of shape ", V_volts.sizes());
-  TORCH_CHECK(at::isFloatingType(V_volts.scalar_type()),
-              "solve_crossbar_currents: expected floating-point voltages V_volts, found ",
-              V_volts.scalar_type());
-  TORCH_CHECK(V_volts.device() == G_uS.device(), "solve_crossbar_currents: G_uS on ", G_uS.device(),
-              " but V_volts on ", V_volts.device());
+  check_solve_inputs(G_uS, V_volts);
   cfg.validate();
   if (info) *info = CrossbarSolveInfo{};
   const auto out_type = at::promote_types(G_uS.scalar_type(), V_volts.scalar_type());
@@ -209,10 +250,9 @@ at::Tensor solve_crossbar_currents(const at::Tensor& G_uS, const at::Tensor& V_v
 
   constexpr double tiny = std::numeric_limits<double>::min();
   const auto u_scale = V.abs().amax({2}).clamp_min_(tiny);  // [T, B], V
-  constexpr int warmup = 4;                                 // Gauss-Seidel sweeps before estimating omega
-  double omega = 1.0, change = 0.0, previous = 0.0, previous_ratio = -1.0;
-  int steady = 0;  // sweeps with a steady contraction rate
+  OverRelaxation relax;
   for (int sweep = 1;; ++sweep) {
+    const double omega = relax.omega;
     other_w.copy_(b.transpose(2, 3));
     solve_lines(x_w, V, word_w, e_w, y_w);
     const auto du = per_vector_max(at::sub_out(other_w, fresh_w, u).abs_());  // `other` is free again
@@ -222,34 +262,14 @@ at::Tensor solve_crossbar_currents(const at::Tensor& G_uS, const at::Tensor& V_v
     const auto db = per_vector_max(at::sub_out(other_b, fresh_b, b).abs_());
     const auto b_scale = per_vector_max(at::abs_out(other_b, fresh_b)).clamp_min_(tiny);
     b.lerp_(fresh_b, omega);
-    change = omega * std::max((du / u_scale).max().item<double>(), (db / b_scale).max().item<double>());
+    const double change = omega * std::max((du / u_scale).max().item<double>(), (db / b_scale).max().item<double>());
     if (info) *info = CrossbarSolveInfo{sweep, change, omega};
     if (!std::isfinite(change))
       throw std::runtime_error("solve_crossbar_currents: non-finite node voltages after sweep " +
                                std::to_string(sweep) + " (are all conductances finite and >= 0?)");
     if (change < cfg.solver_tolerance) break;
-    if (sweep >= cfg.solver_max_iterations) {
-      std::ostringstream s;
-      s << "solve_crossbar_currents: no convergence after " << sweep << " sweeps for G_uS of shape "
-        << G_uS.sizes() << " and V_volts of shape " << V_volts.sizes() << " with r_wire_ohm "
-        << cfg.r_wire_ohm << ": max relative change of node voltages " << change << " (omega " << omega
-        << "), tolerance " << cfg.solver_tolerance;
-      throw std::runtime_error(s.str());
-    }
-    if (sweep > 1) {
-      // Once the contraction rate lambda of the changes is steady, estimate the Gauss-Seidel rate
-      // mu^2 = (lambda + omega - 1)^2 / (lambda omega^2) (Young) and raise omega towards the optimum.
-      const double ratio = change / previous;
-      ++steady;
-      if (!(ratio > 0 && ratio < 1 && std::abs(ratio - previous_ratio) < 0.02 * ratio)) steady = 0;
-      if (sweep > warmup && steady >= 2) {
-        const double mu2 = std::min((ratio + omega - 1) * (ratio + omega - 1) / (ratio * omega * omega), 1.0);
-        const double best = std::min(2.0 / (1.0 + std::sqrt(1.0 - mu2)), 1.95);
-        if (best > omega + 0.01) omega = best, steady = -2;  // let the new rate settle
-      }
-      previous_ratio = ratio;
-    }
-    previous = change;
+    if (sweep >= cfg.solver_max_iterations) throw_no_convergence(G_uS, V_volts, cfg, sweep, change, omega);
+    relax.after_sweep(sweep, change);
   }
   return (bit_out * e_b[0]).to(out_type);
 }
@@ -258,7 +278,7 @@ at::Tensor ir_drop_effective_conductance(const at::Tensor& G_uS, const IrDropCon
   check_conductances(G_uS, "ir_drop_effective_conductance");
   cfg.validate();
   if (!cfg.enabled()) return G_uS;
-  if (cfg.mode == "fast") return G_uS * ir_drop_fast_factors(G_uS, cfg.r_wire_ohm);
+  if (cfg.mode == IrDropMode::kFast) return G_uS * ir_drop_fast_factors(G_uS, cfg.r_wire_ohm);
   // exact: the network is linear, so the response to the unit input vectors is the transfer matrix.
   const int64_t T = G_uS.size(0), R = G_uS.size(1), C = G_uS.size(2);
   const int64_t rows = std::min<int64_t>(R, 64);                                   // unit inputs per solve

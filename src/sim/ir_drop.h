@@ -7,22 +7,26 @@
 
 #include <string>
 
+#include "common/choice.h"
 #include "common/errors.h"
 
 namespace cimtrain::sim {
+
+enum class IrDropMode { kOff, kFast, kExact };
+CIMTRAIN_CHOICE(IrDropMode, "ir_drop.mode", {IrDropMode::kOff, "off"}, {IrDropMode::kFast, "fast"}, {IrDropMode::kExact, "exact"})
 
 // Wire model: word line j is driven at its left end (before column 0) with V[j]; bit line k is held at
 // 0 V by a virtual-ground sense amplifier at its bottom end (after row R-1). Every wire segment between
 // two neighbouring cells, between the driver and cell 0 and between cell R-1 and the sense amplifier
 // has resistance r_wire_ohm.
 struct IrDropConfig {
-  std::string mode = "fast";           // off | fast (first-order factors) | exact (nodal solver)
+  IrDropMode mode = IrDropMode::kFast;           // off | fast (first-order factors) | exact (nodal solver)
   double r_wire_ohm = 1.0;             // resistance of one cell-to-cell wire segment, ohms
   double solver_tolerance = 1e-9;      // exact solver: stop when max relative change of node voltages < this
   int solver_max_iterations = 10000;   // exact solver: give up (throw) after this many line-relaxation sweeps
 
   void validate() const;
-  bool enabled() const { return mode != "off" && r_wire_ohm > 0; }
+  bool enabled() const { return mode != IrDropMode::kOff && r_wire_ohm > 0; }
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(IrDropConfig, mode, r_wire_ohm, solver_tolerance,
                                                 solver_max_iterations)

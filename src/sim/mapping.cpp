@@ -15,8 +15,6 @@ void MappingConfig::validate() const {
   common::require(tile_cols >= 2 * slices(), "mapping.tile_cols must hold at least one output (2 x " +
                                          std::to_string(slices()) + " slices = " + std::to_string(2 * slices()) +
                                          " columns), found " + std::to_string(tile_cols));
-  common::require(conv_read == "direct" || conv_read == "im2col",
-          "mapping.conv_read must be 'direct' or 'im2col', found '" + conv_read + "'");
   common::require(g_max_uS > 0, "mapping.g_max_uS must be > 0, found " + std::to_string(g_max_uS));
   common::require(g_min_uS >= 0 && g_min_uS < g_max_uS, "mapping.g_min_uS must be in [0, g_max_uS = " +
                                                     std::to_string(g_max_uS) + "), found " + std::to_string(g_min_uS));

@@ -8,9 +8,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/choice.h"
 #include "common/errors.h"
 
 namespace cimtrain::sim {
+
+enum class ConvRead { kDirect, kIm2col };
+CIMTRAIN_CHOICE(ConvRead, "mapping.conv_read", {ConvRead::kDirect, "direct"}, {ConvRead::kIm2col, "im2col"})
 
 struct MappingConfig {
   int tile_rows = 256;      // word lines (inputs) per tile
@@ -24,7 +28,7 @@ struct MappingConfig {
   // convolutions on the input map, never materialising the im2col rows; the DAC's static INL is then one
   // per input channel (that of the channel's first word line) and the DAC noise must be the "column" model.
   // "im2col": every im2col row is driven separately, each word line with its own DAC (exact, slower).
-  std::string conv_read = "direct";
+  ConvRead conv_read = ConvRead::kDirect;
 
   void validate() const;
   int weight_max() const { return (1 << (weight_bits - 1)) - 1; }

@@ -34,22 +34,22 @@ ChipConfig rram() {
   c.adc.inl_lsb = 0.25;                      // assumed: within the +-0.5 LSB INL of a good 8-bit ADC
   c.device_nonlinearity.alpha = 0.1;         // assumed: 3.5% current deficit at half read voltage
   c.device_nonlinearity.k = 2.0;             //   (sinh law, see device_nonlinearity.h)
-  c.programming_noise.model = "lognormal";   // DESIGN 3.2 / the paper's "log-normal noise level"
+  c.programming_noise.model = ProgrammingNoiseModel::kLognormal;   // DESIGN 3.2 / the paper's "log-normal noise level"
   c.programming_noise.sigma = 0.1;           // DESIGN 3.2
   c.programming_noise.p_stuck_off = 0.001;   // assumed: 0.1% / 0.05% stuck cells after write-verify
   c.programming_noise.p_stuck_on = 0.0005;
-  c.read_noise.model = "relative";           // DESIGN 3.2
+  c.read_noise.model = ReadNoiseModel::kRelative;           // DESIGN 3.2
   c.read_noise.sigma = 0.02;                 // DESIGN 3.2
   c.thermal.sigma_K = 5.0;                   // DESIGN 3.2
   c.thermal.tcr_per_K = 0.002;               // DESIGN 3.2
   c.thermal.t_ref_K = 300.0;                 // assumed: programmed at room temperature
   c.thermal.activation_energy_eV = 1.0;      // assumed: order of reported RRAM retention activation energies
-  c.drift.model = "power_law";               // DESIGN 3.2
+  c.drift.model = DriftModel::kPowerLaw;               // DESIGN 3.2
   c.drift.nu_mean = 0.02;                    // DESIGN 3.2
   c.drift.nu_std = 0.005;                    // DESIGN 3.2
   c.drift.t0_s = 20.0;                       // assumed: the t0 of the PCM model (aihwkit pcm.py)
   c.drift.compensation = true;               // DESIGN 3.2
-  c.ir_drop.mode = "fast";                   // DESIGN 3.2
+  c.ir_drop.mode = IrDropMode::kFast;                   // DESIGN 3.2
   c.ir_drop.r_wire_ohm = 0.2;                // assumed: a wide low-metal line, ~0.2 Ohm per cell pitch
   return c;
 }
@@ -66,12 +66,12 @@ ChipConfig pcm() {
   c.dac.bits = 7;                            // aihwkit inp_res = 1/126: 7-bit magnitude + sign
   c.adc.bits = 9;                            // aihwkit out_res = 1/510: 9 bits
   c.adc.noise_sigma_lsb = 1.275;             // aihwkit out_noise 0.06 of out_bound 12 = 0.06 / (24/510) LSB
-  c.programming_noise.model = "pcm";         // Joshi 2020: additive, polynomial std in G/g_max
+  c.programming_noise.model = ProgrammingNoiseModel::kPcm;         // Joshi 2020: additive, polynomial std in G/g_max
   c.programming_noise.sigma = 1.0;
-  c.read_noise.model = "pcm";                // Joshi 2020: 1/f read noise
+  c.read_noise.model = ReadNoiseModel::kPcm;                // Joshi 2020: 1/f read noise
   c.read_noise.sigma = 1.0;
   c.read_noise.t_read_s = 250e-9;            // aihwkit pcm.py t_read
-  c.drift.model = "pcm";                     // Joshi 2020: nu(G)
+  c.drift.model = DriftModel::kPcm;                     // Joshi 2020: nu(G)
   c.drift.t0_s = 20.0;                       // aihwkit pcm.py t_0
   c.thermal.tcr_per_K = 0.002;               // assumed as for rram
   c.ir_drop.r_wire_ohm = 0.2;                // assumed as for rram

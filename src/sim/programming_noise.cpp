@@ -13,8 +13,6 @@
 namespace cimtrain::sim {
 
 void ProgrammingNoiseConfig::validate() const {
-  common::require(model == "lognormal" || model == "pcm",
-          "programming_noise.model must be 'lognormal' or 'pcm', found '" + model + "'");
   common::require_non_negative("programming_noise.sigma", sigma);
   common::require_range("programming_noise.p_stuck_off", p_stuck_off, 0.0, 1.0);
   common::require_range("programming_noise.p_stuck_on", p_stuck_on, 0.0, 1.0);
@@ -26,7 +24,7 @@ at::Tensor program_conductances(const at::Tensor& target_uS, const ProgrammingNo
   if (!cfg.enabled) return target_uS.clone();
   const double s = cfg.sigma * level;
   at::Tensor g;
-  if (cfg.model == "lognormal") {
+  if (cfg.model == ProgrammingNoiseModel::kLognormal) {
     g = s > 0 ? target_uS * at::exp(randn_philox(target_uS.sizes(), gen, target_uS.options()) * s) : target_uS.clone();
   } else {
     const auto r = target_uS / mapping.g_max_uS;
@@ -122,8 +120,8 @@ at::Tensor program_weights(const at::Tensor& w_int, const MappingConfig& m, cons
   // The random numbers in program_conductances' order: normals (when drawn), then uniforms (when drawn).
   PhiloxKey normal_key{}, uniform_key{};
   if (cfg.enabled) {
-    P.lognormal = cfg.model == "lognormal" && sd > 0;
-    P.pcm = cfg.model == "pcm";
+    P.lognormal = cfg.model == ProgrammingNoiseModel::kLognormal && sd > 0;
+    P.pcm = cfg.model == ProgrammingNoiseModel::kPcm;
     if (P.lognormal || P.pcm) normal_key = draw_philox_key(gen);
     P.faults = cfg.p_stuck_off > 0 || cfg.p_stuck_on > 0;
     if (P.faults) uniform_key = draw_philox_key(gen);

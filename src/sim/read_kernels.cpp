@@ -1,89 +1,21 @@
-// Fused read kernels (see read_kernels.h). They apply the reference ops of dac.cpp, device_nonlinearity.cpp
-// and adc.cpp in the same order, so results agree to float rounding (reciprocal multiplies and a Taylor
-// series for sinh differ from the reference in the last bits; tests/test_read_kernels.cpp bounds the effect).
+// The DAC side of the fused read kernels (see read_kernels.h): drive_word_lines and drive_input_map, the DAC
+// and the I-V non-linearity in one pass over the inputs (the ADC side is in read_kernels_adc.cpp). They apply
+// the reference ops of dac.cpp and device_nonlinearity.cpp in the same order, so results agree to float
+// rounding (reciprocal multiplies and a Taylor series for sinh differ from the reference in the last bits;
+// tests/test_read_kernels.cpp bounds the effect).
 #include "sim/read_kernels.h"
 
 #include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
+
+#include "sim/round_half_even.h"
 
 namespace cimtrain::sim {
 
 namespace {
-
-// Round to nearest, ties to even (as std::nearbyint in the default rounding mode) for |u| <= 2^22, with
-// two additions that vectorise (std::nearbyint is a library call on baseline x86-64).
-inline float round_half_even(float u) {
-  constexpr float kMagic = 12582912.0f;  // 1.5 x 2^23
-  return (u + kMagic) - kMagic;
-}
-
-// A block of rows of the common ADC case: convert and accumulate w x (code x LSB) into y. Row i's inputs
-// start at i * stride (current, var, noise) and its outputs at i * y_stride; the converters' static errors
-// and column variances are the same for every row.
-struct AdcRows {
-  const float *current, *var, *colvar, *noise, *offset, *inl, *out_scale;
-  float lsb, qmax, sigma2, inl_shape, weight;
-  int64_t rows, stride, y_stride;
-};
-
-// Compiled for AVX2 and for baseline x86-64, picked at run time (GCC function multi-versioning).
-template <bool kVar, bool kColVar, bool kAdcNoise>
-__attribute__((target_clones("avx2", "default"))) void adc_rows(const AdcRows& r, float* __restrict y, int64_t n) {
-  const float lsb = r.lsb, qmax = r.qmax, inv_lsb = 1.0f / r.lsb, inv_qmax = 1.0f / r.qmax;
-  const float inv_lsb2 = inv_lsb * inv_lsb, w = r.weight, shape = r.inl_shape, sigma2 = r.sigma2;
-  for (int64_t i = 0; i < r.rows; ++i) {
-    const float* __restrict cur = r.current + i * r.stride;
-    const float* __restrict var = kVar ? r.var + i * r.stride : nullptr;
-    const float* __restrict nz = r.noise + i * r.stride;
-    float* __restrict yr = y + i * r.y_stride;
-    for (int64_t o = 0; o < n; ++o) {
-      float u = cur[o] * inv_lsb;
-      const float xq = u * inv_qmax;
-      u = u + r.offset[o] + r.inl[o] * shape * xq * (1 - xq * xq);
-      if constexpr (kVar || kColVar || kAdcNoise) {
-        float nv = 0.0f;
-        if constexpr (kVar) nv = var[o];
-        if constexpr (kColVar) nv += r.colvar[o];
-        nv = nv * inv_lsb2;
-        if constexpr (kAdcNoise) nv += sigma2;
-        u = u + nz[o] * std::sqrt(nv);
-      }
-      u = std::min(std::max(u, -qmax), qmax);
-      yr[o] += (w * r.out_scale[o]) * (round_half_even(u) * lsb);
-    }
-  }
-}
-
-void adc_rows_dispatch(const AdcRows& r, float* y, int64_t n, bool var, bool colvar, bool adc_noise) {
-  const int k = (var ? 4 : 0) + (colvar ? 2 : 0) + (adc_noise ? 1 : 0);
-  switch (k) {
-    case 0: return adc_rows<false, false, false>(r, y, n);
-    case 1: return adc_rows<false, false, true>(r, y, n);
-    case 2: return adc_rows<false, true, false>(r, y, n);
-    case 3: return adc_rows<false, true, true>(r, y, n);
-    case 4: return adc_rows<true, false, false>(r, y, n);
-    case 5: return adc_rows<true, false, true>(r, y, n);
-    case 6: return adc_rows<true, true, false>(r, y, n);
-    default: return adc_rows<true, true, true>(r, y, n);
-  }
-}
-
-// max |x[i]| over [0, n), in 8 independent lanes so that it vectorises.
-__attribute__((target_clones("avx2", "default"))) float max_abs(const float* __restrict x, int64_t n) {
-  float m[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int k = 0; k < 8; ++k) {
-      const float a = std::fabs(x[i + k]);
-      m[k] = m[k] > a ? m[k] : a;
-    }
-  for (; i < n; ++i) m[0] = std::max(m[0], std::fabs(x[i]));
-  float r = 0;
-  for (float v : m) r = std::max(r, v);
-  return r;
-}
 
 // Everything the drive passes need (see drive_word_lines).
 struct DriveParams {
@@ -276,156 +208,6 @@ at::Tensor drive_input_map(const at::Tensor& x, double input_scale, int64_t code
   });
   if (v_squared) *v_squared = V2;
   return V;
-}
-
-at::Tensor convert_and_combine(const std::vector<at::Tensor>& current_uA, const std::vector<at::Tensor>& var_uA2,
-                               const at::Tensor& col_var_uA2, const at::Tensor& full_scale_uA, const ReadShape& sh,
-                               const AdcConfig& adc, const AdcStatic& st, double saturation_uA, const at::Tensor& coef,
-                               PhiloxKey key, int64_t first_tile, at::Tensor* accumulate,
-                               const at::Tensor& out_scale) {
-  const int64_t M = sh.rows(), S = sh.slices, O = sh.outputs, SO = S * O, B = sh.batch;
-  const int64_t T = static_cast<int64_t>(current_uA.size()), t0 = first_tile;
-  TORCH_CHECK(T >= 1 && t0 >= 0 && t0 + T <= sh.row_tiles && (var_uA2.empty() || var_uA2.size() == current_uA.size()),
-              "convert_and_combine: expected tiles [", t0, ", ", t0 + T, ") of ", sh.row_tiles,
-              " row tiles of currents (and as many of variances, or none), found ", current_uA.size(), " and ",
-              var_uA2.size());
-  std::vector<const float*> ip(T), vp(T, nullptr);
-  for (int64_t t = 0; t < T; ++t) {
-    TORCH_CHECK(current_uA[t].is_contiguous() && current_uA[t].numel() == M * SO,
-                "convert_and_combine: tile ", t, " currents must be contiguous [", M, ", ", SO, "], found ",
-                current_uA[t].sizes());
-    ip[t] = current_uA[t].data_ptr<float>();
-    if (!var_uA2.empty()) {
-      TORCH_CHECK(var_uA2[t].is_contiguous() && var_uA2[t].numel() == M * SO, "convert_and_combine: tile ", t,
-                  " variances must match the currents ", current_uA[t].sizes());
-      vp[t] = var_uA2[t].data_ptr<float>();
-    }
-  }
-  const auto colv = col_var_uA2.defined() ? col_var_uA2.contiguous() : at::Tensor();
-  TORCH_CHECK(!colv.defined() || colv.numel() == sh.row_tiles * SO, "convert_and_combine: column variances must be [",
-              sh.row_tiles, ", ", SO, "], found ", col_var_uA2.sizes());
-  const float* cvp = colv.defined() ? colv.data_ptr<float>() : nullptr;
-  at::Tensor y = accumulate ? *accumulate : at::zeros({B, O});
-  const auto oscale = out_scale.defined() ? out_scale.to(at::kFloat).contiguous() : at::ones({O});
-  TORCH_CHECK(oscale.numel() == O, "convert_and_combine: expected ", O, " output scales, found ", out_scale.sizes());
-  const float* osp = oscale.data_ptr<float>();
-  TORCH_CHECK(y.is_contiguous() && y.scalar_type() == at::kFloat && y.numel() == B * O,
-              "convert_and_combine: the accumulator must be a contiguous float [", B, ", ", O, "], found ", y.sizes());
-  float* yp = y.data_ptr<float>();
-  const auto coefc = coef.contiguous();
-  const float* cp = coefc.data_ptr<float>();
-  const auto fs = full_scale_uA.contiguous();
-  const float* fsp = fs.data_ptr<float>();
-  const auto off = st.offset_lsb.contiguous(), inl = st.inl_lsb.contiguous();
-  const float* offp = off.data_ptr<float>();
-  const float* inlp = inl.data_ptr<float>();
-
-  const bool on = adc.enabled;
-  const float qmax = static_cast<float>(adc.code_max());
-  const float sig2 = static_cast<float>(adc.noise_sigma_lsb * adc.noise_sigma_lsb);
-  const bool adc_noise = on && adc.noise_sigma_lsb > 0;
-  const bool has_var = !var_uA2.empty();
-  const bool use_noise = has_var || cvp != nullptr || adc_noise;
-  const float inl_shape = static_cast<float>(1.5 * std::sqrt(3.0));
-  const bool saturate = saturation_uA > 0;
-  const float sat = static_cast<float>(saturation_uA);
-  const bool small_codes = qmax <= 4194304.0f;  // 2^22: round_half_even is exact
-  // Rows go in chunks whose noise is one contiguous range of the key (sample index ((t M + m) S + s) O + o).
-  const int64_t chunk = std::max<int64_t>(1, 2048 / std::max<int64_t>(1, SO));
-
-  at::parallel_for(0, (B + chunk - 1) / chunk, 1, [&](int64_t q0, int64_t q1) {
-    std::vector<float> noise(use_noise ? chunk * SO : 0);
-    for (int64_t q = q0; q < q1; ++q) {
-      const int64_t b0 = q * chunk, nb = std::min(chunk, B - b0);
-      for (int64_t t = 0; t < T; ++t)
-        for (int64_t p = 0; p < sh.phases; ++p)
-          for (int64_t c = 0; c < sh.cycles; ++c) {
-            const int64_t tg = t0 + t;  // the tile's index in the read (noise, static errors)
-            const int64_t m0 = (p * sh.cycles + c) * B + b0;
-            if (use_noise) fill_normal(noise.data(), nb * SO, key, (tg * M + m0) * SO);
-            for (int64_t s = 0; s < S; ++s) {
-              const float w = cp[(p * sh.cycles + c) * S + s];
-              const float lsb = fsp[s] / qmax;
-              const float* cvr = cvp ? cvp + tg * SO + s * O : nullptr;
-              const float* offr = offp + (tg * S + s) * O;
-              const float* inlr = inlp + (tg * S + s) * O;
-              if (on && !saturate && small_codes) {  // the common case: the chunk's rows in one vectorised call
-                const AdcRows rows{ip[t] + m0 * SO + s * O,
-                                   has_var ? vp[t] + m0 * SO + s * O : nullptr,
-                                   cvr,
-                                   use_noise ? noise.data() + s * O : nullptr,
-                                   offr,
-                                   inlr,
-                                   osp,
-                                   lsb,
-                                   qmax,
-                                   sig2,
-                                   inl_shape,
-                                   w,
-                                   nb,
-                                   SO,
-                                   O};
-                adc_rows_dispatch(rows, yp + b0 * O, O, has_var, cvr != nullptr, adc_noise);
-                continue;
-              }
-              for (int64_t bi = 0; bi < nb; ++bi) {
-                float* yr = yp + (b0 + bi) * O;
-                const int64_t base = (m0 + bi) * SO;
-                const float* ir = ip[t] + base + s * O;
-                const float* vr = has_var ? vp[t] + base + s * O : nullptr;
-                const float* nz = use_noise ? noise.data() + bi * SO + s * O : nullptr;
-                for (int64_t o = 0; o < O; ++o) {
-                  float i = ir[o];
-                  if (saturate) i = std::tanh(i / sat) * sat;
-                  float r;
-                  const float extra = (vr ? vr[o] : 0.0f) + (cvr ? cvr[o] : 0.0f);  // uA^2
-                  if (!on) {
-                    r = use_noise ? i + nz[o] * std::sqrt(extra) : i;
-                  } else {
-                    float u = i / lsb;
-                    float nv = extra / (lsb * lsb);
-                    if (adc_noise) nv += sig2;
-                    const float xq = u / qmax;
-                    u = u + offr[o] + inlr[o] * inl_shape * xq * (1 - xq * xq);
-                    if (use_noise) u = u + nz[o] * std::sqrt(nv);
-                    u = std::min(std::max(u, -qmax), qmax);  // qmax is an integer: clamp, then round
-                    r = (small_codes ? round_half_even(u) : std::nearbyint(u)) * lsb;
-                  }
-                  yr[o] += w * osp[o] * r;
-                }
-              }
-            }
-          }
-    }
-  });
-  return y;
-}
-
-at::Tensor max_abs_per_slice(const std::vector<at::Tensor>& current_uA, const ReadShape& sh) {
-  const int64_t M = sh.rows(), S = sh.slices, O = sh.outputs, T = sh.row_tiles;
-  TORCH_CHECK(static_cast<int64_t>(current_uA.size()) == T, "max_abs_per_slice: expected ", T,
-              " row tiles of currents, found ", current_uA.size());
-  for (const auto& c : current_uA)
-    TORCH_CHECK(c.is_contiguous() && c.numel() == M * S * O, "max_abs_per_slice: expected contiguous currents [", M,
-                ", ", S * O, "] per tile, found ", c.sizes());
-  const int64_t rows = T * M, chunks = std::min<int64_t>(rows, 64);
-  auto partial = at::zeros({chunks, S});
-  float* pp = partial.data_ptr<float>();
-  at::parallel_for(0, chunks, 1, [&](int64_t c0, int64_t c1) {
-    for (int64_t c = c0; c < c1; ++c)
-      for (int64_t r = c * rows / chunks; r < (c + 1) * rows / chunks;) {
-        const int64_t t = r / M, end = std::min((c + 1) * rows / chunks, (t + 1) * M);
-        const float* x = current_uA[t].data_ptr<float>() + (r % M) * S * O;
-        if (S == 1) {  // one contiguous run
-          pp[c] = std::max(pp[c], max_abs(x, (end - r) * O));
-        } else {
-          for (int64_t i = 0; i < end - r; ++i)
-            for (int64_t s = 0; s < S; ++s) pp[c * S + s] = std::max(pp[c * S + s], max_abs(x + (i * S + s) * O, O));
-        }
-        r = end;
-      }
-  });
-  return std::get<0>(partial.max(0));
 }
 
 }  // namespace cimtrain::sim

@@ -1,6 +1,7 @@
 // Fused CPU kernels for one chip read: DAC + I-V non-linearity in one pass over the inputs, and ADC +
 // digital recombination in one pass over the column currents, with Gaussian noise generated in place.
 // They compute what ChipInstance::infer_reference computes with plain tensor ops (tested against it).
+// The drive kernels are in read_kernels.cpp, convert_and_combine and max_abs_per_slice in read_kernels_adc.cpp.
 #pragma once
 
 #include <ATen/ATen.h>
@@ -29,7 +30,7 @@ at::Tensor drive_word_lines(const at::Tensor& x, const ReadShape& shape, const D
                             const DeviceNonlinearityConfig& nonlinearity, const at::Tensor& dac_inl_lsb,
                             PhiloxKey key, at::Tensor* v_squared);
 
-// The conv read's drive (mapping.conv_read = "direct"): float input maps x [batch, C, H, W], quantised on
+// The conv read's drive (mapping.conv_read = ConvRead::kDirect): float input maps x [batch, C, H, W], quantised on
 // the way to codes round(x / input_scale) clipped to +-code_max, -> voltages [M, H, W, C] in volts (channels
 // last: the layout the convolutions run fastest in), map m = (phase * cycles + cycle) * batch + b, and their
 // squares into `v_squared` when given. x may be contiguous or channels-last. One INL amplitude

@@ -7,7 +7,6 @@
 namespace cimtrain::sim {
 
 void ReadNoiseConfig::validate() const {
-  common::require(model == "relative" || model == "pcm", "read_noise.model must be 'relative' or 'pcm', found '" + model + "'");
   common::require_non_negative("read_noise.sigma", sigma);
   common::require(t_read_s > 0, "read_noise.t_read_s must be > 0 seconds, found " + std::to_string(t_read_s));
 }
@@ -16,7 +15,7 @@ at::Tensor read_noise_std(const at::Tensor& g_now_uS, const at::Tensor& g_prog_u
                           const MappingConfig& mapping, double level, double time_s) {
   const double s = cfg.sigma * level;
   if (!cfg.enabled || s == 0) return at::Tensor();
-  if (cfg.model == "relative") return g_now_uS * s;
+  if (cfg.model == ReadNoiseModel::kRelative) return g_now_uS * s;
   const auto r = (g_prog_uS / mapping.g_max_uS).clamp_min(0);
   const auto q = (0.0088 / r.pow(0.65).clamp_min(1e-3)).clamp_max(0.2);
   const double t = std::max(time_s, cfg.t_read_s);  // the 1/f integral needs t + t_read > 2 t_read

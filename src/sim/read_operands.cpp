@@ -48,7 +48,7 @@ ReadOperands read_operands_reference(const at::Tensor& g_now, const at::Tensor& 
 
 ReadOperands read_operands_fast(const at::Tensor& g_now_in, const at::Tensor& sd_in, const TileLayout& l,
                                 const IrDropConfig& ir_drop) {
-  TORCH_CHECK(ir_drop.mode != "exact" || !ir_drop.enabled(), "read_operands_fast: the exact IR-drop model needs "
+  TORCH_CHECK(ir_drop.mode != IrDropMode::kExact || !ir_drop.enabled(), "read_operands_fast: the exact IR-drop model needs "
               "read_operands_reference");
   const int64_t S = l.slices, Rp = l.padded_rows(), O = l.outputs, tr = l.tile_rows, opt = l.outputs_per_tile;
   TORCH_CHECK(g_now_in.dim() == 4 && g_now_in.size(0) == S && g_now_in.size(1) == 2 && g_now_in.size(2) == Rp &&

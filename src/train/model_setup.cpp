@@ -27,9 +27,8 @@ namespace {
 std::shared_ptr<nn::AnalogContext> context_for(const TrainConfig& config) {
   auto context = nn::AnalogContext::make(nn::gradient_mode_from_string(config.mode),
                                          chip_for(config.preset, config.chip_config, config.level), config.seed);
-  context->gaussian_sigma = config.gaussian_sigma;
-  context->neft_sigma = config.neft_sigma;
-  context->neft_s = nn::neft_device(config.neft_device).s;
+  context->set_gaussian_sigma(config.gaussian_sigma);
+  context->set_neft(config.neft_sigma, nn::neft_device(config.neft_device).s);
   return context;
 }
 }  // namespace

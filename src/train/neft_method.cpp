@@ -4,6 +4,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "nn/context_override.h"
 #include "nn/convert.h"
 #include "common/errors.h"
 
@@ -32,7 +33,8 @@ at::Tensor ovf_logits(const std::function<at::Tensor()>& forward, nn::AnalogCont
   const auto out = forward();
   std::vector<at::Tensor> extra;
   for (const double raise : kOvfRaises) {
-    const ScopedNoiseRaise raised(context, raise, reference_sigma);
+    nn::ContextOverride raised(context);
+    raised.raise_noise(raise, reference_sigma);
     extra.push_back(forward());
   }
   return feedback_logits(out, extra, beta);
@@ -45,10 +47,9 @@ models::IrsHeads make_irs_heads(models::Classifier& model, int64_t num_classes,
     throw common::ConfigError("neft-irs needs a model with IRS snapshot points (vgg8, resnet18); this model has none");
   models::IrsHeads heads(points, num_classes);
   auto context = model_context;
-  if (context->mode == nn::GradientMode::kNeft) {
+  if (context->mode() == nn::GradientMode::kNeft) {
     context = std::make_shared<nn::AnalogContext>(*model_context);  // at::Generator copies share their state
-    context->neft_sigma = irs_sigma;
-    context->neft_s = 1.0;
+    context->set_neft(irs_sigma, 1.0);
   }
   nn::convert_to_analog(*heads, context);
   heads->train();
@@ -73,25 +74,6 @@ double default_beta(const std::string& method, const std::string& model, const s
     return mnist_like ? 1e-2 : 1e-1;
   }
   return 0.0;
-}
-
-ScopedNoiseRaise::ScopedNoiseRaise(nn::AnalogContext& context, double raise, double reference_sigma)
-    : context_(context),
-      neft_sigma_(context.neft_sigma),
-      gaussian_sigma_(context.gaussian_sigma),
-      level_(context.chip.level) {
-  if (!(reference_sigma > 0))
-    throw std::invalid_argument("raising the noise needs a NeFT sigma > 0, found " + std::to_string(reference_sigma));
-  const double factor = (reference_sigma + raise) / reference_sigma;
-  context.neft_sigma += raise;
-  context.gaussian_sigma *= factor;
-  context.chip.level *= factor;
-}
-
-ScopedNoiseRaise::~ScopedNoiseRaise() {
-  context_.neft_sigma = neft_sigma_;
-  context_.gaussian_sigma = gaussian_sigma_;
-  context_.chip.level = level_;
 }
 
 }  // namespace cimtrain::train

@@ -28,7 +28,7 @@ constexpr std::array<double, 3> kOvfRaises = {0.15, 0.10, 0.05};
 at::Tensor feedback_logits(const at::Tensor& out, const std::vector<at::Tensor>& extra, double beta);
 
 // OVF: `forward()` (the model on the batch) at the context's noise, then once at each raise of kOvfRaises
-// (ScopedNoiseRaise, relative to `reference_sigma`), combined by feedback_logits with `beta`.
+// (nn::ContextOverride::raise_noise, relative to `reference_sigma`), combined by feedback_logits with `beta`.
 at::Tensor ovf_logits(const std::function<at::Tensor()>& forward, nn::AnalogContext& context, double reference_sigma,
                       double beta);
 
@@ -45,20 +45,5 @@ at::Tensor irs_logits(models::Classifier& model, models::IrsHeads& heads, const 
 // NeFT's reference beta for `method` on `model` and `data` (VGG-8 CIFAR-10: OVF 1e-3, IRS 1e-1; ResNet-18
 // CIFAR-10: OVF 1e-1, IRS 1e-3; their MNIST values for Fashion-MNIST); other models take VGG-8's.
 double default_beta(const std::string& method, const std::string& model, const std::string& data);
-
-// Raises the noise of every analog layer sharing `context` for OVF while it lives, and restores it after:
-// NeFT's sigma by `raise`; the chip's level and the `gaussian` sigma by the same factor (sigma + raise) / sigma,
-// with sigma = `reference_sigma` (the run's NeFT sigma), so that every noise model gets NeFT's relative raise.
-class ScopedNoiseRaise {
- public:
-  ScopedNoiseRaise(nn::AnalogContext& context, double raise, double reference_sigma);
-  ~ScopedNoiseRaise();
-  ScopedNoiseRaise(const ScopedNoiseRaise&) = delete;
-  ScopedNoiseRaise& operator=(const ScopedNoiseRaise&) = delete;
-
- private:
-  nn::AnalogContext& context_;
-  double neft_sigma_, gaussian_sigma_, level_;
-};
 
 }  // namespace cimtrain::train

@@ -75,10 +75,10 @@ class TrainingRun {
 void TrainingRun::prepare_model(bool resuming) {
   auto& model = task_->model();
   auto& context = task_->context();
-  if (context.mode == nn::GradientMode::kGaussian && context.gaussian_sigma == 0) {
-    context.gaussian_sigma = equivalent_gaussian_sigma(context.chip, config_.seed);
+  if (context.mode() == nn::GradientMode::kGaussian && context.gaussian_sigma() == 0) {
+    context.set_gaussian_sigma(equivalent_gaussian_sigma(context.chip_config(), config_.seed));
     log(fmt::format("gaussian mode: sigma = {:.4f} x max|W|, measured from the chip at level {}",
-                    context.gaussian_sigma, config_.level));
+                    context.gaussian_sigma(), config_.level));
   }
   auto* auxiliary = task_->auxiliary();
   optimizer_ = make_optimizer(config_, model, auxiliary);
@@ -189,10 +189,10 @@ TrainOutcome TrainingRun::run(const std::atomic<bool>* stop) {
   const int64_t last_step = config_.steps > 0 ? std::min(config_.steps, total_steps) : total_steps;
   const auto& context = task_->context();
   log(fmt::format("training {} on {}, mode {}, chip {} level {}: {} analog, {} digital layers", config_.model,
-                  task_->description(), config_.mode, context.chip.preset, config_.level,
+                  task_->description(), config_.mode, context.chip_config().preset, config_.level,
                   task_->layers().analog.size(), task_->layers().digital.size()));
-  if (context.mode == nn::GradientMode::kNeft || config_.method != "plain")
-    log(fmt::format("NeFT: device {} (s = {:g}), sigma {:g}{}", config_.neft_device, context.neft_s,
+  if (context.mode() == nn::GradientMode::kNeft || config_.method != "plain")
+    log(fmt::format("NeFT: device {} (s = {:g}), sigma {:g}{}", config_.neft_device, context.neft_s(),
                     config_.neft_sigma, task_->method_summary().empty() ? "" : "; " + task_->method_summary()));
   TrainOutcome outcome;
   report::ProgressBar bar("train", static_cast<int>(last_step), "steps");

@@ -36,7 +36,7 @@ void set_learning_rate(torch::optim::Optimizer& optimizer, double lr) {
 
 StepResult training_step(TrainingTask& task, torch::optim::Optimizer& optimizer, const TaskBatch& batch,
                          const TrainConfig& config, int64_t step, StepTimes* times) {
-  task.context().gen.set_current_seed(
+  task.context().reseed(
       common::stream_seed(common::SeedStream::kTrainingChipNoise, {config.seed, static_cast<uint64_t>(step)}));
   auto t = Clock::now();
   optimizer.zero_grad();

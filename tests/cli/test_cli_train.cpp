@@ -90,7 +90,9 @@ TEST(CliTrain, TrainWritesItsFilesAndEvalPrintsJson) {
     const double v0 = l["values"][0].get<double>(), v1 = l["values"][1].get<double>();
     EXPECT_NEAR(mean, (v0 + v1) / 2, 1e-12);
   }
-  if (have_gnuplot()) EXPECT_TRUE(fs::exists(plot));
+  if (have_gnuplot()) {
+    EXPECT_TRUE(fs::exists(plot));
+  }
 }
 
 TEST(CliTrain, BadInputGetsAClearMessage) {

@@ -43,8 +43,8 @@ TEST(GradientAlignment, OneSampleBookkeepingAndReproducibility) {
   const auto a = eval::gradient_alignment(*s.model, *s.context, s.loss(), {2.0}, 1, 9);
   ASSERT_EQ(a.size(), 1u);
   ASSERT_FALSE(a[0].layers.empty());
-  EXPECT_EQ(s.context->mode, nn::GradientMode::kClean) << "the context's mode is restored";
-  EXPECT_DOUBLE_EQ(s.context->chip.level, 1.0) << "and its level";
+  EXPECT_EQ(s.context->mode(), nn::GradientMode::kClean) << "the context's mode is restored";
+  EXPECT_DOUBLE_EQ(s.context->level(), 1.0) << "and its level";
   for (const auto& l : a[0].layers) {
     EXPECT_GT(l.ste_norm, 0) << l.layer;
     EXPECT_GT(l.full_norm, 0) << l.layer;

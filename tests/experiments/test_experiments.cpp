@@ -49,7 +49,9 @@ TEST(Experiments, Table2TrainsEvaluatesTabulatesAndCaches) {
   const auto first = run_cimtrain("--threads 1 " + kTinyTable2 + out + " --fine-tune 1");
   ASSERT_EQ(first.exit_code, 0) << first.out;
   for (const auto* f : {"summary.md", "table2.csv", "table2.json"}) EXPECT_TRUE(fs::exists(out + "/" + f)) << f;
-  if (have_gnuplot()) EXPECT_TRUE(fs::exists(out + "/table2.png"));
+  if (have_gnuplot()) {
+    EXPECT_TRUE(fs::exists(out + "/table2.png"));
+  }
   // The clean run, its continuation (the baseline) and the STE's fine-tuning.
   for (const auto* run : {"small-cnn-clean", "small-cnn-clean-ft", "small-cnn-ste-L2"})
     EXPECT_TRUE(fs::exists(out + "/runs/" + run + "/checkpoint.pt")) << run;
@@ -156,7 +158,9 @@ TEST(Experiments, CurvesWriteEveryStepAndTheValidationPoints) {
   const auto summary = read_text(out + "/summary.md");
   EXPECT_NE(summary.find("| small-cnn | full |"), std::string::npos);
   EXPECT_NE(summary.find("ste vs full"), std::string::npos);
-  if (have_gnuplot()) EXPECT_TRUE(fs::exists(out + "/curves.png"));
+  if (have_gnuplot()) {
+    EXPECT_TRUE(fs::exists(out + "/curves.png"));
+  }
 }
 
 TEST(Experiments, AlignmentReportsEveryLayerAtEveryLevel) {
@@ -179,7 +183,9 @@ TEST(Experiments, AlignmentReportsEveryLayerAtEveryLevel) {
   }
   EXPECT_EQ(count_lines(read_text(out + "/alignment.csv")), 1u + 2u * 4u);
   EXPECT_NE(read_text(out + "/summary.md").find("| 0.5 | conv1 |"), std::string::npos);
-  if (have_gnuplot()) EXPECT_TRUE(fs::exists(out + "/alignment.png"));
+  if (have_gnuplot()) {
+    EXPECT_TRUE(fs::exists(out + "/alignment.png"));
+  }
 }
 
 TEST(Experiments, Table3BenchesEachModelAndCaches) {

@@ -32,7 +32,7 @@ Grads run(const Layer& proto, GradientMode mode, const at::Tensor& x_in, const s
           uint64_t seed = 5) {
   auto layer = std::dynamic_pointer_cast<typename Layer::Impl>(proto->clone());
   layer->set_context(nn::AnalogContext::make(mode, chip, seed));
-  layer->context()->gaussian_sigma = 0.05;
+  layer->context()->set_gaussian_sigma(0.05);
   layer->train();
   auto x = x_in.clone().requires_grad_(true);
   auto y = layer->forward(x);
@@ -222,13 +222,13 @@ TEST(AnalogLayers, ProgrammedChipIsFixedAcrossReadsAndClearable) {
   const auto y_float = model.forward(x);
   auto g1 = at::make_generator<at::CPUGeneratorImpl>(11), g2 = at::make_generator<at::CPUGeneratorImpl>(11);
   nn::program_chip(model, g1);
-  ctx->gen.set_current_seed(5);
+  ctx->reseed(5);
   const auto y1 = model.forward(x);
   EXPECT_FALSE(at::allclose(y1, y_float, 1e-3, 1e-3)) << "level 3 must change the logits";
   // The same instance read again: fresh read noise only, far smaller than the instance-to-instance change.
   const auto y1b = model.forward(x);
   nn::program_chip(model, g2);  // the same seed: the same instance
-  ctx->gen.set_current_seed(5);
+  ctx->reseed(5);
   const auto y2 = model.forward(x);
   EXPECT_TRUE(at::allclose(y1, y2)) << "programming is deterministic for a seed";
   auto g3 = at::make_generator<at::CPUGeneratorImpl>(12);
@@ -254,10 +254,11 @@ TEST(AnalogLayers, BadShapesGetClearErrors) {
 
 TEST(AnalogLayers, CalibratedChipKeepsItsRangesAndClipsBeyondThem) {
   auto layer = make_linear();
-  auto ctx = nn::AnalogContext::make(GradientMode::kClean, sim::ideal_config(rram()), 1);
-  ctx->chip.adc.enabled = true;  // an 8-bit ADC whose range calibration fixes
-  ctx->chip.adc.bits = 8;
-  ctx->chip.adc.noise_sigma_lsb = ctx->chip.adc.offset_sigma_lsb = ctx->chip.adc.inl_lsb = 0;
+  auto chip = sim::ideal_config(rram());
+  chip.adc.enabled = true;  // an 8-bit ADC whose range calibration fixes
+  chip.adc.bits = 8;
+  chip.adc.noise_sigma_lsb = chip.adc.offset_sigma_lsb = chip.adc.inl_lsb = 0;
+  auto ctx = nn::AnalogContext::make(GradientMode::kClean, chip, 1);
   layer->set_context(ctx);
   layer->eval();
   torch::NoGradGuard no_grad;
@@ -267,7 +268,7 @@ TEST(AnalogLayers, CalibratedChipKeepsItsRangesAndClipsBeyondThem) {
   const auto per_batch = layer->forward(2 * x);  // ranges from this batch: twice the output of x
   nn::calibrate_chip(
       *layer, [&] { layer->forward(x); }, *ctx);
-  EXPECT_FALSE(ctx->calibrating);
+  EXPECT_FALSE(ctx->calibrating());
   const auto y = layer->forward(x);
   const auto y2 = layer->forward(2 * x);  // beyond the calibrated input range: clipped
   const auto clean2 = at::linear(2 * x, layer->weight, layer->bias);
@@ -286,7 +287,7 @@ TEST(AnalogLayers, DirectConvReadAgreesWithTheIm2colRead) {
   direct.dac.inl_lsb = 0;
   direct.adc.noise_sigma_lsb = 0;
   auto rows = direct;
-  rows.mapping.conv_read = "im2col";
+  rows.mapping.conv_read = sim::ConvRead::kIm2col;
   const auto layer = make_conv();
   const auto x = conv_input();
   for (auto mode : {GradientMode::kSte, GradientMode::kFull}) {

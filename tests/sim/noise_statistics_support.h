@@ -98,7 +98,7 @@ inline sim::MappingConfig rram_mapping() { return sim::preset_config("rram").map
 // Lognormal programming noise, sigma 0.1, no stuck-at faults.
 inline sim::ProgrammingNoiseConfig lognormal_without_faults() {
   sim::ProgrammingNoiseConfig c;
-  c.model = "lognormal";
+  c.model = sim::ProgrammingNoiseModel::kLognormal;
   c.sigma = 0.1;
   c.p_stuck_off = c.p_stuck_on = 0.0;
   return c;

@@ -126,8 +126,9 @@ TEST(NoiseStatsAdc, NoisyCodesFollowTheRoundedGaussian) {
     EXPECT_LE(std::abs(mo.mean - law.mean), kZ * std::sqrt(law.var / n)) << what << ": mean";
     EXPECT_LE(std::abs(mo.var - law.var), kZ * std::sqrt((law.m4 - law.var * law.var) / n))
         << what << ": variance " << mo.var << " vs exact " << law.var;
-    if (sigma >= 0.5)
+    if (sigma >= 0.5) {
       EXPECT_NEAR(law.var, sigma * sigma + 1.0 / 12.0, 0.008) << what << ": Sheppard approximation";
+    }
 
     // Chi-square goodness of fit.
     const int64_t nk = static_cast<int64_t>(law.p.size());

@@ -62,10 +62,27 @@ TEST(ChipConfig, RejectsImpossibleValues) {
   expect_config_error(with([](ChipConfig& c) { c.mapping.g_min_uS = 60; }), "mapping.g_min_uS");
   expect_config_error(with([](ChipConfig& c) { c.mapping.bits_per_cell = 8; }), "bits_per_cell must be <= weight_bits - 1");
   expect_config_error(with([](ChipConfig& c) { c.dac.input_bits_per_cycle = 9; }), "dac.input_bits_per_cycle");
-  expect_config_error(with([](ChipConfig& c) { c.ir_drop.mode = "slow"; }), "ir_drop");
-  expect_config_error(with([](ChipConfig& c) { c.drift.model = "linear"; }), "drift.model");
   expect_config_error(with([](ChipConfig& c) { c.level = -1; }), "level must be in [0, 100], found -1");
   expect_config_error(with([](ChipConfig& c) { c.thermal.t_ref_K = 0; }), "thermal.t_ref_K");
+}
+
+TEST(ChipConfig, AnUnknownModelNameIsRefusedWithTheValidOnes) {
+  const nlohmann::json base = preset_config("rram");
+  const auto with = [&](const char* section, const char* field, const nlohmann::json& value) {
+    auto j = base;
+    j[section][field] = value;
+    return [j] { chip_config_from_json(j); };
+  };
+  expect_config_error(with("ir_drop", "mode", "slow"), "ir_drop.mode must be one of off, fast, exact; found 'slow'");
+  expect_config_error(with("drift", "model", "linear"), "drift.model must be one of power_law, pcm; found 'linear'");
+  expect_config_error(with("programming_noise", "model", "gauss"), "programming_noise.model must be one of lognormal");
+  expect_config_error(with("read_noise", "model", "white"), "read_noise.model must be one of relative, pcm");
+  expect_config_error(with("dac", "noise_model", "row"), "dac.noise_model must be one of column, word_line");
+  expect_config_error(with("mapping", "conv_read", "fft"), "mapping.conv_read must be one of direct, im2col");
+  expect_config_error(with("drift", "model", 3), "drift.model must be a name");
+  // The names themselves are what the files hold.
+  EXPECT_EQ(base["ir_drop"]["mode"], "fast");
+  EXPECT_EQ(base["mapping"]["conv_read"], "direct");
 }
 
 TEST(ChipConfig, IdealAndOnlyOneNonIdeality) {

@@ -175,13 +175,13 @@ TEST(DacNoiseModel, ColumnVarianceMatchesWordLineModelAndFormula) {
   c.adc.enabled = false;
   c.dac.inl_lsb = 0;
   c.dac.noise_sigma = 0.01;
-  c.mapping.conv_read = "im2col";
+  c.mapping.conv_read = cimtrain::sim::ConvRead::kIm2col;
   const auto w = random_ints({5, 40}, -127, 127, 14);
   const auto x = random_ints({1, 40}, 0, 127, 15);
   const int n = 3000;
   std::vector<at::Tensor> vars;
   at::Tensor w_eff;
-  for (const char* model : {"word_line", "column"}) {
+  for (const auto model : {DacNoiseModel::kWordLine, DacNoiseModel::kColumn}) {
     c.dac.noise_model = model;
     auto gen = at::detail::createCPUGenerator(16);
     const auto inst = Chip(c).program(w, gen);
@@ -200,17 +200,18 @@ TEST(DacNoiseModel, ColumnVarianceMatchesWordLineModelAndFormula) {
 
 TEST(DacNoiseModel, DirectConvReadNeedsTheColumnModel) {
   ChipConfig c = preset_config("rram");
-  c.dac.noise_model = "word_line";
+  c.dac.noise_model = DacNoiseModel::kWordLine;
   try {
     c.validate();
     FAIL() << "expected a cimtrain::common::ConfigError";
   } catch (const cimtrain::common::ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("conv_read"), std::string::npos) << e.what();
   }
-  c.mapping.conv_read = "im2col";
+  c.mapping.conv_read = cimtrain::sim::ConvRead::kIm2col;
   EXPECT_NO_THROW(c.validate());
-  c.dac.noise_model = "sideways";
-  EXPECT_THROW(c.validate(), cimtrain::common::ConfigError);
+  nlohmann::json j = c;
+  j["dac"]["noise_model"] = "sideways";
+  EXPECT_THROW(chip_config_from_json(j), cimtrain::common::ConfigError);
 }
 
 }  // namespace

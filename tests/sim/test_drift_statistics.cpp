@@ -24,7 +24,7 @@ namespace {
 TEST(NoiseStatsDrift, PowerLawExponentsHaveMeanNuAndStdNuTimesLevel) {
   const auto m = rram_mapping();
   DriftConfig d;
-  d.model = "power_law";
+  d.model = DriftModel::kPowerLaw;
   d.nu_mean = 0.02;
   d.nu_std = 0.005;
   const auto g = at::cat({at::full({100000}, 1.0), at::full({100000}, 40.0)});
@@ -47,7 +47,7 @@ TEST(NoiseStatsDrift, PcmExponentsFollowTheClampedFormulas) {
   m.g_max_uS = 25.0;
   m.g_min_uS = 0.0;
   DriftConfig d;
-  d.model = "pcm";
+  d.model = DriftModel::kPcm;
   uint64_t seed = 64;
   for (double r : {0.001, 0.05, 0.5})
     for (double level : {1.0, 2.0}) {
@@ -135,7 +135,7 @@ TEST(NoiseStatsDrift, RelaxationFollowsTheStretchedExponential) {
 TEST(NoiseStatsDrift, ChipOutputsShrinkByTheLognormalMeanAndCompensationRestoresThem) {
   ChipConfig c = ideal_config(preset_config("rram"));
   c.drift.enabled = true;
-  c.drift.model = "power_law";
+  c.drift.model = DriftModel::kPowerLaw;
   c.drift.nu_mean = 0.05;
   c.drift.nu_std = 0.02;
   c.drift.t0_s = 20.0;

@@ -29,7 +29,7 @@ TEST(NoiseStatsLevel, StochasticStdsScaleLinearlyWithLevel) {
   c.thermal.enabled = true;
   c.thermal.sigma_K = 5.0;
   c.drift.enabled = true;
-  c.drift.model = "power_law";
+  c.drift.model = DriftModel::kPowerLaw;
   c.drift.relaxation_tau_s = 0.0;
   const int64_t inputs = 300, outputs = 300;
   const auto w = random_ints({outputs, inputs}, 60, 90);  // |w| <= 60: the clip at g_max is 8 std away at L = 3
@@ -58,7 +58,7 @@ TEST(NoiseStatsLevel, StochasticStdsScaleLinearlyWithLevel) {
   const auto g = floats({0.5, 5.0, 25.0});
   ReadNoiseConfig rel;
   ReadNoiseConfig pcm;
-  pcm.model = "pcm";
+  pcm.model = ReadNoiseModel::kPcm;
   pcm.sigma = 1.0;
   const auto rel1 = read_noise_std(g, g, rel, m, 1.0, 3600.0), pcm1 = read_noise_std(g, g, pcm, m, 1.0, 3600.0);
   for (double level : {0.5, 2.0, 3.0}) {

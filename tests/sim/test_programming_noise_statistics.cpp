@@ -83,7 +83,7 @@ TEST(NoiseStatsProgramming, PcmAdditiveStdFollowsThePolynomial) {
     m.g_max_uS = cs.g_max;
     m.g_min_uS = 0.0;
     ProgrammingNoiseConfig cfg;
-    cfg.model = "pcm";
+    cfg.model = ProgrammingNoiseModel::kPcm;
     cfg.sigma = cs.sigma;
     cfg.p_stuck_off = cfg.p_stuck_on = 0.0;
     const double gt = cs.r * cs.g_max;
@@ -113,7 +113,7 @@ TEST(NoiseStatsProgramming, FusedProgrammingEqualsTheReferenceChain) {
     MappingConfig m = rram_mapping();
     m.bits_per_cell = cs.bits_per_cell;
     ProgrammingNoiseConfig cfg;
-    cfg.model = cs.model;
+    cfg.model = cimtrain::common::parse_choice<ProgrammingNoiseModel>(cs.model);
     cfg.sigma = cs.sigma;
     cfg.p_stuck_off = cs.p_off;
     cfg.p_stuck_on = cs.p_on;

@@ -58,7 +58,7 @@ INSTANTIATE_TEST_SUITE_P(
         KernelCase{"ADC off, read noise on", [](ChipConfig& c) { c.adc.enabled = false; }, true},
         KernelCase{"saturation", [](ChipConfig& c) { c.device_nonlinearity.saturation_uA = 20; }, true},
         KernelCase{"ideal", [](ChipConfig& c) { c = ideal_config(c); }, true},
-        KernelCase{"exact IR drop", [](ChipConfig& c) { c.ir_drop.mode = "exact"; }, false},
+        KernelCase{"exact IR drop", [](ChipConfig& c) { c.ir_drop.mode = IrDropMode::kExact; }, false},
         // 150 inputs on one 256-row tile: the fused read skips the unused rows, the reference drives them at 0 V.
         KernelCase{"one partly used row tile", [](ChipConfig& c) { c.mapping.tile_rows = 256; }, true},
         KernelCase{"one partly used row tile, bit-serial, slices", [](ChipConfig& c) {

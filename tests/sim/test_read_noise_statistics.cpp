@@ -33,7 +33,7 @@ TEST(NoiseStatsRead, ChipOutputVarianceMatchesTheSumOfCellVariances) {
   for (const Case cs : {Case{1.0, false}, Case{2.5, false}, Case{1.0, true}}) {
     ChipConfig c = ideal_config(preset_config("rram"));
     c.read_noise.enabled = true;
-    c.read_noise.model = "relative";
+    c.read_noise.model = ReadNoiseModel::kRelative;
     c.read_noise.sigma = 0.02;
     c.level = cs.level;
     const int64_t inputs = 300, outputs = 12;  // two row tiles of 256
@@ -89,7 +89,7 @@ TEST(NoiseStatsRead, ReadNoiseStdMatchesTheModelFormulas) {
   for (double g : gp) gn.push_back(0.9 * g + 0.01);
   const auto g_prog = floats(gp), g_now = floats(gn);
   ReadNoiseConfig pcm;
-  pcm.model = "pcm";
+  pcm.model = ReadNoiseModel::kPcm;
   pcm.sigma = 1.0;
   pcm.t_read_s = 250e-9;
   for (double level : {1.0, 2.0})
@@ -105,7 +105,7 @@ TEST(NoiseStatsRead, ReadNoiseStdMatchesTheModelFormulas) {
       }
     }
   ReadNoiseConfig rel;
-  rel.model = "relative";
+  rel.model = ReadNoiseModel::kRelative;
   rel.sigma = 0.02;
   for (double level : {1.0, 3.0}) {
     const auto sd = read_noise_std(g_now, g_prog, rel, m, level, 3600.0);

@@ -108,7 +108,7 @@ TEST(NoiseStatsThermal, ChipArrheniusFactorStretchesTheDriftTime) {
   c.thermal.tcr_per_K = 0.0;
   c.thermal.activation_energy_eV = 1.0;
   c.drift.enabled = true;
-  c.drift.model = "power_law";
+  c.drift.model = DriftModel::kPowerLaw;
   c.drift.nu_mean = 0.05;
   c.drift.nu_std = 0.0;
   c.drift.relaxation_tau_s = 0.0;

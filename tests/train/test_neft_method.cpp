@@ -84,9 +84,8 @@ TEST(NeftMethod, OvfRaisesTheNoiseOfEveryLayerAndBackpropagatesThroughSharedWeig
   torch::manual_seed(1);
   TwoLayers net;
   auto context = nn::AnalogContext::make(nn::GradientMode::kNeft, sim::preset_config("rram"), 3);
-  context->neft_sigma = 0.1;
-  context->neft_s = 4;
-  context->chip.level = 2;
+  context->set_neft(0.1, 4);
+  context->set_level(2);
   nn::convert_to_analog(net, context);
   net.train();
   const auto x1 = at::rand({8, 64}), x2 = at::rand({8, 32});
@@ -103,8 +102,8 @@ TEST(NeftMethod, OvfRaisesTheNoiseOfEveryLayerAndBackpropagatesThroughSharedWeig
   for (int step = 0; step < steps; ++step) {
     size_t call = 0;
     const auto forward = [&] {
-      sigmas.push_back(context->neft_sigma);
-      levels.push_back(context->chip.level);
+      sigmas.push_back(context->neft_sigma());
+      levels.push_back(context->level());
       const auto y1 = net.first->forward(x1), y2 = net.second->forward(x2);
       errors1[call].push_back((y1 - clean1).detach());
       errors2[call].push_back((y2 - clean2).detach());
@@ -116,8 +115,8 @@ TEST(NeftMethod, OvfRaisesTheNoiseOfEveryLayerAndBackpropagatesThroughSharedWeig
     ASSERT_EQ(call, 4u);
   }
   // The noise comes back after the step.
-  EXPECT_DOUBLE_EQ(context->neft_sigma, 0.1);
-  EXPECT_DOUBLE_EQ(context->chip.level, 2);
+  EXPECT_DOUBLE_EQ(context->neft_sigma(), 0.1);
+  EXPECT_DOUBLE_EQ(context->level(), 2);
   const std::vector<double> raised = {0.1, 0.25, 0.2, 0.15};  // sigma, + 0.15, + 0.10, + 0.05
   for (size_t c = 0; c < 4; ++c) {
     EXPECT_NEAR(sigmas[c], raised[c], 1e-12);
@@ -145,8 +144,7 @@ TEST(NeftMethod, NeftModeDrawsAFreshNoisePerTrainingForwardAndOnePerEvaluationIn
   torch::manual_seed(2);
   auto layer = nn::AnalogLinear(128, 64);
   auto context = nn::AnalogContext::make(nn::GradientMode::kNeft, sim::preset_config("rram"), 4);
-  context->neft_sigma = 0.1;
-  context->neft_s = 4;
+  context->set_neft(0.1, 4);
   nn::convert_to_analog(*layer, context);
   const auto x = at::rand({16, 128});
   const auto clean = at::linear(x, layer->weight, layer->bias).detach();

@@ -1,0 +1,71 @@
+// Choices: settings that are enums in the code and names at the edges (JSON files, command-line flags).
+// A name is parsed once, where it enters, and an unknown one is refused with the list of valid names:
+//
+//   enum class DriftModel { kPowerLaw, kPcm };
+//   CIMTRAIN_CHOICE(DriftModel, "drift.model", {DriftModel::kPowerLaw, "power_law"}, {DriftModel::kPcm, "pcm"})
+//
+// declares (next to the enum, found by argument-dependent lookup) the names, and nlohmann::json's to_json /
+// from_json, so that config structs keep reading and writing the names.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/errors.h"
+
+namespace cimtrain::common {
+
+// The name of a choice.
+template <class E>
+const char* to_name(E value) {
+  for (const auto& [v, n] : choice_names(value))
+    if (v == value) return n;
+  return "?";
+}
+
+// "a, b, c": every valid name, in declaration order.
+template <class E>
+std::string choice_list() {
+  std::string s;
+  for (const auto& [v, n] : choice_names(E{})) s += (s.empty() ? "" : ", ") + std::string(n);
+  return s;
+}
+
+// The choice called `name`; throws ConfigError naming the setting and listing the valid names.
+template <class E>
+E parse_choice(const std::string& name) {
+  for (const auto& [v, n] : choice_names(E{}))
+    if (name == n) return v;
+  throw ConfigError(std::string(choice_what(E{})) + " must be one of " + choice_list<E>() + "; found '" + name + "'");
+}
+
+// Name -> choice, for CLI11's CheckedTransformer (a flag bound to the enum itself).
+template <class E>
+std::map<std::string, E> choice_map() {
+  std::map<std::string, E> m;
+  for (const auto& [v, n] : choice_names(E{})) m.emplace(n, v);
+  return m;
+}
+
+template <class E>
+E choice_from_json(const nlohmann::json& j) {
+  if (!j.is_string())
+    throw ConfigError(std::string(choice_what(E{})) + " must be a name, one of " + choice_list<E>() + "; found " +
+                      j.dump());
+  return parse_choice<E>(j.get<std::string>());
+}
+
+}  // namespace cimtrain::common
+
+#define CIMTRAIN_CHOICE(E, WHAT, ...)                                                 \
+  inline const std::vector<std::pair<E, const char*>>& choice_names(E) {              \
+    static const std::vector<std::pair<E, const char*>> names = {__VA_ARGS__};        \
+    return names;                                                                     \
+  }                                                                                   \
+  inline const char* choice_what(E) { return WHAT; }                                  \
+  inline void to_json(nlohmann::json& j, E value) { j = ::cimtrain::common::to_name(value); } \
+  inline void from_json(const nlohmann::json& j, E& value) { value = ::cimtrain::common::choice_from_json<E>(j); }

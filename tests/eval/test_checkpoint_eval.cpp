@@ -1,0 +1,215 @@
+// Tests of checkpoint evaluation in-process (eval::evaluate_checkpoints): a small-cnn checkpoint on Fashion-MNIST
+// evaluated in float and on two chip instances per level, the same twice; its JSON object, alone and compared
+// with itself; NeFT's sigmas in place of the levels; and bad options rejected, naming the flag, before any
+// checkpoint is read.
+#include <gtest/gtest.h>
+#include <torch/utils.h>
+
+#include <filesystem>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "common/errors.h"
+#include "data/fashion_mnist.h"
+#include "eval/checkpoint_eval.h"
+#include "test_support.h"
+#include "train/checkpoint.h"
+#include "train/model_setup.h"
+#include "train/train_config.h"
+
+namespace cimtrain::eval {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool have_fashion_mnist() {
+  return fs::exists(std::string(data::kDefaultFashionMnistDir) + "/train-images-idx3-ubyte.gz") ||
+         fs::exists(std::string(data::kDefaultFashionMnistDir) + "/train-images-idx3-ubyte");
+}
+
+// An untrained small-cnn for Fashion-MNIST (seeded), saved as `cimtrain train` saves a classifier; its path.
+std::string write_small_cnn_checkpoint(const std::string& name) {
+  train::TrainConfig config;
+  config.model = "small-cnn";
+  config.data = "fashion-mnist";
+  config.data_dir = data::kDefaultFashionMnistDir;
+  config.mode = "clean";
+  config.seed = 3;
+  torch::manual_seed(3);
+  const auto am = train::build_model(config, 1, 10);
+  const std::string path = testing_support::fresh_dir("cimtrain_checkpoint_eval_" + name) + "/checkpoint.pt";
+  const nlohmann::json meta = {
+      {"kind", "classifier"}, {"config", nlohmann::json(config)}, {"in_channels", 1}, {"num_classes", 10}};
+  train::save_checkpoint(path, *am.model, nullptr, meta);
+  return path;
+}
+
+// Levels 1 and 2, two instances each, on the first 64 test images, ranges calibrated on 32 training images.
+EvalOptions small_eval(const std::string& checkpoint) {
+  EvalOptions o;
+  o.checkpoints = {checkpoint};
+  o.levels = {1, 2};
+  o.instances = 2;
+  o.limit = 64;
+  o.batch = 32;
+  o.calibration = 32;
+  o.seed = 7;
+  return o;
+}
+
+// The message of the `Error` that `f` throws (a test failure when it throws none).
+template <class Error>
+std::string message_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "nothing thrown";
+  return "";
+}
+
+TEST(CheckpointEval, ClassifierInFloatAndOnTwoInstancesPerLevel) {
+  if (!have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed at " << data::kDefaultFashionMnistDir;
+  const auto path = write_small_cnn_checkpoint("classifier");
+  const auto results = evaluate_checkpoints(small_eval(path));
+  ASSERT_EQ(results.size(), 1u);
+  const auto& r = results.front();
+  EXPECT_EQ(r.path, path);
+  EXPECT_EQ(r.metric, "accuracy");
+  EXPECT_EQ(r.config.model, "small-cnn");
+  EXPECT_EQ(r.preset, "rram");
+  EXPECT_EQ(r.test_items, 64);
+  EXPECT_EQ(r.calibration, 32);
+  EXPECT_GE(r.clean, 0.0);
+  EXPECT_LE(r.clean, 1.0);
+  ASSERT_EQ(r.levels.size(), 2u);
+  for (size_t i = 0; i < r.levels.size(); ++i) {
+    const auto& l = r.levels[i];
+    EXPECT_EQ(l.level, i + 1.0);
+    ASSERT_EQ(l.values.size(), 2u);
+    EXPECT_GE(l.mean, 0.0);
+    EXPECT_LE(l.mean, 1.0);
+    EXPECT_NEAR(l.mean, (l.values[0] + l.values[1]) / 2, 1e-12);
+    EXPECT_GE(l.std, 0.0);
+    EXPECT_LE(l.ci_low, l.mean);
+    EXPECT_GE(l.ci_high, l.mean);
+  }
+}
+
+TEST(CheckpointEval, SameOptionsSameResults) {
+  if (!have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed at " << data::kDefaultFashionMnistDir;
+  const auto o = small_eval(write_small_cnn_checkpoint("deterministic"));
+  const auto a = evaluate_checkpoints(o);
+  const auto b = evaluate_checkpoints(o);
+  ASSERT_EQ(a.size(), 1u);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(a.front().clean, b.front().clean);
+  ASSERT_EQ(a.front().levels.size(), b.front().levels.size());
+  for (size_t i = 0; i < a.front().levels.size(); ++i)
+    EXPECT_EQ(a.front().levels[i].values, b.front().levels[i].values) << "level " << a.front().levels[i].level;
+  EXPECT_EQ(evaluation_json(a, o), evaluation_json(b, o));
+}
+
+TEST(CheckpointEval, JsonOfOneCheckpointAndOfACheckpointComparedWithItself) {
+  if (!have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed at " << data::kDefaultFashionMnistDir;
+  const auto path = write_small_cnn_checkpoint("json");
+  auto o = small_eval(path);
+  const auto one = evaluate_checkpoints(o);
+  const auto j = evaluation_json(one, o);
+  EXPECT_EQ(j["metric"], "accuracy");
+  EXPECT_EQ(j["clean"].get<double>(), one.front().clean);
+  EXPECT_EQ(j["checkpoint"], path);
+  EXPECT_EQ(j["model"], "small-cnn");
+  EXPECT_EQ(j["trained_mode"], "clean");
+  EXPECT_EQ(j["noise"], "chip");
+  EXPECT_EQ(j["test_images"], 64);
+  EXPECT_EQ(j["calibration_images"], 32);
+  EXPECT_EQ(j["seed"], 7);
+  ASSERT_EQ(j["levels"].size(), 2u);
+  EXPECT_EQ(j["levels"][1]["level"].get<double>(), 2.0);
+  EXPECT_EQ(j["levels"][1]["instances"], 2);
+  EXPECT_FALSE(j.contains("plot"));
+  EXPECT_FALSE(j.contains("device"));
+
+  o.checkpoints = {path, path};
+  const auto two = evaluate_checkpoints(o);
+  ASSERT_EQ(two.size(), 2u);
+  const auto jj = evaluation_json(two, o);
+  EXPECT_EQ(jj["metric"], "accuracy");
+  EXPECT_EQ(jj["checkpoints"].size(), 2u);
+  ASSERT_EQ(jj["delta_vs_first"].size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(jj["delta_vs_first"][i]["level"].get<double>(), i + 1.0);
+    EXPECT_EQ(jj["delta_vs_first"][i][path].get<double>(), 0.0);  // the same chip instances: no difference
+  }
+}
+
+TEST(CheckpointEval, NeftNoiseEvaluatesAtTheSigmas) {
+  if (!have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed at " << data::kDefaultFashionMnistDir;
+  auto o = small_eval(write_small_cnn_checkpoint("neft"));
+  o.noise = "neft";
+  o.device = "fefet2";
+  o.sigmas = {0.05};
+  EXPECT_EQ(evaluated_levels(o), std::vector<double>{0.05});
+  EXPECT_EQ(axis_name(o), "sigma");
+  const auto results = evaluate_checkpoints(o);
+  ASSERT_EQ(results.size(), 1u);
+  const auto& r = results.front();
+  EXPECT_EQ(r.calibration, 0);  // NeFT's device model has no converters to calibrate
+  ASSERT_EQ(r.levels.size(), 1u);
+  EXPECT_EQ(r.levels[0].level, 0.05);
+  EXPECT_EQ(r.levels[0].values.size(), 2u);
+  EXPECT_GE(r.levels[0].mean, 0.0);
+  EXPECT_LE(r.levels[0].mean, 1.0);
+  const auto j = evaluation_json(results, o);
+  EXPECT_EQ(j["device"], "fefet2");
+  EXPECT_EQ(j["s"].get<double>(), 2.0);
+  EXPECT_EQ(j["levels_are"], "NeFT sigma");
+  EXPECT_EQ(j["noise"], "neft");
+}
+
+TEST(CheckpointEval, BadOptionsNameTheFlagBeforeAnyCheckpointIsRead) {
+  const std::string missing = testing_support::fresh_dir("cimtrain_checkpoint_eval_missing") + "/checkpoint.pt";
+  const auto rejects = [&](const std::function<void(EvalOptions&)>& change, const std::string& expected) {
+    auto o = small_eval(missing);
+    change(o);
+    const auto message = message_of<common::ConfigError>([&] { evaluate_checkpoints(o); });
+    EXPECT_NE(message.find(expected), std::string::npos) << "expected '" << expected << "' in: " << message;
+  };
+  rejects([](EvalOptions& o) { o.instances = 0; }, "--instances");
+  rejects([](EvalOptions& o) { o.noise = "foo"; }, "--noise");
+  rejects([](EvalOptions& o) { o.noise = "foo"; }, "'foo'");
+  rejects([](EvalOptions& o) { o.batch = 0; }, "--batch");
+  rejects([](EvalOptions& o) { o.levels.clear(); }, "--level");
+  rejects([](EvalOptions& o) { o.checkpoints.clear(); }, "--checkpoint");
+  rejects(
+      [](EvalOptions& o) {
+        o.noise = "neft";
+        o.sigmas.clear();
+      },
+      "--sigma");
+  rejects(
+      [](EvalOptions& o) {
+        o.noise = "neft";
+        o.sigmas = {20.0};
+      },
+      "--sigma");
+  rejects(
+      [](EvalOptions& o) {
+        o.noise = "neft";
+        o.device = "bogus";
+      },
+      "bogus");
+
+  auto o = small_eval(missing);
+  EXPECT_NO_THROW(validate_eval_options(o));
+  const auto message = message_of<std::runtime_error>([&] { evaluate_checkpoints(o); });
+  EXPECT_NE(message.find(missing), std::string::npos) << message;
+}
+
+}  // namespace
+}  // namespace cimtrain::eval
