@@ -1,4 +1,5 @@
 // CIFAR-10 binary batches: each record is 1 label byte + 3072 pixel bytes (1024 R, 1024 G, 1024 B).
+#include "data/data_location.h"
 #include "data/cifar10.h"
 
 #include <algorithm>
@@ -21,8 +22,8 @@ std::string missing_file_message(const std::string& dir, const std::string& path
     s << " (the directory '" << dir << "' does not exist;";
   else
     s << " (";
-  s << " does the directory hold the CIFAR-10 binary batches data_batch_1..5.bin and test_batch.bin? "
-    << "Get them from https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz and extract the archive)";
+  s << " does the directory hold the CIFAR-10 binary batches data_batch_1..5.bin and test_batch.bin?) "
+    << where_to_get("cifar10");
   return s.str();
 }
 

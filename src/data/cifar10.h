@@ -9,8 +9,6 @@
 
 namespace cimtrain::data {
 
-// Relative to the working directory (the repository root): the copy in the project's shared folder.
-inline constexpr const char* kDefaultCifar10Dir = "../shared/data/cifar10/cifar-10-batches-bin";
 
 inline constexpr int64_t kCifar10RecordsPerFile = 10000;    // records in each data_batch_k.bin / test_batch.bin
 inline constexpr int64_t kCifar10ImageBytes = 3 * 32 * 32;  // R, G, B planes of 32x32, row-major

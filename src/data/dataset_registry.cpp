@@ -1,4 +1,5 @@
 // Dispatch from a data set's name to its loader, default folder and normalisation constants.
+#include "data/data_location.h"
 #include "data/dataset_registry.h"
 
 #include "data/cifar10.h"
@@ -22,8 +23,8 @@ const std::vector<std::string>& image_dataset_names() {
 }
 
 std::string default_image_dataset_dir(const std::string& name) {
-  if (name == "cifar10") return kDefaultCifar10Dir;
-  if (name == "fashion-mnist") return kDefaultFashionMnistDir;
+  if (name == "cifar10") return default_cifar10_dir();
+  if (name == "fashion-mnist") return default_fashion_mnist_dir();
   unknown_name(name);
 }
 

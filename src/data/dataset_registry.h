@@ -13,7 +13,7 @@ namespace cimtrain::data {
 // The known names, in a fixed order: {"cifar10", "fashion-mnist"}.
 const std::vector<std::string>& image_dataset_names();
 
-// The folder a data set is read from when none is given (kDefaultCifar10Dir, kDefaultFashionMnistDir).
+// The folder a data set is read from when none is given (data_location.h).
 std::string default_image_dataset_dir(const std::string& name);
 
 // Loads the train or test split of data set `name` from `dir` (empty: the default folder); limit >= 0 keeps the

@@ -1,5 +1,6 @@
 // Fashion-MNIST IDX files: a big-endian header (magic, dimensions) followed by unsigned bytes, read with zlib
 // (gzread reads plain files transparently).
+#include "data/data_location.h"
 #include "data/fashion_mnist.h"
 
 #include <zlib.h>
@@ -44,8 +45,8 @@ class IdxFile {
     std::ostringstream s;
     s << "cannot open fashion-mnist file '" << gz << "' (nor '" << plain << "')";
     if (!std::filesystem::is_directory(dir, ec)) s << "; the directory '" << dir << "' does not exist";
-    s << " (does the directory hold the Fashion-MNIST IDX files train-*-ubyte.gz and t10k-*-ubyte.gz? On Debian "
-      << "install the package dataset-fashion-mnist, which puts them in " << kDefaultFashionMnistDir << ")";
+    s << " (does the directory hold the Fashion-MNIST IDX files train-*-ubyte.gz and t10k-*-ubyte.gz?) "
+      << where_to_get("fashion-mnist");
     throw DataError(s.str());
   }
   ~IdxFile() {

@@ -9,8 +9,7 @@
 
 namespace cimtrain::data {
 
-// Where Debian's dataset-fashion-mnist package installs the four .gz files.
-inline constexpr const char* kDefaultFashionMnistDir = "/usr/share/datasets/fashion-mnist";
+
 
 inline constexpr uint32_t kIdxImagesMagic = 0x00000803;  // unsigned bytes, 3 dimensions [N, rows, cols]
 inline constexpr uint32_t kIdxLabelsMagic = 0x00000801;  // unsigned bytes, 1 dimension [N]

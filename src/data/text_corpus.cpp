@@ -1,4 +1,5 @@
 // Character-level corpus, windows and masking (see text_corpus.h).
+#include "data/data_location.h"
 #include "data/text_corpus.h"
 
 #include <fmt/core.h>
@@ -12,7 +13,6 @@
 
 namespace cimtrain::data {
 
-std::string default_text_path() { return "../shared/data/shakespeare/input.txt"; }
 
 std::string text_path_for(const std::string& data, const std::string& dir) {
   if (data != "shakespeare") return data;
@@ -24,7 +24,8 @@ TextCorpus load_text_corpus(const std::string& path, double validation_fraction,
     throw DataError(fmt::format("validation fraction must be in (0, 1), found {}", validation_fraction));
   std::error_code ec;
   if (!std::filesystem::exists(path, ec))
-    throw DataError(fmt::format("{}: no such file (expected a UTF-8 text file, e.g. {})", path, default_text_path()));
+    throw DataError(fmt::format("{}: no such file (expected a UTF-8 text file){}", path,
+                                path == default_text_path() ? "; " + where_to_get("shakespeare") : ""));
   if (std::filesystem::is_directory(path, ec)) throw DataError(fmt::format("{}: is a folder, expected a text file", path));
   std::ifstream f(path, std::ios::binary);
   if (!f) throw DataError(fmt::format("{}: cannot be read (permissions?)", path));

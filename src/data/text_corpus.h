@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 
+#include "data/data_location.h"
 #include "data/vocabulary.h"
 
 namespace cimtrain::data {
@@ -19,8 +20,6 @@ struct TextCorpus {
   at::Tensor validation;  // int64 [n_validation]
 };
 
-// The default corpus: tiny Shakespeare in the project's shared data folder.
-std::string default_text_path();
 
 // The file a run's `--data` names: "shakespeare" is default_text_path() (or `dir`/input.txt when `dir` is
 // given); anything else is a path to a UTF-8 text file.

@@ -1,4 +1,4 @@
-// Evaluation: float accuracy, and Monte-Carlo accuracy over chip instances (DESIGN §3.3): each instance is
+// Evaluation: float accuracy, and Monte-Carlo accuracy over chip instances (docs/design.md §3.3): each instance is
 // programmed once and reads the whole test set, as a deployed chip would.
 #pragma once
 
@@ -31,7 +31,7 @@ struct ChipEvalOptions {
   int instances = 5;
   uint64_t seed = 0;  // instance k at level L is drawn from a generator seeded by (seed, L, k)
   // Normalised images [N, C, H, W] each programmed instance is calibrated on once (input scales and ADC full
-  // scales fixed, DESIGN §3.3); undefined: every read batch sets its own ranges, as in training.
+  // scales fixed, docs/design.md §3.3); undefined: every read batch sets its own ranges, as in training.
   at::Tensor calibration_images;
 };
 

@@ -1,5 +1,5 @@
 // The interface every vision model implements: images [N, C, H, W] -> logits [N, classes]; and, for NeFT's
-// IRS method (DESIGN §4), the intermediate feature maps its auxiliary heads read.
+// IRS method (docs/design.md §4), the intermediate feature maps its auxiliary heads read.
 #pragma once
 
 #include <torch/nn/module.h>

@@ -1,4 +1,4 @@
-// NeFT's IRS auxiliary heads (DESIGN §4): one per snapshot point of a model, AdaptiveAvgPool(k) -> flatten ->
+// NeFT's IRS auxiliary heads (docs/design.md §4): one per snapshot point of a model, AdaptiveAvgPool(k) -> flatten ->
 // Linear(C k^2, 512) -> ReLU -> Linear(512, classes), their linears analog (noisy) like the model's. They
 // exist only in training: the model itself never holds them, so inference and checkpoints carry none.
 #pragma once

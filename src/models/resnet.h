@@ -1,7 +1,7 @@
 // CIFAR ResNets of basic blocks (two 3 x 3 conv-BN layers and a shortcut, a 1 x 1 conv-BN projection when
 // the shape changes): ResNet-20 (16/32/64 channels, 3 blocks per stage; He et al. 2016, §4.2) and
 // ResNet-18 (64/128/256/512 channels, 2 blocks per stage, 3 x 3 stem, no max-pool). ResNet-18 has NeFT's four
-// IRS snapshot points (DESIGN §4): after the stem (6 x 6), layer1 (6 x 6), layer2 (4 x 4), layer3 (3 x 3).
+// IRS snapshot points (docs/design.md §4): after the stem (6 x 6), layer1 (6 x 6), layer2 (4 x 4), layer3 (3 x 3).
 #pragma once
 
 #include <torch/nn/modules/batchnorm.h>

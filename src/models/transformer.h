@@ -1,4 +1,4 @@
-// The character-level transformers of DESIGN §5: GPT (decoder-only, causal, next-character loss) and BERT
+// The character-level transformers of docs/design.md §5: GPT (decoder-only, causal, next-character loss) and BERT
 // (encoder-only, bidirectional, masked-character loss). Every projection is an AnalogLinear (attention q/k/v as
 // one [3 dim, dim] crossbar and the output projection, the MLP, the LM head); embeddings, layer norm, attention
 // scores and softmax are digital. Positions: learned embeddings plus ALiBi attention biases (without them

@@ -1,6 +1,6 @@
-// VGG networks for 32 x 32 images (CIFAR variants): VGG-8 (DESIGN §5: convs 64-128-P-256-256-P-512-512-P,
+// VGG networks for 32 x 32 images (CIFAR variants): VGG-8 (docs/design.md §5: convs 64-128-P-256-256-P-512-512-P,
 // FC 8192-1024-classes) and VGG-11 (convs 64-P-128-P-256-256-P-512-512-P-512-512-P, FC 512-classes),
-// every conv followed by batch norm and ReLU. VGG-8 has NeFT's three IRS snapshot points (DESIGN §4): after
+// every conv followed by batch norm and ReLU. VGG-8 has NeFT's three IRS snapshot points (docs/design.md §4): after
 // conv1 (pooled to 6 x 6 by its head), after conv2 + pool (4 x 4), after conv4 + pool (3 x 3).
 #pragma once
 

@@ -1,4 +1,4 @@
-// The gradient modes of an analog layer (DESIGN §2): how its forward and backward treat the chip.
+// The gradient modes of an analog layer (docs/design.md §2): how its forward and backward treat the chip.
 #pragma once
 
 #include <string>

@@ -1,4 +1,4 @@
-// NeFT's device-variation model (Qin et al., "Negative Feedback Training"; DESIGN §4; docs/neft.md):
+// NeFT's device-variation model (Qin et al., "Negative Feedback Training"; docs/design.md §4; docs/neft.md):
 // additive Gaussian weight noise, std = sigma' max|W| sqrt(4369) / 85 with sigma' = sigma / sqrt(0.4 s^2 + 0.6),
 // s times larger on weights with 0.25 < |w| / max|W| < 0.75. 4369 = sum_i 16^i and 85 = sum_i 4^i over the
 // four 2-bit slices of an 8-bit weight. The `neft` gradient mode, the NeFT methods (train/neft_method.h) and

@@ -1,5 +1,5 @@
 // Symmetric integer quantisation of activations (per tensor) and weights (per output channel), the
-// chip's digital interface (DESIGN §2: quant_int8).
+// chip's digital interface (docs/design.md §2: quant_int8).
 #pragma once
 
 #include <ATen/ATen.h>

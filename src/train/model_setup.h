@@ -41,7 +41,7 @@ AnalogLanguageModel build_language_model(const TrainConfig& config, int64_t voca
 at::Tensor to_model_layout(const TrainConfig& config, const at::Tensor& images);
 
 // The relative weight-noise std (fraction of max|W|) that gives the same output error as `chip` on a random
-// layer: how the `gaussian` baseline is calibrated to the chip (DESIGN §2). Measured on `rows x cols` int8
+// layer: how the `gaussian` baseline is calibrated to the chip (docs/design.md §2). Measured on `rows x cols` int8
 // weights and ReLU-like inputs over `instances` chip instances.
 double equivalent_gaussian_sigma(const sim::ChipConfig& chip, uint64_t seed, int64_t rows = 256, int64_t cols = 128,
                                  int instances = 4);

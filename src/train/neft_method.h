@@ -1,4 +1,4 @@
-// NeFT's training methods (Qin et al., "Negative Feedback Training"; DESIGN §4; docs/neft.md): the
+// NeFT's training methods (Qin et al., "Negative Feedback Training"; docs/design.md §4; docs/neft.md): the
 // feedback logits z = (Out - beta sum_i 10^-i Out_i) / (N + 1) over N extra outputs, OVF's extra forwards at
 // raised noise, and the per-model beta defaults. Either noise model: the layers' gradient mode decides
 // (`neft`: NeFT's Gaussian device model; `ste`: the chip simulator through the STE; any other mode too).

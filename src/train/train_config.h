@@ -35,7 +35,7 @@ struct TrainConfig {
   int64_t validate_every = 0;        // > 0: also validate every N steps into validation.csv (loss curves)
   bool channels_last = false;        // convolutions in channels-last memory (NHWC): faster with oneDNN on CPUs
   double grad_clip = 0.0;            // > 0: gradients rescaled to this global L2 norm at most
-  // NeFT (DESIGN §4, train/neft_method.h): the loss structure, and NeFT's device model (the `neft` mode).
+  // NeFT (docs/design.md §4, train/neft_method.h): the loss structure, and NeFT's device model (the `neft` mode).
   std::string method = "plain";      // plain | neft-ovf | neft-irs
   std::string neft_device = "rram1";  // nn::neft_devices(): rram1, fefet2, rram4, fefet6 (s = 1, 2, 4, 6)
   double neft_sigma = 0.1;           // NeFT's sigma: `neft` mode noise; OVF's raises are relative to it

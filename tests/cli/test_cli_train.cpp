@@ -28,10 +28,6 @@ std::string fresh_dir(const std::string& name) {
   return cimtrain::testing_support::fresh_dir("cimtrain_cli_train_" + name, false);
 }
 
-bool have_fashion_mnist() {
-  return fs::exists(std::string(cimtrain::data::kDefaultFashionMnistDir) + "/train-images-idx3-ubyte.gz") ||
-         fs::exists(std::string(cimtrain::data::kDefaultFashionMnistDir) + "/train-images-idx3-ubyte");
-}
 
 bool have_gnuplot() { return std::system("which gnuplot > /dev/null 2>&1") == 0; }
 
@@ -39,7 +35,7 @@ const std::string kTiny =
     "train --data fashion-mnist --epochs 1 --lr 0.05 --subset 128 --eval-limit 100 --seed 1 --quiet ";
 
 TEST(CliTrain, TrainWritesItsFilesAndEvalPrintsJson) {
-  if (!have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  CIMTRAIN_REQUIRE_DATA(cimtrain::testing_support::have_fashion_mnist(), "fashion-mnist");
   const std::string dir = fresh_dir("run");
   const auto trained = run_cimtrain(kTiny + "--model small-cnn --batch 32 --mode clean --out " + dir);
   ASSERT_EQ(trained.exit_code, 0) << trained.out;
@@ -96,7 +92,7 @@ TEST(CliTrain, TrainWritesItsFilesAndEvalPrintsJson) {
 }
 
 TEST(CliTrain, BadInputGetsAClearMessage) {
-  if (!have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  CIMTRAIN_REQUIRE_DATA(cimtrain::testing_support::have_fashion_mnist(), "fashion-mnist");
   const std::string out = fresh_dir("bad_out");
   auto r = run_cimtrain(kTiny + "--batch 32 --model lenet --out " + out);
   EXPECT_NE(r.exit_code, 0);
@@ -138,7 +134,7 @@ TEST(CliTrain, BadInputGetsAClearMessage) {
 
 // Ctrl-C: the program saves its checkpoint, exits with 130, and --resume finishes the run.
 TEST(CliTrain, InterruptSavesAndResumeFinishes) {
-  if (!have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  CIMTRAIN_REQUIRE_DATA(cimtrain::testing_support::have_fashion_mnist(), "fashion-mnist");
   const std::string dir = fresh_dir("interrupt");
   const pid_t pid = fork();
   ASSERT_GE(pid, 0);
@@ -173,6 +169,22 @@ TEST(CliTrain, InterruptSavesAndResumeFinishes) {
   const auto resumed = run_cimtrain("train --resume " + dir + " --quiet");
   ASSERT_EQ(resumed.exit_code, 0) << resumed.out;
   EXPECT_NE(resumed.out.find("finished: 128 steps"), std::string::npos) << resumed.out;
+}
+
+// A clone without the project's data: every data set's error names $CIMTRAIN_DATA and where to download it.
+TEST(CliTrain, MissingDataSaysWhereToGetIt) {
+  const std::string env = "CIMTRAIN_DATA=" + cimtrain::testing_support::fresh_dir("cimtrain_no_data");
+  auto r = run_cimtrain("train --quiet --model resnet20 --data cifar10 --steps 1 --out " +
+                            fresh_dir("no_data_run"),
+                        true, env);
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("$CIMTRAIN_DATA = "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("https://www.cs.toronto.edu/~kriz/cifar.html"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("cifar10/"), std::string::npos) << r.out;
+  r = run_cimtrain("train --quiet --model gpt --steps 1 --out " + fresh_dir("no_data_run"), true, env);
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("tinyshakespeare/input.txt"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("$CIMTRAIN_DATA/shakespeare/"), std::string::npos) << r.out;
 }
 
 }  // namespace

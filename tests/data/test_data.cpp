@@ -18,6 +18,7 @@
 #include <tuple>
 #include <vector>
 
+#include "test_support.h"
 #include "data/augment.h"
 #include "data/batch_loader.h"
 #include "data/cifar10.h"
@@ -316,7 +317,7 @@ TEST(Data, RegistryDispatchesAndRejectsUnknownNames) {
   EXPECT_EQ(image_dataset_names(), (std::vector<std::string>{"cifar10", "fashion-mnist"}));
   expect_data_error([] { load_image_dataset("mnist", "", true); }, {"'mnist'", "cifar10", "fashion-mnist"});
   expect_data_error([] { default_normalization("imagenet"); }, {"'imagenet'", "cifar10, fashion-mnist"});
-  EXPECT_EQ(default_image_dataset_dir("cifar10"), kDefaultCifar10Dir);
+  EXPECT_EQ(default_image_dataset_dir("cifar10"), default_cifar10_dir());
   EXPECT_EQ(default_image_dataset_dir("fashion-mnist"), "/usr/share/datasets/fashion-mnist");
 
   const Normalization c = default_normalization("cifar10");
@@ -602,20 +603,9 @@ TEST(Data, BatchLoaderStopsCleanlyAndLeavesThreadSettingsAlone) {
 
 // ---- the real data sets, when installed ----
 
-// The CIFAR-10 folder: kDefaultCifar10Dir seen from the working directory or from the repository root
-// (the parent of the build folder holding the program).
-std::string find_cifar10_dir() {
-  const fs::path repo = fs::path(CIMTRAIN_BINARY).parent_path().parent_path();
-  for (const fs::path& p : {fs::path(kDefaultCifar10Dir), repo / kDefaultCifar10Dir}) {
-    std::error_code ec;
-    if (fs::exists(p / "test_batch.bin", ec)) return p.string();
-  }
-  return "";
-}
-
 TEST(Data, RealCifar10TestBatch) {
-  const std::string dir = find_cifar10_dir();
-  if (dir.empty()) GTEST_SKIP() << "CIFAR-10 binary batches not found (" << kDefaultCifar10Dir << ")";
+  CIMTRAIN_REQUIRE_DATA(cimtrain::testing_support::have_cifar10(), "cifar10");
+  const std::string dir = default_cifar10_dir();
   const ImageDataset ds = load_image_dataset("cifar10", dir, /*train=*/false, 100);
   ASSERT_EQ(ds.images.sizes(), (std::vector<int64_t>{100, 3, 32, 32}));
   EXPECT_GE(ds.labels.min().item<int64_t>(), 0);
@@ -630,9 +620,7 @@ TEST(Data, RealCifar10TestBatch) {
 }
 
 TEST(Data, RealFashionMnistTestSet) {
-  std::error_code ec;
-  if (!fs::exists(fs::path(kDefaultFashionMnistDir) / "t10k-images-idx3-ubyte.gz", ec))
-    GTEST_SKIP() << "Fashion-MNIST not installed in " << kDefaultFashionMnistDir << " (dataset-fashion-mnist)";
+  CIMTRAIN_REQUIRE_DATA(cimtrain::testing_support::have_fashion_mnist(), "fashion-mnist");
   const ImageDataset ds = load_image_dataset("fashion-mnist", "", /*train=*/false, 100);
   ASSERT_EQ(ds.images.sizes(), (std::vector<int64_t>{100, 1, 28, 28}));
   EXPECT_GE(ds.labels.min().item<int64_t>(), 0);

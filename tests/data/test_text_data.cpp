@@ -76,11 +76,8 @@ TEST(TextCorpus, SplitsNinetyTenAndRejectsBadFiles) {
 }
 
 TEST(TextCorpus, TinyShakespeareLoads) {
-  // The default path is relative to the repository root; CTest runs in build/.
-  auto path = default_text_path();
-  if (!std::filesystem::exists(path))
-    path = (std::filesystem::path(CIMTRAIN_BINARY).parent_path() / ".." / default_text_path()).string();
-  if (!std::filesystem::exists(path)) GTEST_SKIP() << default_text_path() << " is not here";
+  CIMTRAIN_REQUIRE_DATA(cimtrain::testing_support::have_shakespeare(), "shakespeare");
+  const auto path = default_text_path();
   const auto c = load_text_corpus(path);
   EXPECT_EQ(c.vocab.size(), 65);  // the data README: 65 distinct characters
   EXPECT_EQ(c.train.numel() + c.validation.numel(), 1115394);

@@ -25,17 +25,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool have_fashion_mnist() {
-  return fs::exists(std::string(data::kDefaultFashionMnistDir) + "/train-images-idx3-ubyte.gz") ||
-         fs::exists(std::string(data::kDefaultFashionMnistDir) + "/train-images-idx3-ubyte");
-}
 
 // An untrained small-cnn for Fashion-MNIST (seeded), saved as `cimtrain train` saves a classifier; its path.
 std::string write_small_cnn_checkpoint(const std::string& name) {
   train::TrainConfig config;
   config.model = "small-cnn";
   config.data = "fashion-mnist";
-  config.data_dir = data::kDefaultFashionMnistDir;
+  config.data_dir = data::default_fashion_mnist_dir();
   config.mode = "clean";
   config.seed = 3;
   torch::manual_seed(3);
@@ -73,7 +69,7 @@ std::string message_of(const std::function<void()>& f) {
 }
 
 TEST(CheckpointEval, ClassifierInFloatAndOnTwoInstancesPerLevel) {
-  if (!have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed at " << data::kDefaultFashionMnistDir;
+  CIMTRAIN_REQUIRE_DATA(cimtrain::testing_support::have_fashion_mnist(), "fashion-mnist");
   const auto path = write_small_cnn_checkpoint("classifier");
   const auto results = evaluate_checkpoints(small_eval(path));
   ASSERT_EQ(results.size(), 1u);
@@ -101,7 +97,7 @@ TEST(CheckpointEval, ClassifierInFloatAndOnTwoInstancesPerLevel) {
 }
 
 TEST(CheckpointEval, SameOptionsSameResults) {
-  if (!have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed at " << data::kDefaultFashionMnistDir;
+  CIMTRAIN_REQUIRE_DATA(cimtrain::testing_support::have_fashion_mnist(), "fashion-mnist");
   const auto o = small_eval(write_small_cnn_checkpoint("deterministic"));
   const auto a = evaluate_checkpoints(o);
   const auto b = evaluate_checkpoints(o);
@@ -115,7 +111,7 @@ TEST(CheckpointEval, SameOptionsSameResults) {
 }
 
 TEST(CheckpointEval, JsonOfOneCheckpointAndOfACheckpointComparedWithItself) {
-  if (!have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed at " << data::kDefaultFashionMnistDir;
+  CIMTRAIN_REQUIRE_DATA(cimtrain::testing_support::have_fashion_mnist(), "fashion-mnist");
   const auto path = write_small_cnn_checkpoint("json");
   auto o = small_eval(path);
   const auto one = evaluate_checkpoints(o);
@@ -149,7 +145,7 @@ TEST(CheckpointEval, JsonOfOneCheckpointAndOfACheckpointComparedWithItself) {
 }
 
 TEST(CheckpointEval, NeftNoiseEvaluatesAtTheSigmas) {
-  if (!have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed at " << data::kDefaultFashionMnistDir;
+  CIMTRAIN_REQUIRE_DATA(cimtrain::testing_support::have_fashion_mnist(), "fashion-mnist");
   auto o = small_eval(write_small_cnn_checkpoint("neft"));
   o.noise = "neft";
   o.device = "fefet2";

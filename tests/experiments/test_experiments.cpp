@@ -21,7 +21,6 @@ namespace {
 namespace fs = std::filesystem;
 using cimtrain::testing_support::run_cimtrain;
 
-bool have_fashion_mnist() { return fs::exists(std::string(cimtrain::data::kDefaultFashionMnistDir)); }
 bool have_gnuplot() { return std::system("which gnuplot > /dev/null 2>&1") == 0; }
 
 std::string fresh_dir(const std::string& name) {
@@ -44,7 +43,7 @@ const std::string kTinyTable2 =
     "--instances 2 --levels 1,3 --calibration 32 --out ";
 
 TEST(Experiments, Table2TrainsEvaluatesTabulatesAndCaches) {
-  if (!have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  CIMTRAIN_REQUIRE_DATA(cimtrain::testing_support::have_fashion_mnist(), "fashion-mnist");
   const auto out = fresh_dir("table2");
   const auto first = run_cimtrain("--threads 1 " + kTinyTable2 + out + " --fine-tune 1");
   ASSERT_EQ(first.exit_code, 0) << first.out;
@@ -98,7 +97,7 @@ TEST(Experiments, Table2TrainsEvaluatesTabulatesAndCaches) {
 
 // Ctrl-C during a training leaves its checkpoint; the same command again resumes it and finishes the table.
 TEST(Experiments, Table2ResumesAnInterruptedTraining) {
-  if (!have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  CIMTRAIN_REQUIRE_DATA(cimtrain::testing_support::have_fashion_mnist(), "fashion-mnist");
   const auto out = fresh_dir("table2_resume");
   const std::string args = "--threads 1 experiment table2 --models small-cnn --data fashion-mnist --epochs 2 "
                            "--subset 2048 --batch 32 --eval-limit 64 --instances 1 --levels 1 --calibration 32 --out " +
@@ -130,7 +129,7 @@ TEST(Experiments, Table2ResumesAnInterruptedTraining) {
 }
 
 TEST(Experiments, CurvesWriteEveryStepAndTheValidationPoints) {
-  if (!have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  CIMTRAIN_REQUIRE_DATA(cimtrain::testing_support::have_fashion_mnist(), "fashion-mnist");
   const auto out = fresh_dir("curves");
   const auto r = run_cimtrain("--threads 1 experiment curves --models small-cnn --data fashion-mnist --steps 4 "
                               "--validate-every 2 --eval-limit 64 --batch 16 --out " + out);
@@ -164,7 +163,7 @@ TEST(Experiments, CurvesWriteEveryStepAndTheValidationPoints) {
 }
 
 TEST(Experiments, AlignmentReportsEveryLayerAtEveryLevel) {
-  if (!have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  CIMTRAIN_REQUIRE_DATA(cimtrain::testing_support::have_fashion_mnist(), "fashion-mnist");
   const auto out = fresh_dir("alignment");
   const auto r = run_cimtrain("--threads 1 experiment alignment --model small-cnn --data fashion-mnist --batch 16 "
                               "--samples 2 --levels 0.5,3 --out " + out);

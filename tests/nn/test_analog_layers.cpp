@@ -1,5 +1,5 @@
 // Analog layers: the gradient identities of the extended STE, the ideal chip against the float layer, the
-// `full` and `gaussian` modes, conversion and chip programming (DESIGN §2, §7).
+// `full` and `gaussian` modes, conversion and chip programming (docs/design.md §2, §7).
 #include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
 #include <torch/nn/modules/batchnorm.h>

@@ -33,10 +33,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool have_fashion_mnist() {
-  return fs::exists(std::string(data::kDefaultFashionMnistDir) + "/train-images-idx3-ubyte.gz") ||
-         fs::exists(std::string(data::kDefaultFashionMnistDir) + "/train-images-idx3-ubyte");
-}
 
 TEST(NeftMethod, FeedbackLogitsFollowTheFormulaOnAHandExample) {
   const auto out = at::tensor({1.0, 2.0, 3.0}).view({1, 3});
@@ -216,7 +212,7 @@ train::TrainConfig tiny_irs_config() {
   train::TrainConfig c;
   c.model = "vgg8";
   c.data = "fashion-mnist";
-  c.data_dir = data::kDefaultFashionMnistDir;
+  c.data_dir = data::default_fashion_mnist_dir();
   c.method = "neft-irs";
   c.mode = "neft";
   c.neft_device = "rram4";
@@ -231,7 +227,7 @@ train::TrainConfig tiny_irs_config() {
 }
 
 TEST(NeftMethod, IrsHeadsTrainButTheFinishedCheckpointIsTheInferenceModelAlone) {
-  if (!have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  CIMTRAIN_REQUIRE_DATA(cimtrain::testing_support::have_fashion_mnist(), "fashion-mnist");
   const auto dir = testing_support::fresh_dir("cimtrain_neft_irs", false);
   const auto stopped = testing_support::fresh_dir("cimtrain_neft_irs_stopped", false);
   auto config = tiny_irs_config();
@@ -265,7 +261,7 @@ TEST(NeftMethod, IrsHeadsTrainButTheFinishedCheckpointIsTheInferenceModelAlone) 
 }
 
 TEST(NeftMethod, CommandLineTrainsEvaluatesUnderNeftNoiseAndRejectsBadInput) {
-  if (!have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  CIMTRAIN_REQUIRE_DATA(cimtrain::testing_support::have_fashion_mnist(), "fashion-mnist");
   const auto dir = testing_support::fresh_dir("cimtrain_neft_cli", false);
   const std::string tiny = "train --data fashion-mnist --epochs 1 --subset 64 --batch 32 --eval-limit 64 --quiet ";
   auto r = testing_support::run_cimtrain(tiny + "--model small-cnn --method neft-ovf --device fefet2 --out " + dir);

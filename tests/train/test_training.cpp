@@ -33,17 +33,13 @@ std::string fresh_dir(const std::string& name) {
   return testing_support::fresh_dir("cimtrain_training_" + name, false);
 }
 
-bool have_fashion_mnist() {
-  return fs::exists(std::string(data::kDefaultFashionMnistDir) + "/train-images-idx3-ubyte.gz") ||
-         fs::exists(std::string(data::kDefaultFashionMnistDir) + "/train-images-idx3-ubyte");
-}
 
 // small-cnn on 256 Fashion-MNIST images, batch 32: 8 steps per epoch.
 TrainConfig tiny_config(const std::string& mode) {
   TrainConfig c;
   c.model = "small-cnn";
   c.data = "fashion-mnist";
-  c.data_dir = data::kDefaultFashionMnistDir;
+  c.data_dir = data::default_fashion_mnist_dir();
   c.mode = mode;
   c.level = 1;
   c.epochs = 2;
@@ -96,7 +92,7 @@ void expect_same_weights(const std::string& a, const std::string& b) {
 
 // Resuming mid-epoch gives exactly what the uninterrupted run gives: losses of the resumed steps, weights.
 TEST(Training, ResumeMidEpochReproducesTheUninterruptedRun) {
-  if (!have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed at " << data::kDefaultFashionMnistDir;
+  CIMTRAIN_REQUIRE_DATA(cimtrain::testing_support::have_fashion_mnist(), "fashion-mnist");
   auto config = tiny_config("ste");  // chip noise in every step
   config.steps = 6;                  // 8 steps per epoch: stops inside the first epoch
   const std::string dir_a = fresh_dir("mid_a"), dir_b = fresh_dir("mid_b");
@@ -128,7 +124,7 @@ TEST(Training, ResumeMidEpochReproducesTheUninterruptedRun) {
 // Resuming across and after an epoch boundary: 10 steps at once vs 6 + 3 (crossing the end of epoch 1 at
 // step 8) + 1, and vs 8 (stopping exactly at the boundary) + 2.
 TEST(Training, ResumeAcrossEpochBoundariesReproducesTheUninterruptedRun) {
-  if (!have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed at " << data::kDefaultFashionMnistDir;
+  CIMTRAIN_REQUIRE_DATA(cimtrain::testing_support::have_fashion_mnist(), "fashion-mnist");
   auto config = tiny_config("ste");
   config.steps = 10;
   const std::string dir_a = fresh_dir("epoch_a"), dir_b = fresh_dir("epoch_b"), dir_c = fresh_dir("epoch_c");
@@ -165,7 +161,7 @@ TEST(Training, ResumeAcrossEpochBoundariesReproducesTheUninterruptedRun) {
 // --validate-every: a float validation every N steps (and at each epoch's end, once) into validation.csv; the
 // same rows after an interruption and resume; the epoch-end row agrees with epochs.csv.
 TEST(Training, ValidateEveryWritesValidationRowsThatSurviveResume) {
-  if (!have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed at " << data::kDefaultFashionMnistDir;
+  CIMTRAIN_REQUIRE_DATA(cimtrain::testing_support::have_fashion_mnist(), "fashion-mnist");
   auto config = tiny_config("ste");
   config.validate_every = 3;
   config.steps = 10;  // 8 steps per epoch: validations at 3, 6, 8 (epoch end), 9
@@ -191,7 +187,7 @@ TEST(Training, ValidateEveryWritesValidationRowsThatSurviveResume) {
 }
 
 TEST(Training, StopFlagStopsAfterOneStepWithAnUnfinishedCheckpoint) {
-  if (!have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed at " << data::kDefaultFashionMnistDir;
+  CIMTRAIN_REQUIRE_DATA(cimtrain::testing_support::have_fashion_mnist(), "fashion-mnist");
   const std::string dir = fresh_dir("stop");
   const std::atomic<bool> stop{true};
   const auto outcome = train(tiny_config("clean"), dir, &stop, true);
@@ -207,7 +203,7 @@ TEST(Training, StopFlagStopsAfterOneStepWithAnUnfinishedCheckpoint) {
 }
 
 TEST(Training, LossGoesDownOnATinySubset) {
-  if (!have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed at " << data::kDefaultFashionMnistDir;
+  CIMTRAIN_REQUIRE_DATA(cimtrain::testing_support::have_fashion_mnist(), "fashion-mnist");
   const std::string dir = fresh_dir("loss");
   auto config = tiny_config("clean");
   config.epochs = 3;
