@@ -7,9 +7,9 @@
 #include <chrono>
 #include <vector>
 
+#include "common/threads.h"
 #include "sim/chip.h"
 #include "sim/presets.h"
-#include "common/threads.h"
 
 using namespace cimtrain::sim;
 

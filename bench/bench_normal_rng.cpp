@@ -1,14 +1,13 @@
 // Google Benchmark: fill_normal (Philox4x32-10 + Box-Muller, parallel) vs at::randn, 1<<22 samples.
-#include <benchmark/benchmark.h>
-
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
+#include <benchmark/benchmark.h>
 
 #include <vector>
 
-#include "sim/normal_rng.h"
 #include "common/threads.h"
+#include "sim/normal_rng.h"
 
 namespace {
 

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include "data/data_location.h"
@@ -43,6 +44,18 @@ inline std::string fresh_dir(const std::string& name, bool create = true) {
   return dir.string();
 }
 
+// The message of the `Error` that `f` throws (a test failure when it throws none).
+template <class Error>
+inline std::string message_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "nothing thrown";
+  return "";
+}
+
 // True under CI (the environment variable CI is "true"): tests that need data must not skip there.
 inline bool in_ci() {
   const char* ci = std::getenv("CI");
@@ -60,13 +73,13 @@ inline bool have_shakespeare() { return std::filesystem::exists(data::default_te
 }  // namespace cimtrain::testing_support
 
 // Skips the test when `available` is false (naming the data set and where to get it); fails it in CI.
-#define CIMTRAIN_REQUIRE_DATA(available, dataset)                                                       \
-  do {                                                                                                  \
-    if (!(available)) {                                                                                 \
-      if (::cimtrain::testing_support::in_ci()) {                                                       \
-        FAIL() << dataset << " is missing, and CI=true: " << ::cimtrain::data::where_to_get(dataset);   \
-      } else {                                                                                          \
-        GTEST_SKIP() << dataset << " is missing: " << ::cimtrain::data::where_to_get(dataset);          \
-      }                                                                                                 \
-    }                                                                                                   \
+#define CIMTRAIN_REQUIRE_DATA(available, dataset)                                                     \
+  do {                                                                                                \
+    if (!(available)) {                                                                               \
+      if (::cimtrain::testing_support::in_ci()) {                                                     \
+        FAIL() << dataset << " is missing, and CI=true: " << ::cimtrain::data::where_to_get(dataset); \
+      } else {                                                                                        \
+        GTEST_SKIP() << dataset << " is missing: " << ::cimtrain::data::where_to_get(dataset);        \
+      }                                                                                               \
+    }                                                                                                 \
   } while (0)

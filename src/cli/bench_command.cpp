@@ -7,12 +7,15 @@ namespace cimtrain::cli {
 
 void add_bench_command(CLI::App& app) {
   auto o = std::make_shared<eval::BenchOptions>();
-  auto* cmd = app.add_subcommand("bench", "cost of a training step per gradient mode (time, memory, CPU; paper Table III)");
+  auto* cmd =
+      app.add_subcommand("bench", "cost of a training step per gradient mode (time, memory, CPU; paper Table III)");
   auto& s = o->step;
   cmd->add_option("--model", s.model, "small-cnn, vgg8, vgg11, resnet20, resnet18, gpt or bert")->capture_default_str();
   cmd->add_option("--data", s.data, "input shape of cifar10 or fashion-mnist (default: the model's usual)");
   cmd->add_option("--modes", o->modes,
-                  "gradient modes, comma separated; MODE+METHOD for a NeFT method (neft+neft-ovf, ste+neft-irs)")->delimiter(',')->capture_default_str();
+                  "gradient modes, comma separated; MODE+METHOD for a NeFT method (neft+neft-ovf, ste+neft-irs)")
+      ->delimiter(',')
+      ->capture_default_str();
   cmd->add_option("--batch", s.batch, "batch size")->capture_default_str();
   cmd->add_option("--steps", s.steps, "timed steps per mode and repeat")->capture_default_str();
   cmd->add_option("--warmup", s.warmup, "untimed steps first")->capture_default_str();

@@ -1,7 +1,7 @@
 // `cimtrain chip`: its flags, turned into eval::ChipOptions for eval::run_chip (src/eval/chip_report.h).
 #include "cli/chip_command.h"
 
-#include "cli/choice_option.h"
+#include "cli/typed_options.h"
 #include "eval/chip_report.h"
 
 namespace cimtrain::cli {

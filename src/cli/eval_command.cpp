@@ -1,8 +1,8 @@
 // `cimtrain eval`: its flags, turned into eval::EvalOptions for eval::run_eval (src/eval/checkpoint_eval.h).
 #include "cli/eval_command.h"
 
+#include "cli/typed_options.h"
 #include "common/errors.h"
-
 #include "eval/checkpoint_eval.h"
 
 namespace cimtrain::cli {
@@ -19,9 +19,8 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--level", o->levels, "noise levels (comma separated)")->delimiter(',')->capture_default_str();
   cmd->add_option("--instances", o->instances, "chip (or NeFT) instances per level (Monte-Carlo)")
       ->capture_default_str();
-  cmd->add_option("--noise", o->noise,
-                  "chip: the simulated chip at --level; neft: NeFT's device model (--device, --sigma) instead")
-      ->capture_default_str();
+  add_choice_option(cmd, "--noise", o->noise,
+                    "chip: the simulated chip at --level; neft: NeFT's device model (--device, --sigma) instead");
   cmd->add_option("--device", o->device, "--noise neft: rram1, fefet2, rram4, fefet6 (s = 1, 2, 4, 6)")
       ->capture_default_str();
   cmd->add_option("--sigma", o->sigmas, "--noise neft: NeFT's sigmas (comma separated; in place of --level)")
@@ -34,16 +33,16 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--seed", o->seed, "seed of the chip instances and read noise")->capture_default_str();
   cmd->add_option("--data-dir", o->data_dir, "data folder (default: the one trained with)");
   cmd->add_option("--limit", o->limit, "evaluate on the first N test images (gpt/bert: validation windows) (0: all)");
-  cmd->add_option("--batch", o->batch, "images (gpt/bert: windows) per read batch")
-      ->capture_default_str();
-  cmd->add_option("--calibration", o->calibration,
-                  "training images (gpt/bert: windows) each chip instance's input and ADC ranges are calibrated on, "
-                  "once (default 512 images, 64 windows; 0: every read batch sets its own ranges, as in training)");
+  cmd->add_option("--batch", o->batch, "images (gpt/bert: windows) per read batch")->capture_default_str();
+  add_optional_option(
+      cmd, "--calibration", o->calibration,
+      "training images (gpt/bert: windows) each chip instance's input and ADC ranges are calibrated on, "
+      "once (default 512 images, 64 windows; 0: every read batch sets its own ranges, as in training)");
   cmd->add_option("--plot", o->plot, "accuracy-vs-level PNG (default: eval.png next to the checkpoint)");
   cmd->add_flag("--json", o->json, "print one JSON object instead of the table");
   cmd->add_option("--json-out", o->json_out, "also write the JSON object to this file");
   cmd->callback([o, cmd]() {
-    if (o->noise == "neft" && cmd->count("--level") > 0)
+    if (o->noise == eval::EvalNoise::kNeft && cmd->count("--level") > 0)
       throw common::ConfigError("--noise neft evaluates at NeFT's --sigma values, not at chip --level values");
     eval::run_eval(*o);
   });

@@ -1,10 +1,11 @@
 // `cimtrain experiment` (see experiment_command.h): the parent command of the four experiments.
 #include "cli/experiment_command.h"
 
+#include "cli/typed_options.h"
+#include "experiments/alignment.h"
+#include "experiments/curves.h"
 #include "experiments/table2.h"
 #include "experiments/table3.h"
-#include "experiments/curves.h"
-#include "experiments/alignment.h"
 
 namespace cimtrain::cli {
 
@@ -13,8 +14,9 @@ namespace {
 void add_table2_experiment(CLI::App& experiment) {
   auto o = std::make_shared<experiments::Table2Options>();
   auto* cmd = experiment.add_subcommand(
-      "table2", "accuracy (perplexity) on chip instances at each noise level: a clean baseline against noise-aware "
-                "training, per model (the paper's Table II)");
+      "table2",
+      "accuracy (perplexity) on chip instances at each noise level: a clean baseline against noise-aware "
+      "training, per model (the paper's Table II)");
   cmd->add_option("--models", o->models, "vgg8, vgg11, resnet20, resnet18, small-cnn, gpt, bert (comma separated)")
       ->delimiter(',')
       ->capture_default_str();
@@ -28,8 +30,8 @@ void add_table2_experiment(CLI::App& experiment) {
                   "chip level the noise-aware models train at, or 'matched' (one model per evaluated level)")
       ->capture_default_str();
   cmd->add_option("--instances", o->instances, "chip instances per level")->capture_default_str();
-  cmd->add_option("--epochs", o->epochs, "budget: training epochs (0: the model's usual, vision 10, text 5)")
-      ->capture_default_str();
+  add_optional_option(cmd, "--epochs", o->epochs,
+                      "budget: training epochs (default: the model's usual, vision 10, text 5)");
   cmd->add_option("--fine-tune", o->fine_tune,
                   "budget: > 0 trains clean for --epochs, then every method fine-tunes it this many epochs (and the "
                   "baseline continues as long without noise)")
@@ -41,11 +43,11 @@ void add_table2_experiment(CLI::App& experiment) {
   cmd->add_option("--eval-limit", o->eval_limit,
                   "budget: evaluate and validate on the first N test images (gpt/bert: windows) (0: all)")
       ->capture_default_str();
-  cmd->add_option("--calibration", o->calibration, "eval --calibration (-1: eval's default)")->capture_default_str();
-  cmd->add_option("--batch", o->batch, "batch size (0: the model's usual)")->capture_default_str();
-  cmd->add_option("--lr", o->lr, "learning rate (0: the model's usual)")->capture_default_str();
-  cmd->add_option("--optimizer", o->optimizer, "sgd or adam (default: the model's usual)");
-  cmd->add_option("--weight-decay", o->weight_decay, "L2 penalty (-1: the model's usual)")->capture_default_str();
+  add_optional_option(cmd, "--calibration", o->calibration, "eval --calibration (default: eval's)");
+  add_optional_option(cmd, "--batch", o->batch, "batch size (default: the model's usual)");
+  add_optional_option(cmd, "--lr", o->lr, "learning rate (default: the model's usual)");
+  add_choice_option(cmd, "--optimizer", o->optimizer, "optimizer (default: the model's usual)");
+  add_optional_option(cmd, "--weight-decay", o->weight_decay, "L2 penalty (default: the model's usual)");
   cmd->add_option("--data", o->data, "the vision models' data set: cifar10 or fashion-mnist")->capture_default_str();
   cmd->add_option("--preset", o->preset, "chip preset")->capture_default_str();
   cmd->add_option("--seed", o->seed, "seed of training and of the chip instances")->capture_default_str();
@@ -56,13 +58,14 @@ void add_table2_experiment(CLI::App& experiment) {
 void add_table3_experiment(CLI::App& experiment) {
   auto o = std::make_shared<experiments::Table3Options>();
   auto* cmd = experiment.add_subcommand(
-      "table3", "time, peak and average memory and CPU use of a training step per gradient mode, per model (the "
-                "paper's Table III)");
+      "table3",
+      "time, peak and average memory and CPU use of a training step per gradient mode, per model (the "
+      "paper's Table III)");
   cmd->add_option("--models", o->models, "models (comma separated)")->delimiter(',')->capture_default_str();
   cmd->add_option("--modes", o->modes, "gradient modes (clean required: the baseline)")
       ->delimiter(',')
       ->capture_default_str();
-  cmd->add_option("--batch", o->batch, "batch size (0: the model's usual, vision 128, text 32)")->capture_default_str();
+  add_optional_option(cmd, "--batch", o->batch, "batch size (default: the model's usual, vision 128, text 32)");
   cmd->add_option("--steps", o->steps, "timed steps per mode and repeat")->capture_default_str();
   cmd->add_option("--warmup", o->warmup, "untimed steps first")->capture_default_str();
   cmd->add_option("--repeats", o->repeats, "repeats per mode, interleaved")->capture_default_str();
@@ -77,8 +80,9 @@ void add_table3_experiment(CLI::App& experiment) {
 void add_curves_experiment(CLI::App& experiment) {
   auto o = std::make_shared<experiments::CurvesOptions>();
   auto* cmd = experiment.add_subcommand(
-      "curves", "training and validation loss per step under each gradient mode, one panel per model (the paper's "
-                "Figure 1)");
+      "curves",
+      "training and validation loss per step under each gradient mode, one panel per model (the paper's "
+      "Figure 1)");
   cmd->add_option("--models", o->models, "models, one panel each (comma separated)")
       ->delimiter(',')
       ->capture_default_str();
@@ -90,8 +94,8 @@ void add_curves_experiment(CLI::App& experiment) {
                   "validate on the first N test images (gpt/bert: windows) (0: 1000 images, 32 windows)")
       ->capture_default_str();
   cmd->add_option("--level", o->level, "chip noise level while training")->capture_default_str();
-  cmd->add_option("--batch", o->batch, "batch size (0: the model's usual)")->capture_default_str();
-  cmd->add_option("--lr", o->lr, "constant learning rate (0: the model's usual)")->capture_default_str();
+  add_optional_option(cmd, "--batch", o->batch, "batch size (default: the model's usual)");
+  add_optional_option(cmd, "--lr", o->lr, "constant learning rate (default: the model's usual)");
   cmd->add_option("--data", o->data, "the vision models' data set")->capture_default_str();
   cmd->add_option("--preset", o->preset, "chip preset")->capture_default_str();
   cmd->add_option("--seed", o->seed, "seed of initialisation, batches and chip noise")->capture_default_str();
@@ -102,12 +106,13 @@ void add_curves_experiment(CLI::App& experiment) {
 void add_alignment_experiment(CLI::App& experiment) {
   auto o = std::make_shared<experiments::AlignmentOptions>();
   auto* cmd = experiment.add_subcommand(
-      "alignment", "per layer, the cosine between the STE's weight gradient and the gradient through the simulator, "
-                   "across noise levels, against the paper's prediction (its eqs. 10-12)");
+      "alignment",
+      "per layer, the cosine between the STE's weight gradient and the gradient through the simulator, "
+      "across noise levels, against the paper's prediction (its eqs. 10-12)");
   cmd->add_option("--model", o->model, "model (without --checkpoint: freshly initialised)")->capture_default_str();
   cmd->add_option("--checkpoint", o->checkpoint, "trained weights (checkpoint.pt; its model and data are used)");
   cmd->add_option("--data", o->data, "the vision model's data set (without --checkpoint)")->capture_default_str();
-  cmd->add_option("--batch", o->batch, "batch size (0: the model's usual)")->capture_default_str();
+  add_optional_option(cmd, "--batch", o->batch, "batch size (default: the model's usual)");
   cmd->add_option("--levels", o->levels, "chip noise levels")->delimiter(',')->capture_default_str();
   cmd->add_option("--samples", o->samples, "noise samples (chip instances) per level")->capture_default_str();
   cmd->add_option("--preset", o->preset, "chip preset")->capture_default_str();
@@ -118,11 +123,11 @@ void add_alignment_experiment(CLI::App& experiment) {
 
 }  // namespace
 
-
 void add_experiment_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
-      "experiment", "the paper's studies, one command each: table2 (accuracy under noise), table3 (training cost), "
-                    "curves (loss curves), alignment (STE vs true gradients)");
+      "experiment",
+      "the paper's studies, one command each: table2 (accuracy under noise), table3 (training cost), "
+      "curves (loss curves), alignment (STE vs true gradients)");
   cmd->require_subcommand(1);
   add_table2_experiment(*cmd);
   add_table3_experiment(*cmd);

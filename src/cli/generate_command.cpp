@@ -1,4 +1,5 @@
-// `cimtrain generate`: its flags, turned into eval::GenerateCommandOptions for eval::run_generate (src/eval/text_generation.h).
+// `cimtrain generate`: its flags, turned into eval::GenerateCommandOptions for eval::run_generate
+// (src/eval/text_generation.h).
 #include "cli/generate_command.h"
 
 #include "eval/text_generation.h"

@@ -5,16 +5,16 @@
 #include <cstdio>
 #include <exception>
 
-#include "report/report_files.h"
 #include "cli/bench_command.h"
 #include "cli/chip_command.h"
 #include "cli/eval_command.h"
 #include "cli/experiment_command.h"
-#include "experiments/run_cache.h"
 #include "cli/generate_command.h"
 #include "cli/train_command.h"
 #include "common/errors.h"
 #include "common/threads.h"
+#include "experiments/run_cache.h"
+#include "report/report_files.h"
 
 int main(int argc, char** argv) {
   cimtrain::common::ensure_passive_thread_waiting(argv);

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <csignal>
 
+#include "cli/typed_options.h"
 #include "train/trainer.h"
 
 namespace cimtrain::cli {
@@ -21,7 +22,7 @@ extern "C" void on_interrupt(int) {
 
 struct TrainOptions {
   train::TrainConfig config;
-  double sigma = 0;  // --sigma: the gaussian mode's, else NeFT's
+  std::optional<double> sigma;  // --sigma: the gaussian mode's, else NeFT's
   std::string out = "runs/train";
   std::string resume_dir;
   bool quiet = false;
@@ -45,8 +46,12 @@ void apply_language_model_defaults(const CLI::App& cmd, train::TrainConfig& c) {
 // train under NeFT's device model unless --mode says otherwise.
 void apply_noise_flags(const CLI::App& cmd, TrainOptions& o) {
   auto& c = o.config;
-  if (c.method != "plain" && cmd.count("--mode") == 0) c.mode = "neft";
-  if (cmd.count("--sigma") > 0) (c.mode == "gaussian" ? c.gaussian_sigma : c.neft_sigma) = o.sigma;
+  if (c.method != train::TrainingMethod::kPlain && cmd.count("--mode") == 0) c.mode = nn::GradientMode::kNeft;
+  if (!o.sigma) return;
+  if (c.mode == nn::GradientMode::kGaussian)
+    c.gaussian_sigma = *o.sigma;
+  else
+    c.neft_sigma = *o.sigma;
 }
 
 void run_train(TrainOptions& o) {
@@ -60,8 +65,8 @@ void run_train(TrainOptions& o) {
   const std::string dir = o.resume_dir.empty() ? o.out : o.resume_dir;
   if (outcome.validation_perplexity >= 0)
     fmt::print("{}: {} steps, validation perplexity {:.3f} (float), {:.0f} s; checkpoint {}/checkpoint.pt\n",
-               outcome.finished ? "finished" : "stopped", outcome.steps, outcome.validation_perplexity,
-               outcome.seconds, dir);
+               outcome.finished ? "finished" : "stopped", outcome.steps, outcome.validation_perplexity, outcome.seconds,
+               dir);
   else if (outcome.test_accuracy >= 0)
     fmt::print("{}: {} steps, test accuracy {:.2f}% (float), {:.0f} s; checkpoint {}/checkpoint.pt\n",
                outcome.finished ? "finished" : "stopped", outcome.steps, 100 * outcome.test_accuracy, outcome.seconds,
@@ -88,37 +93,34 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--layers", c.layers, "gpt/bert: transformer blocks")->capture_default_str();
   cmd->add_option("--heads", c.heads, "gpt/bert: attention heads (divide --dim)")->capture_default_str();
   cmd->add_option("--dim", c.dim, "gpt/bert: model width")->capture_default_str();
-  cmd->add_option("--mode", c.mode,
-                  "gradient mode: clean, gaussian, full, ste, ste-nograd, ste-detach, neft (NeFT's device noise)")
-      ->capture_default_str();
+  add_choice_option(cmd, "--mode", c.mode, "gradient mode (neft: NeFT's device noise)");
   cmd->add_option("--preset", c.preset, "chip preset: rram or pcm")->capture_default_str();
   cmd->add_option("--chip-config", c.chip_config, "chip config JSON (overrides --preset)");
   cmd->add_option("--level", c.level, "chip noise level L in training")->capture_default_str();
-  cmd->add_option("--sigma", o->sigma,
-                  "noise of the mode: gaussian: weight noise std / max|W| (default 0: measured from the chip at "
-                  "--level); neft and the NeFT methods: NeFT's sigma (default 0.1)");
-  cmd->add_option("--method", c.method,
-                  "plain, neft-ovf (3 extra forwards at raised noise) or neft-irs (auxiliary heads): NeFT's "
-                  "negative feedback; its noise is --mode's (default neft; ste: the chip)")
-      ->capture_default_str();
+  add_optional_option(cmd, "--sigma", o->sigma,
+                      "noise of the mode: gaussian: weight noise std / max|W| (default: measured from the chip at "
+                      "--level); neft and the NeFT methods: NeFT's sigma (default 0.1)");
+  add_choice_option(cmd, "--method", c.method,
+                    "neft-ovf (3 extra forwards at raised noise) or neft-irs (auxiliary heads): NeFT's negative "
+                    "feedback; its noise is --mode's (default neft; ste: the chip)");
   cmd->add_option("--device", c.neft_device, "NeFT device model: rram1, fefet2, rram4, fefet6 (s = 1, 2, 4, 6)")
       ->capture_default_str();
-  cmd->add_option("--beta", c.beta,
-                  "NeFT feedback weight (default: NeFT's for the model: vgg8 ovf 1e-3, irs 1e-1; resnet18 ovf 1e-1, "
-                  "irs 1e-3)");
-  cmd->add_option("--irs-sigma", c.irs_sigma, "neft-irs: the heads' own NeFT sigma (default: --sigma)");
+  add_optional_option(
+      cmd, "--beta", c.beta,
+      "NeFT feedback weight (default: NeFT's for the model: vgg8 ovf 1e-3, irs 1e-1; resnet18 ovf 1e-1, "
+      "irs 1e-3)");
+  add_optional_option(cmd, "--irs-sigma", c.irs_sigma, "neft-irs: the heads' own NeFT sigma (default: --sigma)");
   cmd->add_option("--digital", c.digital, "layers kept digital: first, last or layer names (comma separated)")
       ->delimiter(',');
   cmd->add_option("--epochs", c.epochs, "epochs (gpt/bert: 5; an epoch is the training text's worth of windows)")
       ->capture_default_str();
   cmd->add_option("--batch", c.batch, "batch size (gpt/bert: 32 windows)")->capture_default_str();
   cmd->add_option("--lr", c.lr, "peak learning rate (gpt/bert: 2e-3)")->capture_default_str();
-  cmd->add_option("--optimizer", c.optimizer, "sgd (momentum 0.9, Nesterov) or adam (gpt/bert: adam)")
-      ->capture_default_str();
+  add_choice_option(cmd, "--optimizer", c.optimizer, "sgd (momentum 0.9, Nesterov) or adam (gpt/bert: adam)");
   cmd->add_option("--weight-decay", c.weight_decay, "L2 penalty (gpt/bert: 0)")->capture_default_str();
   cmd->add_option("--grad-clip", c.grad_clip, "clip the gradients' global L2 norm to this (0: off; gpt/bert: 1)")
       ->capture_default_str();
-  cmd->add_option("--schedule", c.schedule, "cosine, step (x0.1 at 50% and 75%) or none")->capture_default_str();
+  add_choice_option(cmd, "--schedule", c.schedule, "learning rate: cosine, step (x0.1 at 50% and 75%) or none");
   cmd->add_option("--seed", c.seed, "seed of initialisation, data order, augmentation and chip noise")
       ->capture_default_str();
   cmd->add_option("--subset", c.subset, "train on the first N training images (gpt/bert: characters) only (0: all)");

@@ -5,13 +5,14 @@
 //   CIMTRAIN_CHOICE(DriftModel, "drift.model", {DriftModel::kPowerLaw, "power_law"}, {DriftModel::kPcm, "pcm"})
 //
 // declares (next to the enum, found by argument-dependent lookup) the names, and nlohmann::json's to_json /
-// from_json, so that config structs keep reading and writing the names.
+// from_json, so that config structs keep reading and writing the names; fmt prints the name too.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <map>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -59,13 +60,29 @@ E choice_from_json(const nlohmann::json& j) {
   return parse_choice<E>(j.get<std::string>());
 }
 
+// True for an enum declared with CIMTRAIN_CHOICE.
+template <class E, class = void>
+struct is_choice : std::false_type {};
+template <class E>
+struct is_choice<E, std::void_t<decltype(choice_names(std::declval<E>()))>> : std::true_type {};
+
 }  // namespace cimtrain::common
 
-#define CIMTRAIN_CHOICE(E, WHAT, ...)                                                 \
-  inline const std::vector<std::pair<E, const char*>>& choice_names(E) {              \
-    static const std::vector<std::pair<E, const char*>> names = {__VA_ARGS__};        \
-    return names;                                                                     \
-  }                                                                                   \
-  inline const char* choice_what(E) { return WHAT; }                                  \
+// fmt prints a choice by its name.
+template <class E>
+struct fmt::formatter<E, char, std::enable_if_t<cimtrain::common::is_choice<E>::value>>
+    : fmt::formatter<fmt::string_view> {
+  template <class Context>
+  auto format(E value, Context& ctx) const {
+    return fmt::formatter<fmt::string_view>::format(cimtrain::common::to_name(value), ctx);
+  }
+};
+
+#define CIMTRAIN_CHOICE(E, WHAT, ...)                                                         \
+  inline const std::vector<std::pair<E, const char*>>& choice_names(E) {                      \
+    static const std::vector<std::pair<E, const char*>> names = {__VA_ARGS__};                \
+    return names;                                                                             \
+  }                                                                                           \
+  inline const char* choice_what(E) { return WHAT; }                                          \
   inline void to_json(nlohmann::json& j, E value) { j = ::cimtrain::common::to_name(value); } \
   inline void from_json(const nlohmann::json& j, E& value) { value = ::cimtrain::common::choice_from_json<E>(j); }

@@ -29,23 +29,31 @@ uint64_t double_bits(double value) {
 }
 
 const std::vector<SeedStream>& seed_streams() {
-  static const std::vector<SeedStream> all = {
-      SeedStream::kInstanceProgramming, SeedStream::kInstanceReadNoise, SeedStream::kCalibrationWindows,
-      SeedStream::kTextSampling,        SeedStream::kNeftInstance,      SeedStream::kTrainingChipNoise,
-      SeedStream::kTrainingWindows,     SeedStream::kAlignmentSample};
+  static const std::vector<SeedStream> all = {SeedStream::kInstanceProgramming, SeedStream::kInstanceReadNoise,
+                                              SeedStream::kCalibrationWindows,  SeedStream::kTextSampling,
+                                              SeedStream::kNeftInstance,        SeedStream::kTrainingChipNoise,
+                                              SeedStream::kTrainingWindows,     SeedStream::kAlignmentSample};
   return all;
 }
 
 const char* to_string(SeedStream stream) {
   switch (stream) {
-    case SeedStream::kInstanceProgramming: return "instance programming";
-    case SeedStream::kInstanceReadNoise: return "instance read noise";
-    case SeedStream::kCalibrationWindows: return "calibration windows";
-    case SeedStream::kTextSampling: return "text sampling";
-    case SeedStream::kNeftInstance: return "neft instance";
-    case SeedStream::kTrainingChipNoise: return "training chip noise";
-    case SeedStream::kTrainingWindows: return "training windows";
-    case SeedStream::kAlignmentSample: return "alignment sample";
+    case SeedStream::kInstanceProgramming:
+      return "instance programming";
+    case SeedStream::kInstanceReadNoise:
+      return "instance read noise";
+    case SeedStream::kCalibrationWindows:
+      return "calibration windows";
+    case SeedStream::kTextSampling:
+      return "text sampling";
+    case SeedStream::kNeftInstance:
+      return "neft instance";
+    case SeedStream::kTrainingChipNoise:
+      return "training chip noise";
+    case SeedStream::kTrainingWindows:
+      return "training windows";
+    case SeedStream::kAlignmentSample:
+      return "alignment sample";
   }
   return "?";
 }

@@ -2,7 +2,6 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
-
 #include <string>
 
 #include "common/errors.h"
@@ -13,8 +12,7 @@ namespace cimtrain::common {
 // naming the section. Fields missing from the JSON keep their defaults.
 template <class T>
 T parse_strict(const nlohmann::json& j, const std::string& section) {
-  if (!j.is_object())
-    throw ConfigError(section + ": expected a JSON object, found " + std::string(j.type_name()));
+  if (!j.is_object()) throw ConfigError(section + ": expected a JSON object, found " + std::string(j.type_name()));
   T value;
   try {
     value = j.get<T>();

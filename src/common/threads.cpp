@@ -2,12 +2,11 @@
 #include "common/threads.h"
 
 #include <ATen/Parallel.h>
+#include <unistd.h>
 
 #include <cstdlib>
-#include <utility>
 #include <thread>
-
-#include <unistd.h>
+#include <utility>
 
 namespace cimtrain::common {
 
@@ -24,9 +23,9 @@ void ensure_passive_thread_waiting(char** argv) {
   // training step (im2col rows, word-line voltages: tens of MB) came back as fresh zeroed pages: measured on
   // ResNet-20 with the chip in the loop, 18 s of 26 s CPU time was the kernel's page faults. Keeping freed
   // memory in the heap removes that (the peak memory is unchanged; what is freed is reused).
-  for (const auto& [name, value] : {std::pair{"OMP_WAIT_POLICY", "PASSIVE"}, std::pair{"OPENBLAS_THREAD_TIMEOUT", "4"},
-                                    std::pair{"MALLOC_MMAP_THRESHOLD_", "4294967296"},
-                                    std::pair{"MALLOC_TRIM_THRESHOLD_", "4294967296"}}) {
+  for (const auto& [name, value] :
+       {std::pair{"OMP_WAIT_POLICY", "PASSIVE"}, std::pair{"OPENBLAS_THREAD_TIMEOUT", "4"},
+        std::pair{"MALLOC_MMAP_THRESHOLD_", "4294967296"}, std::pair{"MALLOC_TRIM_THRESHOLD_", "4294967296"}}) {
     if (std::getenv(name) == nullptr) {
       setenv(name, value, 1);
       changed = true;

@@ -12,7 +12,8 @@ int set_torch_threads(int threads = 0);
 // Both libraries read their settings only when they load, so this re-executes the program with
 // OMP_WAIT_POLICY=PASSIVE and OPENBLAS_THREAD_TIMEOUT=4 (the shortest) unless each is already set (the
 // user's choice wins). It also keeps glibc from unmapping large freed blocks (MALLOC_MMAP_THRESHOLD_,
-// MALLOC_TRIM_THRESHOLD_), whose page faults otherwise cost more than the chip simulation itself. Call it first in main(); it returns at once when nothing needs to change.
+// MALLOC_TRIM_THRESHOLD_), whose page faults otherwise cost more than the chip simulation itself. Call it first in
+// main(); it returns at once when nothing needs to change.
 void ensure_passive_thread_waiting(char** argv);
 
 }  // namespace cimtrain::common

@@ -1,5 +1,4 @@
 // CIFAR-10 binary batches: each record is 1 label byte + 3072 pixel bytes (1024 R, 1024 G, 1024 B).
-#include "data/data_location.h"
 #include "data/cifar10.h"
 
 #include <algorithm>
@@ -9,6 +8,7 @@
 #include <sstream>
 
 #include "data/data_error.h"
+#include "data/data_location.h"
 
 namespace cimtrain::data {
 namespace {

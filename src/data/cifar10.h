@@ -9,7 +9,6 @@
 
 namespace cimtrain::data {
 
-
 inline constexpr int64_t kCifar10RecordsPerFile = 10000;    // records in each data_batch_k.bin / test_batch.bin
 inline constexpr int64_t kCifar10ImageBytes = 3 * 32 * 32;  // R, G, B planes of 32x32, row-major
 inline constexpr int64_t kCifar10RecordBytes = 1 + kCifar10ImageBytes;  // label byte + pixels

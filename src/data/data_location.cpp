@@ -28,16 +28,20 @@ std::string where_to_get(const std::string& dataset) {
                                        : "$CIMTRAIN_DATA is not set, so the repository's data/ folder";
   std::string how;
   if (dataset == "cifar10")
-    how = "CIFAR-10: download the binary version (cifar-10-binary.tar.gz) from https://www.cs.toronto.edu/~kriz/cifar.html "
-          "and unpack it into $CIMTRAIN_DATA/cifar10/ (it makes cifar-10-batches-bin/)";
+    how =
+        "CIFAR-10: download the binary version (cifar-10-binary.tar.gz) from "
+        "https://www.cs.toronto.edu/~kriz/cifar.html "
+        "and unpack it into $CIMTRAIN_DATA/cifar10/ (it makes cifar-10-batches-bin/)";
   else if (dataset == "fashion-mnist")
     how = "Fashion-MNIST: install Debian's package dataset-fashion-mnist (it puts the files in " +
           std::string(kDebianFashionMnistDir) +
-          "), or put the IDX files from https://github.com/zalandoresearch/fashion-mnist into $CIMTRAIN_DATA/fashion-mnist/";
+          "), or put the IDX files from https://github.com/zalandoresearch/fashion-mnist into "
+          "$CIMTRAIN_DATA/fashion-mnist/";
   else
-    how = "tiny Shakespeare: download input.txt from "
-          "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt into "
-          "$CIMTRAIN_DATA/shakespeare/";
+    how =
+        "tiny Shakespeare: download input.txt from "
+        "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt into "
+        "$CIMTRAIN_DATA/shakespeare/";
   return how + " (" + root + "; see README.md, Data)";
 }
 

@@ -13,8 +13,8 @@ namespace cimtrain::data {
 // $CIMTRAIN_DATA, or the repository's data/ folder when the variable is unset or empty.
 std::string data_root();
 
-std::string default_cifar10_dir();        // data_root()/cifar10/cifar-10-batches-bin
-std::string default_text_path();          // data_root()/shakespeare/input.txt
+std::string default_cifar10_dir();  // data_root()/cifar10/cifar-10-batches-bin
+std::string default_text_path();    // data_root()/shakespeare/input.txt
 // data_root()/fashion-mnist when that folder exists, else kDebianFashionMnistDir (package dataset-fashion-mnist).
 std::string default_fashion_mnist_dir();
 inline constexpr const char* kDebianFashionMnistDir = "/usr/share/datasets/fashion-mnist";

@@ -1,9 +1,9 @@
 // Dispatch from a data set's name to its loader, default folder and normalisation constants.
-#include "data/data_location.h"
 #include "data/dataset_registry.h"
 
 #include "data/cifar10.h"
 #include "data/data_error.h"
+#include "data/data_location.h"
 #include "data/fashion_mnist.h"
 
 namespace cimtrain::data {

@@ -1,6 +1,5 @@
 // Fashion-MNIST IDX files: a big-endian header (magic, dimensions) followed by unsigned bytes, read with zlib
 // (gzread reads plain files transparently).
-#include "data/data_location.h"
 #include "data/fashion_mnist.h"
 
 #include <zlib.h>
@@ -12,6 +11,7 @@
 #include <sstream>
 
 #include "data/data_error.h"
+#include "data/data_location.h"
 
 namespace cimtrain::data {
 namespace {

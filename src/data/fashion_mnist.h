@@ -9,8 +9,6 @@
 
 namespace cimtrain::data {
 
-
-
 inline constexpr uint32_t kIdxImagesMagic = 0x00000803;  // unsigned bytes, 3 dimensions [N, rows, cols]
 inline constexpr uint32_t kIdxLabelsMagic = 0x00000801;  // unsigned bytes, 1 dimension [N]
 

@@ -1,5 +1,4 @@
 // Character-level corpus, windows and masking (see text_corpus.h).
-#include "data/data_location.h"
 #include "data/text_corpus.h"
 
 #include <fmt/core.h>
@@ -10,9 +9,9 @@
 #include <sstream>
 
 #include "data/data_error.h"
+#include "data/data_location.h"
 
 namespace cimtrain::data {
-
 
 std::string text_path_for(const std::string& data, const std::string& dir) {
   if (data != "shakespeare") return data;
@@ -26,7 +25,8 @@ TextCorpus load_text_corpus(const std::string& path, double validation_fraction,
   if (!std::filesystem::exists(path, ec))
     throw DataError(fmt::format("{}: no such file (expected a UTF-8 text file){}", path,
                                 path == default_text_path() ? "; " + where_to_get("shakespeare") : ""));
-  if (std::filesystem::is_directory(path, ec)) throw DataError(fmt::format("{}: is a folder, expected a text file", path));
+  if (std::filesystem::is_directory(path, ec))
+    throw DataError(fmt::format("{}: is a folder, expected a text file", path));
   std::ifstream f(path, std::ios::binary);
   if (!f) throw DataError(fmt::format("{}: cannot be read (permissions?)", path));
   std::ostringstream buf;
@@ -41,9 +41,10 @@ TextCorpus load_text_corpus(const std::string& path, double validation_fraction,
   const int64_t n = ids.numel();
   const auto n_val = static_cast<int64_t>(std::llround(static_cast<double>(n) * validation_fraction));
   if (n - n_val < min_part || n_val < min_part)
-    throw DataError(fmt::format("{}: {} characters are too few to split into training and validation parts of at "
-                                "least {} characters each",
-                                path, n, min_part));
+    throw DataError(
+        fmt::format("{}: {} characters are too few to split into training and validation parts of at "
+                    "least {} characters each",
+                    path, n, min_part));
   c.train = ids.narrow(0, 0, n - n_val).contiguous();
   c.validation = ids.narrow(0, n - n_val, n_val).contiguous();
   return c;
@@ -63,8 +64,8 @@ TextBatch random_windows(const at::Tensor& tokens, int64_t batch, int64_t contex
           tokens.index_select(0, (idx + 1).reshape({-1})).view({batch, context})};
 }
 
-MaskedBatch mask_characters(const at::Tensor& tokens, int64_t vocab_size, int64_t mask_id, at::Generator& gen,
-                            double p, int64_t ignore_index) {
+MaskedBatch mask_characters(const at::Tensor& tokens, int64_t vocab_size, int64_t mask_id, at::Generator& gen, double p,
+                            int64_t ignore_index) {
   TORCH_CHECK(tokens.scalar_type() == at::kLong, "tokens must be int64, found ", tokens.scalar_type());
   TORCH_CHECK(p > 0 && p <= 1 && vocab_size > 0, "masking probability must be in (0, 1] and the vocabulary non-empty");
   const auto u = at::rand(tokens.sizes(), gen);

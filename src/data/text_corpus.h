@@ -20,7 +20,6 @@ struct TextCorpus {
   at::Tensor validation;  // int64 [n_validation]
 };
 
-
 // The file a run's `--data` names: "shakespeare" is default_text_path() (or `dir`/input.txt when `dir` is
 // given); anything else is a path to a UTF-8 text file.
 std::string text_path_for(const std::string& data, const std::string& dir = "");

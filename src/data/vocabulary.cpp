@@ -28,7 +28,8 @@ std::u32string decode_utf8(const std::string& text, const std::string& what) {
     char32_t c = len == 1 ? b0 : len == 2 ? (b0 & 0x1f) : len == 3 ? (b0 & 0x0f) : (b0 & 0x07);
     for (int k = 1; k < len; ++k) {
       const auto b = static_cast<unsigned char>(text[i + static_cast<size_t>(k)]);
-      if ((b >> 6) != 0x2) throw DataError(fmt::format("{}: invalid UTF-8 at byte {} (expected a UTF-8 text)", what, i));
+      if ((b >> 6) != 0x2)
+        throw DataError(fmt::format("{}: invalid UTF-8 at byte {} (expected a UTF-8 text)", what, i));
       c = (c << 6) | (b & 0x3f);
     }
     out.push_back(c);

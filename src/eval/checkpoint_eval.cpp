@@ -2,27 +2,26 @@
 // JSON object, and run_eval composing them with the table and the plot (eval_report.cpp).
 #include "eval/checkpoint_eval.h"
 
-#include "common/errors.h"
-#include "common/seed_streams.h"
-#include "report/report_files.h"
-
 #include <fmt/core.h>
 #include <torch/utils.h>
 
 #include <fstream>
 #include <stdexcept>
 
+#include "common/errors.h"
+#include "common/seed_streams.h"
 #include "data/dataset_registry.h"
 #include "data/normalization.h"
-#include "nn/neft_noise.h"
-#include "train/checkpoint.h"
 #include "eval/eval_report.h"
 #include "eval/monte_carlo.h"
-#include "train/language_model_checkpoint.h"
 #include "eval/perplexity_on_chip.h"
+#include "nn/neft_noise.h"
+#include "report/progress_bar.h"
+#include "report/report_files.h"
+#include "train/checkpoint.h"
+#include "train/language_model_checkpoint.h"
 #include "train/metrics.h"
 #include "train/model_setup.h"
-#include "report/progress_bar.h"
 
 namespace cimtrain::eval {
 
@@ -41,7 +40,7 @@ std::string progress_label(int index, int count) {
 eval::ChipEvalOptions chip_eval_options(const EvalOptions& o) {
   eval::ChipEvalOptions eo;
   eo.levels = evaluated_levels(o);
-  if (o.noise == "neft") eo.neft_s = nn::neft_device(o.device).s;
+  if (o.noise == EvalNoise::kNeft) eo.neft_s = nn::neft_device(o.device).s;
   eo.instances = o.instances;
   eo.seed = o.seed;
   return eo;
@@ -67,14 +66,14 @@ CheckpointResult evaluate_language_model(const std::string& path, const EvalOpti
   r.test_items = train::scored_windows(model, corpus.validation, po) * model.context();
   r.clean = train::perplexity(model, corpus.validation, po);
   report::ProgressBar bar(progress_label(index, count), instance_count(o), "chips");
-  r.calibration = o.noise == "neft" ? 0 : o.calibration < 0 ? kDefaultCalibrationWindows : o.calibration;
+  r.calibration = o.noise == EvalNoise::kNeft ? 0 : o.calibration.value_or(kDefaultCalibrationWindows);
   const auto calibration =
       r.calibration > 0
           ? eval::calibration_windows(model, corpus.train, r.calibration,
                                       common::stream_seed(common::SeedStream::kCalibrationWindows, {o.seed}))
           : at::Tensor();
-  r.levels = eval::perplexity_on_chip(model, *lm.am.context, corpus.validation, chip_eval_options(o), po,
-                                       calibration, [&](int done, int) { bar.update(done); });
+  r.levels = eval::perplexity_on_chip(model, *lm.am.context, corpus.validation, chip_eval_options(o), po, calibration,
+                                      [&](int done, int) { bar.update(done); });
   bar.finish();
   return r;
 }
@@ -83,7 +82,7 @@ CheckpointResult evaluate_classifier(const std::string& path, const nlohmann::js
                                      int index, int count) {
   CheckpointResult r;
   r.path = path;
-  r.config = meta.at("config").get<train::TrainConfig>();
+  r.config = train::train_config_from_json(meta.at("config"));
   auto config = r.config;
   if (!o.preset.empty()) config.preset = o.preset;
   if (!o.chip_config.empty()) config.chip_config = o.chip_config;
@@ -103,7 +102,7 @@ CheckpointResult evaluate_classifier(const std::string& path, const nlohmann::js
   r.clean = train::accuracy(*am.model, loader);
   report::ProgressBar bar(progress_label(index, count), instance_count(o), "chips");
   auto eo = chip_eval_options(o);
-  r.calibration = o.noise == "neft" ? 0 : o.calibration < 0 ? kDefaultCalibrationImages : o.calibration;
+  r.calibration = o.noise == EvalNoise::kNeft ? 0 : o.calibration.value_or(kDefaultCalibrationImages);
   if (r.calibration > 0) {
     const auto calib =
         data::load_image_dataset(config.data, o.data_dir.empty() ? config.data_dir : o.data_dir, true, r.calibration);
@@ -142,14 +141,16 @@ void write_json_file(const nlohmann::json& j, const std::string& path) {
 
 }  // namespace
 
-const std::vector<double>& evaluated_levels(const EvalOptions& o) { return o.noise == "neft" ? o.sigmas : o.levels; }
+const std::vector<double>& evaluated_levels(const EvalOptions& o) {
+  return o.noise == EvalNoise::kNeft ? o.sigmas : o.levels;
+}
 
-std::string axis_name(const EvalOptions& o) { return o.noise == "neft" ? "sigma" : "level"; }
+std::string axis_name(const EvalOptions& o) { return o.noise == EvalNoise::kNeft ? "sigma" : "level"; }
 
 void validate_eval_options(const EvalOptions& o) {
-  if (o.noise != "chip" && o.noise != "neft")
-    throw common::ConfigError("--noise must be chip or neft, found '" + o.noise + "'");
-  if (o.noise == "neft") {
+  if (o.calibration && *o.calibration < 0)
+    throw common::ConfigError("--calibration must be >= 0 examples, found " + std::to_string(*o.calibration));
+  if (o.noise == EvalNoise::kNeft) {
     try {
       nn::neft_device(o.device);
     } catch (const std::invalid_argument& e) {
@@ -206,7 +207,7 @@ nlohmann::json evaluation_json(const std::vector<CheckpointResult>& results, con
       j["delta_vs_first"].push_back(d);
     }
   }
-  if (o.noise == "neft") {
+  if (o.noise == EvalNoise::kNeft) {
     j["device"] = o.device;
     j["s"] = nn::neft_device(o.device).s;
     j["levels_are"] = "NeFT sigma";

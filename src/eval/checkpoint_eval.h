@@ -3,17 +3,21 @@
 // (eval/eval_report.h).
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "common/choice.h"
 #include "eval/monte_carlo.h"
 #include "train/train_config.h"
 
 namespace cimtrain::eval {
+
+// What the instances are drawn from.
+enum class EvalNoise { kChip, kNeft };
+CIMTRAIN_CHOICE(EvalNoise, "--noise", {EvalNoise::kChip, "chip"}, {EvalNoise::kNeft, "neft"})
 
 struct EvalOptions {
   std::vector<std::string> checkpoints;
@@ -27,12 +31,13 @@ struct EvalOptions {
   std::string data_dir;
   int64_t limit = 0;
   int64_t batch = 256;
-  // Training examples the deployed chip's ranges are calibrated on (0: per batch; -1: 512 images or 64 windows).
-  int64_t calibration = -1;
-  std::string noise = "chip";          // or "neft": NeFT's device model, at the sigmas, instead of the chip
+  // Training examples the deployed chip's ranges are calibrated on (0: per batch; unset: 512 images or 64
+  // windows).
+  std::optional<int64_t> calibration;
+  EvalNoise noise = EvalNoise::kChip;  // the chip at the levels, or NeFT's device model at the sigmas
   std::string device = "rram1";        // --noise neft: the device (its s)
   std::vector<double> sigmas = {0.1};  // --noise neft: NeFT's sigmas (in place of the levels)
-  std::string plot;           // default: eval.png next to the (first) checkpoint
+  std::string plot;                    // default: eval.png next to the (first) checkpoint
   bool json = false;
   std::string json_out;  // also write the JSON object to this file
 };

@@ -2,8 +2,6 @@
 // error of the analog product against the ideal integer product, in total and per non-ideality.
 #include "eval/chip_report.h"
 
-#include "report/report_files.h"
-
 #include <ATen/CPUGeneratorImpl.h>
 #include <fmt/core.h>
 #include <fmt/format.h>
@@ -15,11 +13,12 @@
 #include <sstream>
 
 #include "common/errors.h"
+#include "report/progress_bar.h"
+#include "report/report_files.h"
 #include "sim/chip.h"
 #include "sim/chip_config.h"
 #include "sim/error_budget.h"
 #include "sim/presets.h"
-#include "report/progress_bar.h"
 
 namespace cimtrain::eval {
 

@@ -2,9 +2,8 @@
 // error of the analog product against the ideal integer product, in total and per non-ideality.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>

@@ -34,11 +34,11 @@ std::string show_delta(const MetricFormat& f, double d) {
 // was fine-tuned from.
 std::string describe(const CheckpointResult& r) {
   const auto& c = r.config;
-  auto d = c.model + (c.method == "plain" ? "" : " " + c.method);
-  if (c.mode == "neft")
+  auto d = c.model + (c.method == train::TrainingMethod::kPlain ? "" : " " + std::string(common::to_name(c.method)));
+  if (c.mode == nn::GradientMode::kNeft)
     d += fmt::format(" neft {} {:g}", c.neft_device, c.neft_sigma);
   else
-    d += c.mode == "clean" ? " clean" : fmt::format(" {} L{}", c.mode, c.level);
+    d += c.mode == nn::GradientMode::kClean ? " clean" : fmt::format(" {} L{}", c.mode, c.level);
   if (!r.config.init.empty())  // fine-tuned: name the run it started from (its folder)
     d += " from " + std::filesystem::path(r.config.init).parent_path().filename().string();
   return d;
@@ -47,28 +47,27 @@ std::string describe(const CheckpointResult& r) {
 // The table's first line: the chip (or NeFT device) and conditions, the test set and the instances.
 void print_conditions(const std::vector<CheckpointResult>& results, const EvalOptions& o, const MetricFormat& f) {
   const bool text = results.front().metric == "perplexity";
-  if (o.noise == "neft")
-    fmt::print("NeFT device model {} (s = {:g}), {} {}, {} instances per sigma (mean +- std over instances; one "
-               "weight-noise draw per instance)\n",
-               o.device, nn::neft_device(o.device).s, results.front().test_items, f.items, o.instances);
+  if (o.noise == EvalNoise::kNeft)
+    fmt::print(
+        "NeFT device model {} (s = {:g}), {} {}, {} instances per sigma (mean +- std over instances; one "
+        "weight-noise draw per instance)\n",
+        o.device, nn::neft_device(o.device).s, results.front().test_items, f.items, o.instances);
   else
     fmt::print("chip {}, t = {} s, T = {} K, {} {}, {} instances per level (mean +- std over instances), {}\n",
                results.front().preset, o.time_s, o.temperature_K, results.front().test_items, f.items, o.instances,
-               results.front().calibration > 0
-                   ? fmt::format("ranges calibrated on {} training {}", results.front().calibration,
-                                 text ? "windows" : "images")
-                   : std::string("ranges set by each read batch"));
+               results.front().calibration > 0 ? fmt::format("ranges calibrated on {} training {}",
+                                                             results.front().calibration, text ? "windows" : "images")
+                                               : std::string("ranges set by each read batch"));
 }
 
 }  // namespace
 
 std::string evaluation_plot_path(const EvalOptions& o) {
-  return !o.plot.empty() ? o.plot
-                         : (std::filesystem::path(o.checkpoints.front()).parent_path() / "eval.png").string();
+  return !o.plot.empty() ? o.plot : (std::filesystem::path(o.checkpoints.front()).parent_path() / "eval.png").string();
 }
 
 bool plot_evaluation(const std::vector<CheckpointResult>& results, const EvalOptions& o, const std::string& png_path) {
-  const bool neft = o.noise == "neft";
+  const bool neft = o.noise == EvalNoise::kNeft;
   const auto f = format_of(results.front().metric);
   std::vector<report::Series> series;
   for (const auto& r : results) {

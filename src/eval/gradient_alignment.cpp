@@ -1,16 +1,13 @@
 // The STE-vs-simulator gradient analysis (see gradient_alignment.h).
-#include "common/seed_streams.h"
-#include "nn/context_override.h"
-#include "eval/monte_carlo.h"
 #include "eval/gradient_alignment.h"
 
 #include <cmath>
 #include <stdexcept>
 
-#include "nn/convert.h"
 #include "common/seed_streams.h"
-#include "nn/context_override.h"
 #include "eval/monte_carlo.h"
+#include "nn/context_override.h"
+#include "nn/convert.h"
 
 namespace cimtrain::eval {
 
@@ -19,8 +16,7 @@ namespace {
 // Each analog layer's weight gradient after differentiating the loss in `mode` with the noise seeded by `seed`.
 std::vector<at::Tensor> weight_gradients(torch::nn::Module& model, nn::AnalogContext& context,
                                          const std::function<at::Tensor()>& loss_of_batch,
-                                         const std::vector<at::Tensor>& weights, nn::GradientMode mode,
-                                         uint64_t seed) {
+                                         const std::vector<at::Tensor>& weights, nn::GradientMode mode, uint64_t seed) {
   nn::ContextOverride in_mode(context);
   in_mode.mode(mode);
   context.reseed(seed);

@@ -17,9 +17,9 @@ namespace cimtrain::eval {
 
 struct LayerAlignment {
   std::string layer;
-  double cos_mean = 0, cos_std = 0;  // over samples
+  double cos_mean = 0, cos_std = 0;                    // over samples
   double ste_norm = 0, full_norm = 0, delta_norm = 0;  // means over samples
-  double predicted_cos = 0;  // ste_norm / sqrt(ste_norm^2 + delta_norm^2)
+  double predicted_cos = 0;                            // ste_norm / sqrt(ste_norm^2 + delta_norm^2)
 };
 
 struct LevelAlignment {

@@ -2,8 +2,6 @@
 // mode and repeat, reads the worker's one JSON line from a pipe, and aggregates.
 #include "eval/mode_bench.h"
 
-#include "report/report_files.h"
-
 #include <ATen/Parallel.h>
 #include <fmt/core.h>
 
@@ -14,10 +12,11 @@
 #include <sstream>
 
 #include "common/subprocess.h"
-#include "nn/gradient_mode.h"
-#include "train/model_setup.h"
-#include "report/plot.h"
 #include "eval/step_bench.h"
+#include "nn/gradient_mode.h"
+#include "report/plot.h"
+#include "report/report_files.h"
+#include "train/model_setup.h"
 
 namespace cimtrain::eval {
 
@@ -163,10 +162,10 @@ std::vector<ModeSummary> measure_modes(const BenchOptions& o) {
       m.avg.push_back(res.avg_rss_mb);
       m.util.push_back(res.cpu_util);
       if (breakdown) m.breakdown = res.breakdown_s;
-      log_line(o, fmt::format("[{}/{}] {:<10} step {:.4f} s (median of {}), peak {:.0f} MiB, CPU {:.0f}%  ({:.0f} s)",
-                              r + 1, o.repeats, m.mode, res.step_s_median, res.step_s.size(), res.peak_rss_mb,
-                              100 * res.cpu_util,
-                              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()));
+      log_line(
+          o, fmt::format("[{}/{}] {:<10} step {:.4f} s (median of {}), peak {:.0f} MiB, CPU {:.0f}%  ({:.0f} s)", r + 1,
+                         o.repeats, m.mode, res.step_s_median, res.step_s.size(), res.peak_rss_mb, 100 * res.cpu_util,
+                         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()));
     }
   }
   return modes;
@@ -195,8 +194,8 @@ void write_bench_report(const BenchOptions& o, const std::vector<ModeSummary>& m
       names, {time, peak});
   fmt::print(o.json ? stderr : stdout, "\n{}\n", table);
   if (o.json) fmt::print("{}\n", j.dump(2));
-  log_line(o, fmt::format("wrote {0}/bench.json, {0}/bench.md{1}", dir,
-                          plotted ? fmt::format(", {}/bench.png", dir) : ""));
+  log_line(
+      o, fmt::format("wrote {0}/bench.json, {0}/bench.md{1}", dir, plotted ? fmt::format(", {}/bench.png", dir) : ""));
 }
 
 }  // namespace

@@ -1,5 +1,4 @@
-// Float and Monte-Carlo chip evaluation (see evaluate.h).
-#include "common/seed_streams.h"
+// Float and Monte-Carlo chip evaluation (see monte_carlo.h).
 #include "eval/monte_carlo.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -7,6 +6,7 @@
 
 #include <cmath>
 
+#include "common/seed_streams.h"
 #include "nn/context_override.h"
 #include "nn/convert.h"
 #include "train/metrics.h"
@@ -45,13 +45,15 @@ LevelResult summarize(double level, std::vector<double> values) {
 void program_instance(torch::nn::Module& model, nn::AnalogContext& context, uint64_t seed, double level, int k,
                       const std::function<void()>& calibration_forward) {
   const uint64_t level_bits = common::double_bits(level);
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(common::stream_seed(common::SeedStream::kInstanceProgramming, {seed, level_bits, uint64_t(k)}));
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(
+      common::stream_seed(common::SeedStream::kInstanceProgramming, {seed, level_bits, uint64_t(k)}));
   {
     nn::ContextOverride at_level(context);
     at_level.level(level);
     nn::program_chip(model, gen);
   }
-  context.reseed(common::stream_seed(common::SeedStream::kInstanceReadNoise, {seed, level_bits, uint64_t(k)}));  // read noise
+  context.reseed(
+      common::stream_seed(common::SeedStream::kInstanceReadNoise, {seed, level_bits, uint64_t(k)}));  // read noise
   if (calibration_forward) {
     torch::NoGradGuard no_grad;
     nn::calibrate_chip(model, calibration_forward, context);
@@ -59,7 +61,8 @@ void program_instance(torch::nn::Module& model, nn::AnalogContext& context, uint
 }
 
 void program_neft_instance(torch::nn::Module& model, uint64_t seed, double sigma, double s, int k) {
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(common::stream_seed(common::SeedStream::kNeftInstance, {seed, common::double_bits(sigma), uint64_t(k)}));
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(
+      common::stream_seed(common::SeedStream::kNeftInstance, {seed, common::double_bits(sigma), uint64_t(k)}));
   nn::program_neft(model, gen, sigma, s);
 }
 
@@ -91,8 +94,8 @@ std::vector<LevelResult> evaluate_on_chip(models::Classifier& model, nn::AnalogC
                                           const std::function<void(int, int)>& on_instance) {
   std::function<void()> calibrate;
   if (options.calibration_images.defined()) calibrate = [&] { model.forward(options.calibration_images); };
-  return monte_carlo_on_chip(model, context, options, [&] { return train::accuracy(model, loader); }, calibrate,
-                             on_instance);
+  return monte_carlo_on_chip(
+      model, context, options, [&] { return train::accuracy(model, loader); }, calibrate, on_instance);
 }
 
 nlohmann::json to_json(const LevelResult& r) {

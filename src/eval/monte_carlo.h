@@ -2,9 +2,8 @@
 // programmed once and reads the whole test set, as a deployed chip would.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "data/batch_loader.h"

@@ -20,12 +20,13 @@ at::Tensor calibration_windows(const models::Transformer& model, const at::Tenso
 
 std::vector<LevelResult> perplexity_on_chip(models::Transformer& model, nn::AnalogContext& context,
                                             const at::Tensor& tokens, const ChipEvalOptions& chip,
-                                            const train::PerplexityOptions& options, const at::Tensor& calibration_tokens,
+                                            const train::PerplexityOptions& options,
+                                            const at::Tensor& calibration_tokens,
                                             const std::function<void(int, int)>& on_instance) {
   std::function<void()> calibrate;
   if (calibration_tokens.defined()) calibrate = [&] { model.forward(calibration_tokens); };
-  return monte_carlo_on_chip(model, context, chip, [&] { return train::perplexity(model, tokens, options); }, calibrate,
-                             on_instance);
+  return monte_carlo_on_chip(
+      model, context, chip, [&] { return train::perplexity(model, tokens, options); }, calibrate, on_instance);
 }
 
 }  // namespace cimtrain::eval

@@ -8,9 +8,9 @@
 #include <functional>
 #include <vector>
 
+#include "eval/monte_carlo.h"
 #include "models/transformer.h"
 #include "nn/analog_context.h"
-#include "eval/monte_carlo.h"
 #include "train/metrics.h"
 
 namespace cimtrain::eval {

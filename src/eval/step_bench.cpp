@@ -42,21 +42,24 @@ InputShape input_shape(const StepBenchConfig& c) {
 
 // The run a bench step belongs to: the mode and method, the chip, the batch; SGD at a constant 0.01.
 train::TrainConfig bench_train_config(const StepBenchConfig& config) {
-  train::TrainConfig tc = models::is_language_model(config.model) ? train::language_model_defaults() : train::TrainConfig{};
+  train::TrainConfig tc =
+      models::is_language_model(config.model) ? train::language_model_defaults() : train::TrainConfig{};
   tc.model = config.model;
   if (!models::is_language_model(config.model)) tc.data = bench_data(config);
-  std::tie(tc.mode, tc.method) = split_bench_mode(config.mode);
+  const auto recipe = train::parse_mode_and_method(config.mode);
+  tc.mode = recipe.mode;
+  tc.method = recipe.method;
   tc.preset = config.preset;
   tc.chip_config = config.chip_config;
   tc.level = config.level;
   tc.batch = config.batch;
-  tc.optimizer = "sgd";
+  tc.optimizer = train::OptimizerKind::kSgd;
   tc.lr = 0.01;
   tc.weight_decay = 5e-4;
   tc.grad_clip = 0;
   tc.seed = config.seed;
   tc.channels_last = config.channels_last;
-  if (tc.mode == "gaussian")
+  if (tc.mode == nn::GradientMode::kGaussian)
     tc.gaussian_sigma = train::equivalent_gaussian_sigma(train::chip_for(tc.preset, tc.chip_config, tc.level), tc.seed);
   return tc;
 }
@@ -99,24 +102,15 @@ void StepBenchConfig::validate() const {
           "unknown model '" + model + "' (known: " + known + ")");
   require(data.empty() || data == "cifar10" || data == "fashion-mnist",
           "bench data must be cifar10 or fashion-mnist, found '" + data + "'");
-  const auto [gradient_mode, method] = split_bench_mode(mode);
-  nn::gradient_mode_from_string(gradient_mode);  // throws with the known names
-  require(std::find(train::method_names().begin(), train::method_names().end(), method) != train::method_names().end(),
-          "unknown training method '" + method + "' in bench mode '" + mode + "' (known: plain, neft-ovf, neft-irs)");
-  require(method == "plain" || !models::is_language_model(model),
+  const auto method = train::parse_mode_and_method(mode).method;  // throws with the known names
+  require(method == train::TrainingMethod::kPlain || !models::is_language_model(model),
           "the NeFT methods are for the vision models, not " + model);
-  require(method != "neft-irs" || !models::make_model(model, 3, 10)->snapshot_points().empty(),
+  require(method != train::TrainingMethod::kNeftIrs || !models::make_model(model, 3, 10)->snapshot_points().empty(),
           "neft-irs needs a model with IRS snapshot points (vgg8, resnet18); " + model + " has none");
   require(batch > 0, "batch must be > 0, found " + std::to_string(batch));
   require(steps > 0, "steps must be > 0, found " + std::to_string(steps));
   require(warmup >= 0, "warmup must be >= 0, found " + std::to_string(warmup));
   require(level >= 0, "level must be >= 0, found " + std::to_string(level));
-}
-
-std::pair<std::string, std::string> split_bench_mode(const std::string& mode) {
-  const auto plus = mode.find('+');
-  if (plus == std::string::npos) return {mode, "plain"};
-  return {mode.substr(0, plus), mode.substr(plus + 1)};
 }
 
 double median(std::vector<double> v) {

@@ -5,10 +5,9 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/errors.h"
 
@@ -17,7 +16,7 @@ namespace cimtrain::eval {
 struct StepBenchConfig {
   std::string model = "resnet20";  // models::model_names() or gpt / bert (default transformer sizes, 65 characters)
   std::string data = "";           // input shape of this data set (cifar10, fashion-mnist); empty: the model's usual
-  std::string mode = "ste";        // nn::gradient_mode_names(), or MODE+METHOD (e.g. neft+neft-ovf: NeFT's OVF)
+  std::string mode = "ste";        // a gradient mode, or MODE+METHOD (train::parse_mode_and_method)
   std::string preset = "rram";     // chip preset
   std::string chip_config;         // optional chip config JSON (overrides the preset)
   double level = 1.0;              // chip noise level L
@@ -35,15 +34,15 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(StepBenchConfig, model, data, mo
 
 struct StepBenchResult {
   std::string mode;
-  int threads = 0;               // LibTorch intra-op threads
-  std::vector<double> step_s;    // wall-clock seconds of each timed step
+  int threads = 0;             // LibTorch intra-op threads
+  std::vector<double> step_s;  // wall-clock seconds of each timed step
   double step_s_median = 0, step_s_min = 0, step_s_max = 0;
-  double peak_rss_mb = 0;        // the process's peak resident set size (VmHWM), MiB
-  double avg_rss_mb = 0;         // mean resident set size sampled every 5 ms during the timed steps, MiB
-  double cpu_util = 0;           // (user + system CPU time) / (wall time x threads) over the timed steps
+  double peak_rss_mb = 0;  // the process's peak resident set size (VmHWM), MiB
+  double avg_rss_mb = 0;   // mean resident set size sampled every 5 ms during the timed steps, MiB
+  double cpu_util = 0;     // (user + system CPU time) / (wall time x threads) over the timed steps
   // With `breakdown`: median seconds per step of each part. "forward" (the mode's forward and loss),
   // "backward", "optimizer"; "clean_forward" (a separate clean forward of the same batch, for reference);
-  // and the simulator's stages ("sim.program", "sim.read", ... see sim/stage_timer.h) summed per step.
+  // and the simulator's stages ("sim.program", "sim.read", ... see common/stage_timer.h) summed per step.
   std::map<std::string, double> breakdown_s;
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(StepBenchResult, mode, threads, step_s, step_s_median, step_s_min,
@@ -53,9 +52,6 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(StepBenchResult, mode, threads, 
 // uniform labels, or uniform character windows of the model's context, BERT's masked: the cost does not
 // depend on the data) in this process, and measures them.
 StepBenchResult run_step_bench(const StepBenchConfig& config);
-
-// A bench mode's gradient mode and training method: "ste" -> {ste, plain}, "neft+neft-irs" -> {neft, neft-irs}.
-std::pair<std::string, std::string> split_bench_mode(const std::string& mode);
 
 // Median of a non-empty list.
 double median(std::vector<double> v);

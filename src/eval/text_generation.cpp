@@ -2,20 +2,19 @@
 // draws it, programmed and calibrated once, then seeded sampling.
 #include "eval/text_generation.h"
 
-#include "common/seed_streams.h"
-
 #include <ATen/CPUGeneratorImpl.h>
 #include <fmt/core.h>
 #include <torch/utils.h>
 
 #include <functional>
 
-#include "nn/convert.h"
 #include "common/errors.h"
-#include "eval/monte_carlo.h"
+#include "common/seed_streams.h"
 #include "eval/generate.h"
-#include "train/language_model_checkpoint.h"
+#include "eval/monte_carlo.h"
 #include "eval/perplexity_on_chip.h"
+#include "nn/convert.h"
+#include "train/language_model_checkpoint.h"
 
 namespace cimtrain::eval {
 
@@ -42,7 +41,7 @@ void run_generate(const GenerateCommandOptions& o) {
   at::Tensor calibration;
   if (o.calibration > 0 && !o.levels.empty())
     calibration = eval::calibration_windows(model, train::load_model_corpus(lm, o.data_dir).train, o.calibration,
-                                             common::stream_seed(common::SeedStream::kCalibrationWindows, {o.seed}));
+                                            common::stream_seed(common::SeedStream::kCalibrationWindows, {o.seed}));
   model.eval();
   std::function<void()> calibrate;
   if (calibration.defined()) calibrate = [&] { model.forward(calibration); };

@@ -3,7 +3,6 @@
 // the extended STE is set against the gradient through the simulator on the same chip instance, at each noise
 // level (eval::gradient_alignment); the measured mean cosine is checked against the paper's prediction
 // |g| / sqrt(|g|^2 + |delta|^2).
-#include "report/report_files.h"
 #include "experiments/alignment.h"
 
 #include <fmt/core.h>
@@ -11,17 +10,17 @@
 #include <chrono>
 #include <cmath>
 
+#include "eval/gradient_alignment.h"
 #include "experiments/run_cache.h"
 #include "models/model_registry.h"
-#include "train/checkpoint.h"
-#include "eval/gradient_alignment.h"
 #include "report/plot.h"
+#include "report/report_files.h"
+#include "train/checkpoint.h"
 #include "train/training_task.h"
 
 namespace cimtrain::experiments {
 
 namespace {
-
 
 // Pearson correlation of two equally long lists (NaN for fewer than two points or no spread).
 double correlation(const std::vector<double>& a, const std::vector<double>& b) {
@@ -44,7 +43,7 @@ train::TrainConfig plan_alignment(const AlignmentOptions& o) {
   if (o.samples < 1) throw common::ConfigError("--samples must be >= 1, found " + std::to_string(o.samples));
   train::TrainConfig config;
   if (!o.checkpoint.empty()) {
-    config = train::read_checkpoint_meta(o.checkpoint).at("config").get<train::TrainConfig>();
+    config = train::train_config_from_json(train::read_checkpoint_meta(o.checkpoint).at("config"));
     config.init.clear();
   } else {
     if (models::is_language_model(o.model)) {
@@ -54,12 +53,12 @@ train::TrainConfig plan_alignment(const AlignmentOptions& o) {
     }
     config.model = o.model;
   }
-  config.mode = "ste";  // an analog context; gradient_alignment switches between ste and full itself
-  config.method = "plain";
+  config.mode = nn::GradientMode::kSte;  // an analog context; gradient_alignment switches between ste and full itself
+  config.method = train::TrainingMethod::kPlain;
   config.preset = o.preset;
   config.chip_config.clear();
   config.seed = o.seed;
-  if (o.batch > 0) config.batch = o.batch;
+  if (o.batch) config.batch = *o.batch;
   config.validate();
   return config;
 }
@@ -119,9 +118,15 @@ nlohmann::json alignment_json(const AlignmentOptions& o, const AlignmentMeasurem
                         {"delta_norm", a.delta_norm}});
     levels.push_back({{"level", r.level}, {"layers", layers}});
   }
-  return {{"experiment", "alignment"}, {"command", report::invocation()}, {"machine", report::machine_summary()},
-          {"model", m.config.model},   {"checkpoint", o.checkpoint},      {"batch", m.batch_size},
-          {"samples", o.samples},      {"preset", o.preset},              {"seconds", m.seconds},
+  return {{"experiment", "alignment"},
+          {"command", report::invocation()},
+          {"machine", report::machine_summary()},
+          {"model", m.config.model},
+          {"checkpoint", o.checkpoint},
+          {"batch", m.batch_size},
+          {"samples", o.samples},
+          {"preset", o.preset},
+          {"seconds", m.seconds},
           {"levels", levels}};
 }
 
@@ -159,10 +164,11 @@ std::string alignment_summary(const AlignmentOptions& o, const AlignmentMeasurem
       o.checkpoint.empty() ? "a fresh initialisation, seed " + std::to_string(o.seed)
                            : "weights from `" + o.checkpoint + "`",
       m.batch_size, m.task_description, o.preset, o.samples, m.seconds);
-  md += "- g: the STE's weight gradient (forward through the chip, backward through the clean layer); g_full: the "
-        "gradient through a differentiable model of the same programmed chip (`full` mode); delta = g_full - g. "
-        "Measured: mean +- std over the samples of cos(g, g_full). Predicted (the paper's eq. 12): "
-        "|g| / sqrt(|g|^2 + |delta|^2) from the mean norms.\n\n";
+  md +=
+      "- g: the STE's weight gradient (forward through the chip, backward through the clean layer); g_full: the "
+      "gradient through a differentiable model of the same programmed chip (`full` mode); delta = g_full - g. "
+      "Measured: mean +- std over the samples of cos(g, g_full). Predicted (the paper's eq. 12): "
+      "|g| / sqrt(|g|^2 + |delta|^2) from the mean norms.\n\n";
   std::vector<std::vector<std::string>> rows;
   for (const auto& r : m.levels) {
     const auto s = summarize_level(r);
@@ -194,8 +200,8 @@ std::string alignment_summary(const AlignmentOptions& o, const AlignmentMeasurem
 bool plot_alignment(const AlignmentMeasurement& m, const std::string& png) {
   report::Panel per_layer{
       {"cosine per analog layer", "analog layer (input to output)", "cos(g_ste, g_full)", false, true}, {}};
-  report::Panel per_level{
-      {"mean over layers against the noise level", "chip noise level L", "cosine", false, true}, {}};
+  report::Panel per_level{{"mean over layers against the noise level", "chip noise level L", "cosine", false, true},
+                          {}};
   report::Series mean_measured{"measured", {}, {}, {}, true, 1};
   report::Series mean_predicted{"predicted |g|/sqrt(|g|^2+|delta|^2)", {}, {}, {}, true, 1, true};
   int color = 0;

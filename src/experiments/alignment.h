@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,7 +16,7 @@ struct AlignmentOptions {
   std::string model = "resnet20";
   std::string checkpoint;        // trained weights (its model and data); "": a fresh initialisation of --model
   std::string data = "cifar10";  // vision models without a checkpoint
-  int64_t batch = 0;             // 0: the model's usual
+  std::optional<int64_t> batch;  // unset: the model's usual
   std::vector<double> levels = {1, 2, 3};
   int samples = 8;  // chip instances (noise samples) per level
   std::string preset = "rram";

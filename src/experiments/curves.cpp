@@ -2,7 +2,6 @@
 // initialisation and data order in each gradient mode (clean, full, ste by default), validating in float every
 // few steps; one image with a panel per model shows the training loss (moving average) and the validation loss
 // per step, and curves.csv holds every point.
-#include "report/report_files.h"
 #include "experiments/curves.h"
 
 #include <fmt/core.h>
@@ -14,12 +13,12 @@
 #include "models/model_registry.h"
 #include "report/csv_columns.h"
 #include "report/plot.h"
+#include "report/report_files.h"
 #include "train/trainer.h"
 
 namespace cimtrain::experiments {
 
 namespace {
-
 
 struct Curve {
   std::string model, mode, dir;
@@ -39,17 +38,17 @@ train::TrainConfig config_for(const CurvesOptions& o, const std::string& model, 
   auto c = is_text(model) ? train::language_model_defaults() : train::TrainConfig{};
   c.model = model;
   if (!is_text(model)) c.data = o.data;
-  c.mode = mode;
+  c.mode = common::parse_choice<nn::GradientMode>(mode);  // the --modes names, checked before any work
   c.level = o.level;
   c.preset = o.preset;
   c.seed = o.seed;
   c.steps = o.steps;
-  c.epochs = o.steps;         // enough epochs for the steps whatever the data size; the run stops at `steps`
-  c.schedule = "none";        // a constant learning rate: the curves compare estimators, not schedules
+  c.epochs = o.steps;  // enough epochs for the steps whatever the data size; the run stops at `steps`
+  c.schedule = train::LrSchedule::kNone;  // a constant learning rate: the curves compare estimators, not schedules
   c.validate_every = validate_every(o);
   c.eval_limit = o.eval_limit > 0 ? o.eval_limit : is_text(model) ? 32 : 1000;
-  if (o.batch > 0) c.batch = o.batch;
-  if (o.lr > 0) c.lr = o.lr;
+  if (o.batch) c.batch = *o.batch;
+  if (o.lr) c.lr = *o.lr;
   return c;
 }
 
@@ -178,17 +177,16 @@ std::string summary_intro(const CurvesOptions& o, const std::vector<Curve>& curv
       "- Budget: {} steps per run at a constant learning rate (each model's usual optimiser; batch {}), from the "
       "same initialisation and batch order (seed {}); chip preset {} at level {:g} for the noisy modes. Validation "
       "(float weights, no chip) every {} steps on {}.\n\n",
-      o.steps, o.batch > 0 ? std::to_string(o.batch) : "the model's usual", o.seed, o.preset, o.level,
-      validate_every(o),
+      o.steps, o.batch ? std::to_string(*o.batch) : "the model's usual", o.seed, o.preset, o.level, validate_every(o),
       o.eval_limit > 0 ? fmt::format("the first {} test images (text: windows)", o.eval_limit)
                        : "the first 1000 test images (text: 32 windows of 128 characters)");
   std::vector<std::vector<std::string>> rows;
   for (const auto& c : curves)
-    rows.push_back({c.model, c.mode, fmt::format("{:.4f}", mean_of_tail(c.train_loss, 0.1)),
-                    c.val_loss.empty() ? "-" : fmt::format("{:.4f}", c.val_loss.back()),
-                    c.val_loss.empty() ? "-"
-                                       : fmt::format("{:.4f}", *std::min_element(c.val_loss.begin(), c.val_loss.end())),
-                    fmt::format("{:.3f}", c.seconds_per_step)});
+    rows.push_back(
+        {c.model, c.mode, fmt::format("{:.4f}", mean_of_tail(c.train_loss, 0.1)),
+         c.val_loss.empty() ? "-" : fmt::format("{:.4f}", c.val_loss.back()),
+         c.val_loss.empty() ? "-" : fmt::format("{:.4f}", *std::min_element(c.val_loss.begin(), c.val_loss.end())),
+         fmt::format("{:.3f}", c.seconds_per_step)});
   md += report::markdown_table({"model", "mode", "training loss (mean of the last 10% of steps)",
                                 "final validation loss", "lowest validation loss", "s per step"},
                                rows);
@@ -198,8 +196,9 @@ std::string summary_intro(const CurvesOptions& o, const std::vector<Curve>& curv
 // How close the STE's validation curve is to full's, against how far the noise moves training from clean: a
 // table, then in words per model.
 std::string summary_gaps(const CurvesOptions& o, const std::vector<Curve>& curves) {
-  std::string md = "\nHow close the STE's curve is to the true gradient's (`full`), against how far the noise moves "
-                   "training from `clean`: mean absolute difference of the validation losses at the same steps.\n\n";
+  std::string md =
+      "\nHow close the STE's curve is to the true gradient's (`full`), against how far the noise moves "
+      "training from `clean`: mean absolute difference of the validation losses at the same steps.\n\n";
   std::vector<std::vector<std::string>> gaps;
   for (const auto& model : o.models) {
     const Curve *ste = find(curves, model, "ste"), *full = find(curves, model, "full");
@@ -235,8 +234,9 @@ std::string curves_summary(const CurvesOptions& o, const std::vector<Curve>& cur
   std::string md = summary_intro(o, curves);
   md += summary_gaps(o, curves);
   if (plotted) md += "\n![loss curves](curves.png)\n";
-  md += "\nFiles: `curves.csv` (model, mode, step, training loss, its moving average, validation loss where "
-        "measured), each run's folder under `runs/` (steps.csv, validation.csv, loss.png).\n";
+  md +=
+      "\nFiles: `curves.csv` (model, mode, step, training loss, its moving average, validation loss where "
+      "measured), each run's folder under `runs/` (steps.csv, validation.csv, loss.png).\n";
   return md;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,8 +18,8 @@ struct CurvesOptions {
   int64_t validate_every = 0;    // 0: steps / 15
   int64_t eval_limit = 0;        // 0: 1000 test images / 32 validation windows
   double level = 1;              // chip level while training
-  int64_t batch = 0;             // 0: the model's usual
-  double lr = 0;                 // 0: the model's usual
+  std::optional<int64_t> batch;  // unset: the model's usual
+  std::optional<double> lr;      // unset: the model's usual
   std::string data = "cifar10";  // the vision models' data set
   std::string preset = "rram";
   uint64_t seed = 0;

@@ -11,8 +11,8 @@ namespace cimtrain::experiments {
 // Table II: the extended STE's result at chip noise levels 1, 2, 3 (CIFAR-10 test accuracy in percent, or
 // tiny-Shakespeare validation perplexity).
 struct PaperTable2Row {
-  std::string model;     // our model name
-  std::string metric;    // "accuracy" (percent) or "perplexity"
+  std::string model;               // our model name
+  std::string metric;              // "accuracy" (percent) or "perplexity"
   std::array<double, 3> at_level;  // levels 1, 2, 3
 };
 const std::vector<PaperTable2Row>& paper_table2();
@@ -25,8 +25,8 @@ constexpr double kPaperTable2DeltaLow = 1.43, kPaperTable2DeltaHigh = 5.30;
 struct PaperTable3Row {
   std::string mode;  // our mode name
   std::string paper_name;
-  double step_s;     // seconds per iteration
-  double peak_mb;    // peak memory, MB
+  double step_s;   // seconds per iteration
+  double peak_mb;  // peak memory, MB
 };
 const std::vector<PaperTable3Row>& paper_table3();
 const PaperTable3Row* paper_table3_row(const std::string& mode);

@@ -1,5 +1,4 @@
 // Cached, resumable training runs of the experiments (see run_cache.h).
-#include "report/report_files.h"
 #include "experiments/run_cache.h"
 
 #include <fmt/core.h>
@@ -8,6 +7,7 @@
 #include <csignal>
 #include <filesystem>
 
+#include "report/report_files.h"
 #include "train/checkpoint.h"
 #include "train/trainer.h"
 
@@ -32,9 +32,12 @@ bool run_done(const train::TrainConfig& config, const nlohmann::json& meta) {
 
 std::string to_string(RunStatus status) {
   switch (status) {
-    case RunStatus::kCached: return "cached";
-    case RunStatus::kResumed: return "resumed";
-    case RunStatus::kTrained: return "trained";
+    case RunStatus::kCached:
+      return "cached";
+    case RunStatus::kResumed:
+      return "resumed";
+    case RunStatus::kTrained:
+      return "trained";
   }
   return "?";
 }
@@ -54,7 +57,7 @@ RunStatus ensure_trained(const train::TrainConfig& config, const std::string& di
   const train::TrainPaths paths(dir);
   bool resume = false;
   if (fs::exists(paths.config)) {
-    const auto saved = report::read_json_file(paths.config).get<train::TrainConfig>();
+    const auto saved = train::train_config_from_json(report::read_json_file(paths.config));
     const auto diff = config_differences(saved, config);
     if (!diff.empty())
       throw std::runtime_error(fmt::format(

@@ -49,20 +49,16 @@ train::TrainConfig base_config(const Table2Options& o, const std::string& model)
   c.seed = o.seed;
   c.subset = o.subset;
   c.eval_limit = o.eval_limit;
-  if (o.epochs > 0) c.epochs = o.epochs;
-  if (o.batch > 0) c.batch = o.batch;
-  if (o.lr > 0) c.lr = o.lr;
-  if (!o.optimizer.empty()) c.optimizer = o.optimizer;
-  if (o.weight_decay >= 0) c.weight_decay = o.weight_decay;
+  if (o.epochs) c.epochs = *o.epochs;
+  if (o.batch) c.batch = *o.batch;
+  if (o.lr) c.lr = *o.lr;
+  if (o.optimizer) c.optimizer = *o.optimizer;
+  if (o.weight_decay) c.weight_decay = *o.weight_decay;
   return c;
 }
 
 // A method entry: a gradient mode ("ste", "gaussian", "neft"), a NeFT method ("neft-ovf": in NeFT's own noise
 // model), or MODE+METHOD ("ste+neft-irs").
-std::pair<std::string, std::string> mode_and_method(const std::string& entry) {
-  if (entry.find('+') == std::string::npos && (entry == "neft-ovf" || entry == "neft-irs")) return {"neft", entry};
-  return eval::split_bench_mode(entry);
-}
 
 std::string safe_name(std::string s) {
   std::replace(s.begin(), s.end(), '+', '_');
@@ -93,7 +89,7 @@ std::vector<Table2Run> planned_runs(const Table2Options& o) {
   const std::string runs_dir = o.out + "/runs/";
   for (const auto& model : o.models) {
     auto clean = base_config(o, model);
-    clean.mode = "clean";
+    clean.mode = nn::GradientMode::kClean;
     const std::string clean_dir = runs_dir + model + "-clean";
     runs.push_back({table2_entry(model, "clean", -1, clean_dir), clean});
     const auto fine_tuned = [&](train::TrainConfig c) {
@@ -105,7 +101,7 @@ std::vector<Table2Run> planned_runs(const Table2Options& o) {
     if (o.fine_tune > 0)  // the baseline gets the same extra epochs, without noise
       runs.push_back({table2_entry(model, "clean", -1, clean_dir + "-ft", true), fine_tuned(clean)});
     for (const auto& entry : o.methods) {
-      const auto [mode, method] = mode_and_method(entry);
+      const auto [mode, method] = train::parse_mode_and_method(entry);
       const auto levels = training_levels(o);
       for (const double level : levels) {
         auto c = base_config(o, model);
@@ -113,7 +109,7 @@ std::vector<Table2Run> planned_runs(const Table2Options& o) {
         c.method = method;
         c.level = level;
         if (o.fine_tune > 0) c = fine_tuned(c);
-        const bool has_level = mode != "neft" && mode != "clean";
+        const bool has_level = mode != nn::GradientMode::kNeft && mode != nn::GradientMode::kClean;
         const auto dir = runs_dir + model + "-" + safe_name(entry) + (has_level ? fmt::format("-L{:g}", level) : "");
         if (!has_level && level != levels.front()) continue;  // one NeFT run serves every level
         runs.push_back({table2_entry(model, entry, has_level ? level : -1, dir), c});
@@ -127,14 +123,18 @@ std::vector<Table2Run> planned_runs(const Table2Options& o) {
 void check_run(const Table2Run& run) {
   const auto& config = run.config;
   config.validate();
-  if (config.method == "neft-irs" && models::make_model(config.model, 3, 10)->snapshot_points().empty())
+  if (config.method == train::TrainingMethod::kNeftIrs &&
+      models::make_model(config.model, 3, 10)->snapshot_points().empty())
     throw common::ConfigError("neft-irs needs a model with IRS snapshot points (vgg8, resnet18); " + config.model +
                               " has none");
 }
 
 nlohmann::json eval_request(const Table2Options& o) {
-  return {{"levels", o.levels},          {"instances", o.instances}, {"limit", o.eval_limit},
-          {"calibration", o.calibration}, {"seed", o.seed}};
+  return {{"levels", o.levels},
+          {"instances", o.instances},
+          {"limit", o.eval_limit},
+          {"calibration", o.calibration.value_or(-1)},  // -1: eval's default (the cached requests' form)
+          {"seed", o.seed}};
 }
 
 // The `cimtrain eval` command that evaluates the entry's checkpoint on the chip instances.
@@ -142,10 +142,21 @@ std::vector<std::string> eval_args(const Table2Entry& e, const Table2Options& o)
   std::string levels;
   for (const double l : o.levels) levels += fmt::format("{}{:g}", levels.empty() ? "" : ",", l);
   const std::string json_path = e.dir + "/chip-eval.json";
-  std::vector<std::string> args = {common::self_path(), "eval", "--checkpoint", e.dir + "/checkpoint.pt", "--level",
-                                   levels, "--instances", std::to_string(o.instances), "--seed", std::to_string(o.seed),
-                                   "--calibration", std::to_string(o.calibration), "--json-out", json_path + ".part",
-                                   "--plot", e.dir + "/chip-eval.png"};
+  std::vector<std::string> args = {common::self_path(),
+                                   "eval",
+                                   "--checkpoint",
+                                   e.dir + "/checkpoint.pt",
+                                   "--level",
+                                   levels,
+                                   "--instances",
+                                   std::to_string(o.instances),
+                                   "--seed",
+                                   std::to_string(o.seed),
+                                   "--json-out",
+                                   json_path + ".part",
+                                   "--plot",
+                                   e.dir + "/chip-eval.png"};
+  if (o.calibration) args.insert(args.end(), {"--calibration", std::to_string(*o.calibration)});
   if (o.eval_limit > 0) args.insert(args.end(), {"--limit", std::to_string(o.eval_limit)});
   return args;
 }

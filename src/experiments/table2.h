@@ -4,9 +4,9 @@
 // the baseline per level, beside the paper's numbers.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,17 +22,17 @@ struct Table2Options {
   std::string train_level = "2";  // a level, or "matched": one model per evaluation level
   int instances = 5;
   // The budget.
-  int64_t epochs = 0;            // 0: the model's usual (vision 10, gpt/bert 5)
-  int64_t fine_tune = 0;         // > 0: methods fine-tune the clean model this many epochs (the baseline too, clean)
-  double fine_tune_lr = 0.2;     // fine-tuning learning rate, as a fraction of the training one
-  int64_t subset = 0;            // > 0: the first N training images (gpt/bert: characters)
-  int64_t eval_limit = 0;        // > 0: the first N test images (gpt/bert: validation windows)
-  int64_t calibration = -1;      // eval --calibration
-  int64_t batch = 0;             // 0: the model's usual
-  double lr = 0;                 // 0: the model's usual
-  std::string optimizer;         // "": the model's usual
-  double weight_decay = -1;      // < 0: the model's usual
-  std::string data = "cifar10";  // the vision models' data set
+  std::optional<int64_t> epochs;  // unset: the model's usual (vision 10, gpt/bert 5)
+  int64_t fine_tune = 0;          // > 0: methods fine-tune the clean model this many epochs (the baseline too, clean)
+  double fine_tune_lr = 0.2;      // fine-tuning learning rate, as a fraction of the training one
+  int64_t subset = 0;             // > 0: the first N training images (gpt/bert: characters)
+  int64_t eval_limit = 0;         // > 0: the first N test images (gpt/bert: validation windows)
+  std::optional<int64_t> calibration;             // eval --calibration (unset: eval's default)
+  std::optional<int64_t> batch;                   // unset: the model's usual
+  std::optional<double> lr;                       // unset: the model's usual
+  std::optional<train::OptimizerKind> optimizer;  // unset: the model's usual
+  std::optional<double> weight_decay;             // unset: the model's usual
+  std::string data = "cifar10";                   // the vision models' data set
   std::string preset = "rram";
   uint64_t seed = 0;
   std::string out = "results/table2";

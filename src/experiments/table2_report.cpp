@@ -48,27 +48,28 @@ std::string show_delta(const std::string& metric, double d) {
 }
 
 std::string optimizer_summary(const Table2Options& o) {
-  if (o.optimizer.empty() && o.lr <= 0 && o.weight_decay < 0)
+  if (!o.optimizer && !o.lr && !o.weight_decay)
     return "each model's usual optimiser (vision: SGD, Nesterov momentum 0.9, lr 0.1, weight decay 5e-4; text: Adam "
            "2e-3, no weight decay, gradients clipped to norm 1), cosine schedule";
   return fmt::format("optimiser {}, lr {}, weight decay {} (unset: the model's usual), cosine schedule",
-                     o.optimizer.empty() ? "usual" : o.optimizer, o.lr > 0 ? fmt::format("{:g}", o.lr) : "usual",
-                     o.weight_decay >= 0 ? fmt::format("{:g}", o.weight_decay) : "usual");
+                     o.optimizer ? common::to_name(*o.optimizer) : "usual", o.lr ? fmt::format("{:g}", *o.lr) : "usual",
+                     o.weight_decay ? fmt::format("{:g}", *o.weight_decay) : "usual");
 }
 
 std::string budget_summary(const Table2Options& o) {
   return o.fine_tune > 0
-             ? fmt::format("clean training {} epoch(s), then {} epoch(s) of fine-tuning at {:g}x the learning rate for "
-                           "every method; the baseline is the clean model continued the same {} epoch(s) without noise",
-                           o.epochs > 0 ? std::to_string(o.epochs) : "the model's usual", o.fine_tune, o.fine_tune_lr,
-                           o.fine_tune)
+             ? fmt::format(
+                   "clean training {} epoch(s), then {} epoch(s) of fine-tuning at {:g}x the learning rate for "
+                   "every method; the baseline is the clean model continued the same {} epoch(s) without noise",
+                   o.epochs ? std::to_string(*o.epochs) : "the model's usual", o.fine_tune, o.fine_tune_lr, o.fine_tune)
              : fmt::format("every model trained from scratch for {} epoch(s)",
-                           o.epochs > 0 ? std::to_string(o.epochs) : "the model's usual number of (vision 10, text 5)");
+                           o.epochs ? std::to_string(*o.epochs) : "the model's usual number of (vision 10, text 5)");
 }
 
 std::string table2_csv(const Table2Options& o, const std::vector<Table2Entry>& entries) {
-  std::string csv = "model,method,train_level,metric,float,level,mean,std,ci_low,ci_high,delta_vs_baseline,instances,"
-                    "test_items,train_seconds,run_dir\n";
+  std::string csv =
+      "model,method,train_level,metric,float,level,mean,std,ci_low,ci_high,delta_vs_baseline,instances,"
+      "test_items,train_seconds,run_dir\n";
   for (const auto& e : entries) {
     const auto& b = baseline_of(entries, e.model);
     const std::string metric = e.eval.at("metric");
@@ -79,8 +80,8 @@ std::string table2_csv(const Table2Options& o, const std::vector<Table2Entry>& e
       csv += fmt::format("{},{},{},{},{:.6f},{:g},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{},{},{:.1f},{}\n", e.model,
                          e.method == "clean" ? table2_label(e) : e.method, e.train_level, metric,
                          e.eval.at("clean").get<double>(), o.levels[i], l.at("mean").get<double>(),
-                         l.at("std").get<double>(), l.at("ci95").at(0).get<double>(),
-                         l.at("ci95").at(1).get<double>(), delta, o.instances, items, e.train_seconds, e.dir);
+                         l.at("std").get<double>(), l.at("ci95").at(0).get<double>(), l.at("ci95").at(1).get<double>(),
+                         delta, o.instances, items, e.train_seconds, e.dir);
     }
   }
   return csv;
@@ -96,9 +97,14 @@ nlohmann::json table2_json(const Table2Options& o, const std::vector<Table2Entry
                     {"run_dir", e.dir},
                     {"train_seconds", e.train_seconds},
                     {"eval", e.eval}});
-  return {{"experiment", "table2"},       {"command", report::invocation()}, {"machine", report::machine_summary()},
-          {"budget", budget_summary(o)},  {"levels", o.levels},              {"instances", o.instances},
-          {"train_level", o.train_level}, {"rows", rows}};
+  return {{"experiment", "table2"},
+          {"command", report::invocation()},
+          {"machine", report::machine_summary()},
+          {"budget", budget_summary(o)},
+          {"levels", o.levels},
+          {"instances", o.instances},
+          {"train_level", o.train_level},
+          {"rows", rows}};
 }
 
 // The summary's title and what was run: command, machine, budget, evaluation.
@@ -108,7 +114,7 @@ std::string summary_intro(const Table2Options& o) {
   md += fmt::format("- Machine: {}\n", report::machine_summary());
   md += fmt::format("- Budget: {}; training data {}; {}; {}.\n", budget_summary(o),
                     o.subset > 0 ? fmt::format("the first {} examples (gpt/bert: characters)", o.subset) : "all of it",
-                    o.batch > 0 ? fmt::format("batch {}", o.batch) : "each model's usual batch (vision 128, text 32)",
+                    o.batch ? fmt::format("batch {}", *o.batch) : "each model's usual batch (vision 128, text 32)",
                     optimizer_summary(o));
   md += fmt::format(
       "- Evaluation: chip preset {}, {} instance(s) per level (the same instances for every model: seed {}), {}; "
@@ -116,10 +122,11 @@ std::string summary_intro(const Table2Options& o) {
       o.preset, o.instances, o.seed,
       o.eval_limit > 0 ? fmt::format("the first {} test images (gpt/bert: validation windows)", o.eval_limit)
                        : "the whole test set",
-      o.calibration < 0 ? "512 training images / 64 windows" : fmt::format("{} examples", o.calibration),
+      o.calibration ? fmt::format("{} examples", *o.calibration) : "512 training images / 64 windows",
       matched_levels(o) ? "the level they are evaluated at" : "level " + o.train_level);
-  md += "- Values are means +- standard deviation over the instances; delta = the method minus the baseline on the "
-        "same instances (accuracy: points, higher is better; perplexity: lower is better).\n\n";
+  md +=
+      "- Values are means +- standard deviation over the instances; delta = the method minus the baseline on the "
+      "same instances (accuracy: points, higher is better; perplexity: lower is better).\n\n";
   return md;
 }
 
@@ -190,17 +197,18 @@ std::string paper_section(const Table2Options& o, const std::vector<Table2Entry>
 // The summary's end: the files, the evaluation commands and the training time.
 std::string summary_files_and_times(const Table2Results& results) {
   const auto& pretraining = results.pretraining;
-  std::string md = "\nFiles: `table2.csv` (one row per model, method and level), `table2.json`, each run's folder "
-                   "under `runs/` (config.json, steps.csv, epochs.csv, loss.png, chip-eval.json).\n";
+  std::string md =
+      "\nFiles: `table2.csv` (one row per model, method and level), `table2.json`, each run's folder "
+      "under `runs/` (config.json, steps.csv, epochs.csv, loss.png, chip-eval.json).\n";
   md += "\nThe evaluations (each run by the experiment unless its result was cached):\n\n```\n";
   for (const auto& c : results.commands) md += c + "\n";
   md += "```\n";
   double train_seconds = 0;
   for (const auto& e : results.entries) train_seconds += e.train_seconds;
-  md += fmt::format("\nTraining time of the tabulated runs: {:.0f} s in all (\"training s\": each run's own, from its "
-                    "checkpoint{}).",
-                    train_seconds,
-                    pretraining.empty() ? "" : "; a fine-tuning's excludes the clean training it starts from");
+  md += fmt::format(
+      "\nTraining time of the tabulated runs: {:.0f} s in all (\"training s\": each run's own, from its "
+      "checkpoint{}).",
+      train_seconds, pretraining.empty() ? "" : "; a fine-tuning's excludes the clean training it starts from");
   if (!pretraining.empty()) {
     md += " The clean trainings the fine-tunings start from:";
     for (const auto& e : pretraining)

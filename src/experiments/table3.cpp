@@ -1,19 +1,19 @@
 // `cimtrain experiment table3`: the paper's Table III. Runs `cimtrain bench` (each mode in its own process) for
 // each model, then lays the results out as the paper does (time per iteration, peak and average memory, CPU
 // utilisation) with ratios to the clean baseline, beside the paper's numbers.
-#include "common/atomic_file.h"
-#include "report/report_files.h"
 #include "experiments/table3.h"
 
 #include <fmt/core.h>
 
 #include <filesystem>
 
-#include "experiments/run_cache.h"
-#include "experiments/paper_reference.h"
+#include "common/atomic_file.h"
 #include "common/subprocess.h"
+#include "experiments/paper_reference.h"
+#include "experiments/run_cache.h"
 #include "models/model_registry.h"
 #include "report/plot.h"
+#include "report/report_files.h"
 
 namespace cimtrain::experiments {
 
@@ -21,16 +21,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
-
 int64_t batch_for(const Table3Options& o, const std::string& model) {
-  return o.batch > 0 ? o.batch : models::is_language_model(model) ? 32 : 128;
+  return o.batch ? *o.batch : models::is_language_model(model) ? 32 : 128;
 }
 
 // The bench request of one model, to tell a cached bench.json from a stale one.
 nlohmann::json bench_request(const Table3Options& o, const std::string& model) {
-  return {{"model", model},   {"modes", o.modes},   {"batch", batch_for(o, model)}, {"steps", o.steps},
-          {"warmup", o.warmup}, {"repeats", o.repeats}, {"level", o.level},           {"preset", o.preset},
-          {"seed", o.seed}};
+  return {{"model", model},   {"modes", o.modes},   {"batch", batch_for(o, model)},
+          {"steps", o.steps}, {"warmup", o.warmup}, {"repeats", o.repeats},
+          {"level", o.level}, {"preset", o.preset}, {"seed", o.seed}};
 }
 
 // The model's bench.json: cached when it answers the same request, else measured by `cimtrain bench`.
@@ -41,11 +40,29 @@ nlohmann::json bench(const Table3Options& o, const std::string& model, std::vect
                       report::read_json_file(dir + "/request.json") == request;
   std::string modes;
   for (const auto& m : o.modes) modes += (modes.empty() ? "" : ",") + m;
-  std::vector<std::string> args = {common::self_path(), "bench", "--model", model, "--modes", modes, "--batch",
-                                   std::to_string(batch_for(o, model)), "--steps", std::to_string(o.steps),
-                                   "--warmup", std::to_string(o.warmup), "--repeats", std::to_string(o.repeats),
-                                   "--level", fmt::format("{:g}", o.level), "--preset", o.preset, "--seed",
-                                   std::to_string(o.seed), "--no-breakdown", "--out", dir};
+  std::vector<std::string> args = {common::self_path(),
+                                   "bench",
+                                   "--model",
+                                   model,
+                                   "--modes",
+                                   modes,
+                                   "--batch",
+                                   std::to_string(batch_for(o, model)),
+                                   "--steps",
+                                   std::to_string(o.steps),
+                                   "--warmup",
+                                   std::to_string(o.warmup),
+                                   "--repeats",
+                                   std::to_string(o.repeats),
+                                   "--level",
+                                   fmt::format("{:g}", o.level),
+                                   "--preset",
+                                   o.preset,
+                                   "--seed",
+                                   std::to_string(o.seed),
+                                   "--no-breakdown",
+                                   "--out",
+                                   dir};
   auto shown = args;
   shown[0] = "cimtrain";
   commands.push_back(common::command_line(shown));
@@ -70,8 +87,9 @@ void run_table3(const Table3Options& o) {
   std::vector<nlohmann::json> results;
   for (const auto& model : o.models) results.push_back(bench(o, model, commands));
 
-  std::string csv = "model,batch,mode,step_s_median,step_s_min,step_s_max,time_vs_clean,peak_rss_mb,peak_vs_clean,"
-                    "avg_rss_mb,cpu_util\n";
+  std::string csv =
+      "model,batch,mode,step_s_median,step_s_min,step_s_max,time_vs_clean,peak_rss_mb,peak_vs_clean,"
+      "avg_rss_mb,cpu_util\n";
   std::string md = "# Training cost per gradient mode (the paper's Table III)\n\n";
   md += fmt::format("- Command: `{}`\n", report::invocation());
   md += fmt::format("- Machine: {}\n", report::machine_summary());
@@ -95,36 +113,39 @@ void run_table3(const Table3Options& o) {
                       fmt::format("{:.2f}x", m.at("peak_rss_vs_clean").get<double>()),
                       fmt::format("{:.0f}", m.at("avg_rss_mb").get<double>()),
                       fmt::format("{:.0f}%", 100 * m.at("cpu_util").get<double>()),
-                      paper ? fmt::format("{} {:.3f} s ({:.2f}x), {:.0f} MB ({:.2f}x)", paper->paper_name, paper->step_s,
-                                          paper->step_s / paper_clean->step_s, paper->peak_mb,
+                      paper ? fmt::format("{} {:.3f} s ({:.2f}x), {:.0f} MB ({:.2f}x)", paper->paper_name,
+                                          paper->step_s, paper->step_s / paper_clean->step_s, paper->peak_mb,
                                           paper->peak_mb / paper_clean->peak_mb)
                             : "-"});
-      csv += fmt::format("{},{},{},{:.6f},{:.6f},{:.6f},{:.4f},{:.1f},{:.4f},{:.1f},{:.4f}\n", o.models[k],
-                         batch_for(o, o.models[k]), mode, m.at("step_s_median").get<double>(),
-                         m.at("step_s_min").get<double>(), m.at("step_s_max").get<double>(),
-                         m.at("time_vs_clean").get<double>(), m.at("peak_rss_mb").get<double>(),
-                         m.at("peak_rss_vs_clean").get<double>(), m.at("avg_rss_mb").get<double>(),
-                         m.at("cpu_util").get<double>());
+      csv += fmt::format(
+          "{},{},{},{:.6f},{:.6f},{:.6f},{:.4f},{:.1f},{:.4f},{:.1f},{:.4f}\n", o.models[k], batch_for(o, o.models[k]),
+          mode, m.at("step_s_median").get<double>(), m.at("step_s_min").get<double>(), m.at("step_s_max").get<double>(),
+          m.at("time_vs_clean").get<double>(), m.at("peak_rss_mb").get<double>(),
+          m.at("peak_rss_vs_clean").get<double>(), m.at("avg_rss_mb").get<double>(), m.at("cpu_util").get<double>());
       s.y.push_back(m.at("time_vs_clean").get<double>());
     }
     time_series.push_back(s);
   }
   md += report::markdown_table({"model", "mode", "s per step", "x clean", "peak MiB", "x clean", "avg MiB", "CPU util",
-                        "paper (its GPU set-up)"},
-                       rows);
-  md += "\nThe paper's modes: baseline = `clean`, full = `full`, no_grad = `ste-nograd`, detach = `ste-detach`; `ste` "
-        "is cimtrain's fused extended STE (no paper counterpart). The paper measured on a GPU, where memory is the "
-        "device's; here it is the process's resident memory on the CPU, so compare ratios, not absolute values.\n";
+                                "paper (its GPU set-up)"},
+                               rows);
+  md +=
+      "\nThe paper's modes: baseline = `clean`, full = `full`, no_grad = `ste-nograd`, detach = `ste-detach`; `ste` "
+      "is cimtrain's fused extended STE (no paper counterpart). The paper measured on a GPU, where memory is the "
+      "device's; here it is the process's resident memory on the CPU, so compare ratios, not absolute values.\n";
   const std::string png = o.out + "/table3.png";
   const bool plotted = report::plot_bars_png(
       png, {"training step time relative to clean, per gradient mode", "gradient mode", "time / clean", false, false},
       o.modes, time_series);
   if (plotted) md += "\n![step time relative to clean](table3.png)\n";
-  md += "\nFiles: `table3.csv`, `table3.json`, and per model `MODEL/bench.json`, `MODEL/bench.md`, `MODEL/bench.png`.\n";
+  md +=
+      "\nFiles: `table3.csv`, `table3.json`, and per model `MODEL/bench.json`, `MODEL/bench.md`, `MODEL/bench.png`.\n";
   md += "\nThe benchmarks (each run by the experiment unless its result was cached):\n\n```\n";
   for (const auto& c : commands) md += c + "\n";
   md += "```\n";
-  nlohmann::json j = {{"experiment", "table3"}, {"command", report::invocation()}, {"machine", report::machine_summary()},
+  nlohmann::json j = {{"experiment", "table3"},
+                      {"command", report::invocation()},
+                      {"machine", report::machine_summary()},
                       {"models", nlohmann::json::object()}};
   for (size_t k = 0; k < o.models.size(); ++k) j["models"][o.models[k]] = results[k];
   report::write_report(o.out, "table3", csv, j, md, plotted ? png : "");

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,7 +13,7 @@ namespace cimtrain::experiments {
 struct Table3Options {
   std::vector<std::string> models = {"resnet20", "vgg8", "gpt"};
   std::vector<std::string> modes = {"clean", "full", "ste-nograd", "ste-detach", "ste"};
-  int64_t batch = 0;  // 0: the model's usual (vision 128, text 32)
+  std::optional<int64_t> batch;  // unset: the model's usual (vision 128, text 32)
   int64_t steps = 5;
   int64_t warmup = 2;
   int repeats = 2;

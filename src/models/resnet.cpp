@@ -30,8 +30,7 @@ at::Tensor BasicBlockImpl::forward(const at::Tensor& x) {
 }
 
 ResNet::ResNet(int64_t in_channels, int64_t num_classes, const std::vector<int64_t>& widths,
-               const std::vector<int64_t>& blocks, const std::vector<std::pair<size_t, int64_t>>& snapshots)
-{
+               const std::vector<int64_t>& blocks, const std::vector<std::pair<size_t, int64_t>>& snapshots) {
   stem = register_module("stem", conv3x3(in_channels, widths.front(), 1));
   stem_bn = register_module("stem_bn", torch::nn::BatchNorm2d(widths.front()));
   int64_t c = widths.front();
@@ -52,7 +51,8 @@ ResNet::ResNet(int64_t in_channels, int64_t num_classes, const std::vector<int64
     TORCH_CHECK(after_blocks <= blocks_.size(), "ResNet: a snapshot point after block ", after_blocks, " of ",
                 blocks_.size());
     const auto channels = after_blocks == 0 ? widths.front() : block_widths[after_blocks - 1];
-    points_.push_back({after_blocks == 0 ? "after the stem" : "after " + blocks_names[after_blocks - 1], channels, pool});
+    points_.push_back(
+        {after_blocks == 0 ? "after the stem" : "after " + blocks_names[after_blocks - 1], channels, pool});
     snapshot_after_.push_back(after_blocks);
   }
 }

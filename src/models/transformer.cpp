@@ -17,8 +17,9 @@ void TransformerOptions::validate() const {
   require(vocab_size >= 1, "transformer: vocab_size must be >= 1, found " + std::to_string(vocab_size));
   require(context >= 1, "transformer: context must be >= 1, found " + std::to_string(context));
   require(layers >= 1, "transformer: layers must be >= 1, found " + std::to_string(layers));
-  require(heads >= 1 && dim >= 1 && dim % heads == 0, "transformer: dim must be a positive multiple of heads, found dim " +
-                                                          std::to_string(dim) + ", heads " + std::to_string(heads));
+  require(heads >= 1 && dim >= 1 && dim % heads == 0,
+          "transformer: dim must be a positive multiple of heads, found dim " + std::to_string(dim) + ", heads " +
+              std::to_string(heads));
 }
 
 TransformerBlockImpl::TransformerBlockImpl(const TransformerOptions& o) : options_(o) {
@@ -72,12 +73,13 @@ Transformer::Transformer(const TransformerOptions& o) : options_(o) {
 
 at::Tensor Transformer::forward_at(const at::Tensor& tokens, int64_t first_position) {
   TORCH_CHECK(tokens.dim() == 2 && tokens.scalar_type() == at::kLong,
-              "transformer: expected int64 character ids [batch, T], found ", tokens.sizes(), " ", tokens.scalar_type());
+              "transformer: expected int64 character ids [batch, T], found ", tokens.sizes(), " ",
+              tokens.scalar_type());
   const int64_t T = tokens.size(1);
   TORCH_CHECK(T >= 1 && first_position >= 0 && first_position + T <= options_.context, "transformer: inputs of 1 to ",
               options_.context, " characters (the context), found ", T, " from position ", first_position);
-  const auto pos = at::arange(first_position, first_position + T,
-                              at::TensorOptions().dtype(at::kLong).device(tokens.device()));
+  const auto pos =
+      at::arange(first_position, first_position + T, at::TensorOptions().dtype(at::kLong).device(tokens.device()));
   auto x = tokens_->forward(tokens) + positions_->forward(pos).unsqueeze(0);
   // The biases of positions first_position.. are the top-left block of the whole context's: they depend on
   // distances only.

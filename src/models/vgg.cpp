@@ -15,7 +15,8 @@ Vgg::Vgg(int64_t in_channels, int64_t num_classes, const std::vector<int64_t>& l
     const bool snapshot = next_snapshot < snapshots.size() && snapshots[next_snapshot].first == li;
     if (width == 0) {
       if (snapshot)
-        points_.push_back({"after conv" + std::to_string(convs_.size()) + " + pool", c, snapshots[next_snapshot++].second});
+        points_.push_back(
+            {"after conv" + std::to_string(convs_.size()) + " + pool", c, snapshots[next_snapshot++].second});
       continue;
     }
     const auto i = std::to_string(convs_.size() + 1);

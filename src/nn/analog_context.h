@@ -28,7 +28,7 @@ class AnalogContext {
   double gaussian_sigma() const { return gaussian_sigma_; }  // `gaussian`: weight noise std, fraction of max|W|
   double neft_sigma() const { return neft_sigma_; }          // `neft`: NeFT's device variation sigma
   double neft_s() const { return neft_s_; }                  // `neft`: its multiplier on mid-range weights
-  bool calibrating() const { return calibrating_; }  // eval forwards fix each programmed layer's ranges
+  bool calibrating() const { return calibrating_; }          // eval forwards fix each programmed layer's ranges
   // The generator of every draw (a fresh chip instance per training forward, read noise). Copies of a context
   // share its state (at::Generator is a handle).
   at::Generator& generator() { return gen_; }

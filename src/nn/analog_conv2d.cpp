@@ -5,8 +5,8 @@
 
 #include <cmath>
 
-#include "nn/ste_function.h"
 #include "common/stage_timer.h"
+#include "nn/ste_function.h"
 
 namespace cimtrain::nn {
 
@@ -35,8 +35,7 @@ at::Tensor AnalogConv2dImpl::to_rows(const at::Tensor& x) const {
 
 at::Tensor AnalogConv2dImpl::from_rows(const at::Tensor& rows, const at::Tensor& x) const {
   const common::StageTimer timer("rows to NCHW");
-  const int64_t n = x.size(0),
-                ho = sim::conv_output_size(x.size(2), kernel_[0], stride_[0], padding_[0], dilation_[0]),
+  const int64_t n = x.size(0), ho = sim::conv_output_size(x.size(2), kernel_[0], stride_[0], padding_[0], dilation_[0]),
                 wo = sim::conv_output_size(x.size(3), kernel_[1], stride_[1], padding_[1], dilation_[1]);
   return rows.view({n, ho, wo, options.out_channels()}).permute({0, 3, 1, 2}).contiguous();
 }

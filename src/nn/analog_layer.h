@@ -47,7 +47,7 @@ class AnalogLayer {
  protected:
   // --- how the concrete layer maps onto the crossbar: its input as rows of a product with W [outputs, inputs]
   virtual at::Tensor clean_forward(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const = 0;
-  virtual at::Tensor to_rows(const at::Tensor& x) const = 0;                          // input -> [M, inputs]
+  virtual at::Tensor to_rows(const at::Tensor& x) const = 0;                            // input -> [M, inputs]
   virtual at::Tensor from_rows(const at::Tensor& rows, const at::Tensor& x) const = 0;  // [M, outputs] -> output
   virtual at::Tensor as_matrix(const at::Tensor& w) const = 0;  // parameter shape -> [outputs, inputs]
   // The fused STE: y_noisy as the value, the clean layer's gradient (from saved x, w) as the backward.
@@ -66,7 +66,7 @@ class AnalogLayer {
  private:
   struct Programmed {
     std::shared_ptr<sim::ChipInstance> instance;  // null for a NeFT draw (weight_noise)
-    at::Tensor weight_scale;  // [outputs, 1]
+    at::Tensor weight_scale;                      // [outputs, 1]
     at::Tensor input_scale;   // scalar s_x fixed by calibration; undefined: max|x| / qmax of each batch
     at::Tensor weight_noise;  // NeFT: added to the weights; undefined on a chip
   };

@@ -1,26 +1,21 @@
 // Names of the gradient modes (see gradient_mode.h).
 #include "nn/gradient_mode.h"
 
-#include <stdexcept>
 
 namespace cimtrain::nn {
 
 const std::vector<std::string>& gradient_mode_names() {
-  static const std::vector<std::string> names = {"clean", "gaussian", "full", "ste", "ste-nograd", "ste-detach", "neft"};
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> n;
+    for (const auto& [mode, name] : choice_names(GradientMode{})) n.emplace_back(name);
+    return n;
+  }();
   return names;
 }
 
-std::string to_string(GradientMode mode) { return gradient_mode_names().at(static_cast<size_t>(mode)); }
+std::string to_string(GradientMode mode) { return common::to_name(mode); }
 
-GradientMode gradient_mode_from_string(const std::string& name) {
-  const auto& names = gradient_mode_names();
-  std::string known;
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (names[i] == name) return static_cast<GradientMode>(i);
-    known += (i ? ", " : "") + names[i];
-  }
-  throw std::invalid_argument("unknown gradient mode '" + name + "' (known: " + known + ")");
-}
+GradientMode gradient_mode_from_string(const std::string& name) { return common::parse_choice<GradientMode>(name); }
 
 bool uses_chip(GradientMode mode) {
   return mode == GradientMode::kFull || mode == GradientMode::kSte || mode == GradientMode::kSteNograd ||

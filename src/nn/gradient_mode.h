@@ -1,8 +1,12 @@
 // The gradient modes of an analog layer (docs/design.md §2): how its forward and backward treat the chip.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <string>
 #include <vector>
+
+#include "common/choice.h"
 
 namespace cimtrain::nn {
 
@@ -16,9 +20,13 @@ enum class GradientMode {
   kNeft,       // W + NeFT device-variation noise (nn/neft_noise.h), differentiable: NeFT's published model
 };
 
+CIMTRAIN_CHOICE(GradientMode, "mode", {GradientMode::kClean, "clean"}, {GradientMode::kGaussian, "gaussian"},
+                {GradientMode::kFull, "full"}, {GradientMode::kSte, "ste"}, {GradientMode::kSteNograd, "ste-nograd"},
+                {GradientMode::kSteDetach, "ste-detach"}, {GradientMode::kNeft, "neft"})
+
 const std::vector<std::string>& gradient_mode_names();  // in enum order: clean, gaussian, full, ste, ...
 std::string to_string(GradientMode mode);
-// Throws std::invalid_argument listing the known names.
+// Throws common::ConfigError (an std::invalid_argument) listing the known names.
 GradientMode gradient_mode_from_string(const std::string& name);
 // True for the modes whose training forward runs the chip simulator.
 bool uses_chip(GradientMode mode);

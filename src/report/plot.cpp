@@ -54,9 +54,9 @@ std::string panel_script(std::ofstream& data, const std::string& data_path, cons
       data << s.x[i] << ' ' << s.y[i] << ' ' << (i < s.err.size() ? s.err[i] : 0.0) << '\n';
     data << "\n\n";  // gnuplot data-set separator (index)
   }
-  std::string script = fmt::format("set title {}\nset xlabel {}\nset ylabel {}\nset grid\nset key below\n{}",
-                                   quoted(spec.title), quoted(spec.xlabel), quoted(spec.ylabel),
-                                   spec.log_y ? "set logscale y\n" : "unset logscale y\n");
+  std::string script =
+      fmt::format("set title {}\nset xlabel {}\nset ylabel {}\nset grid\nset key below\n{}", quoted(spec.title),
+                  quoted(spec.xlabel), quoted(spec.ylabel), spec.log_y ? "set logscale y\n" : "unset logscale y\n");
   std::string plot = "plot ";
   for (size_t i = 0; i < series.size(); ++i) {
     const bool bars = spec.points && !series[i].err.empty();
@@ -66,8 +66,7 @@ std::string panel_script(std::ofstream& data, const std::string& data_path, cons
                         bars     ? "yerrorlines"
                         : points ? "linespoints"
                                  : "lines",
-                        points ? " pt 7 ps 1.2" : "",
-                        series[i].color > 0 ? fmt::format(" lc {}", series[i].color) : "",
+                        points ? " pt 7 ps 1.2" : "", series[i].color > 0 ? fmt::format(" lc {}", series[i].color) : "",
                         series[i].dashed ? " dt 2" : "", quoted(series[i].title));
   }
   return script + plot + "\n";
@@ -77,8 +76,7 @@ std::string panel_script(std::ofstream& data, const std::string& data_path, cons
 
 bool plot_png(const std::string& png_path, const PlotSpec& spec, const std::vector<Series>& series) {
   const std::string data_path = data_file_for(png_path);
-  std::string script =
-      fmt::format("set terminal pngcairo size 1000,700 noenhanced\nset output {}\n", quoted(png_path));
+  std::string script = fmt::format("set terminal pngcairo size 1000,700 noenhanced\nset output {}\n", quoted(png_path));
   {
     std::ofstream data(data_path);
     script += panel_script(data, data_path, spec, series, 0);
@@ -88,9 +86,9 @@ bool plot_png(const std::string& png_path, const PlotSpec& spec, const std::vect
 
 bool plot_panels_png(const std::string& png_path, const std::string& title, const std::vector<Panel>& panels) {
   const std::string data_path = data_file_for(png_path);
-  std::string script = fmt::format(
-      "set terminal pngcairo size {},700 noenhanced\nset output {}\nset multiplot layout 1,{} title {}\n",
-      std::max<size_t>(1000, 700 * panels.size()), quoted(png_path), panels.size(), quoted(title));
+  std::string script =
+      fmt::format("set terminal pngcairo size {},700 noenhanced\nset output {}\nset multiplot layout 1,{} title {}\n",
+                  std::max<size_t>(1000, 700 * panels.size()), quoted(png_path), panels.size(), quoted(title));
   {
     std::ofstream data(data_path);
     size_t index = 0;

@@ -10,14 +10,15 @@ void AdcConfig::validate() const {
   common::require_non_negative("adc.noise_sigma_lsb", noise_sigma_lsb);
   common::require_non_negative("adc.offset_sigma_lsb", offset_sigma_lsb);
   common::require_non_negative("adc.inl_lsb", inl_lsb);
-  common::require(headroom > 0 && headroom <= 100, "adc.headroom must be in (0, 100], found " + std::to_string(headroom));
+  common::require(headroom > 0 && headroom <= 100,
+                  "adc.headroom must be in (0, 100], found " + std::to_string(headroom));
 }
 
 AdcStatic sample_adc_static(const AdcConfig& cfg, at::IntArrayRef converters, at::Generator& gen) {
   AdcStatic s;
   const bool on = cfg.enabled;
-  s.offset_lsb = on && cfg.offset_sigma_lsb > 0 ? at::randn(converters, gen) * cfg.offset_sigma_lsb
-                                                : at::zeros(converters);
+  s.offset_lsb =
+      on && cfg.offset_sigma_lsb > 0 ? at::randn(converters, gen) * cfg.offset_sigma_lsb : at::zeros(converters);
   s.inl_lsb = on && cfg.inl_lsb > 0 ? at::randn(converters, gen) * cfg.inl_lsb : at::zeros(converters);
   return s;
 }
@@ -40,8 +41,8 @@ at::Tensor adc_convert(const at::Tensor& current_uA, const at::Tensor& var_uA2, 
     return current_uA + normal_tensor(current_uA.sizes(), key) * var_uA2.sqrt();
   }
   const int64_t slices = current_uA.size(2);
-  TORCH_CHECK(full_scale_uA.numel() == slices, "ADC full scale must have one value per slice (", slices,
-              "), found ", full_scale_uA.sizes());
+  TORCH_CHECK(full_scale_uA.numel() == slices, "ADC full scale must have one value per slice (", slices, "), found ",
+              full_scale_uA.sizes());
   const double qmax = cfg.code_max();
   const auto lsb = (full_scale_uA / qmax).view({1, 1, slices, 1});
   auto u = current_uA / lsb;  // in LSB

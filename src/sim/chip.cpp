@@ -5,6 +5,7 @@
 #include <cmath>
 #include <optional>
 
+#include "common/stage_timer.h"
 #include "sim/dac.h"
 #include "sim/device_nonlinearity.h"
 #include "sim/drift.h"
@@ -12,15 +13,15 @@
 #include "sim/programming_noise.h"
 #include "sim/read_noise.h"
 #include "sim/read_operands.h"
-#include "common/stage_timer.h"
 #include "sim/thermal.h"
 
 namespace cimtrain::sim {
 
 void ReadConditions::validate() const {
-  common::require(time_s >= 0 && std::isfinite(time_s), "time since programming must be >= 0 s, found " + std::to_string(time_s));
-  common::require(temperature_K > 0 && temperature_K < 1000, "temperature must be in (0, 1000) K, found " +
-                                                          std::to_string(temperature_K));
+  common::require(time_s >= 0 && std::isfinite(time_s),
+                  "time since programming must be >= 0 s, found " + std::to_string(time_s));
+  common::require(temperature_K > 0 && temperature_K < 1000,
+                  "temperature must be in (0, 1000) K, found " + std::to_string(temperature_K));
 }
 
 Chip::Chip(ChipConfig config) : config_(std::move(config)) { config_.validate(); }
@@ -166,10 +167,9 @@ at::Tensor ChipInstance::combine_weights(const ReadShape& sh) const {
   for (int64_t p = 0; p < sh.phases; ++p)
     for (int64_t c = 0; c < sh.cycles; ++c)
       for (int64_t s = 0; s < sh.slices; ++s)
-        acc[p][c][s] = static_cast<float>((p == 0 ? 1.0 : -1.0) *
-                                          std::ldexp(1.0, sh.bits_per_cycle * static_cast<int>(c)) *
-                                          std::ldexp(1.0, m.bits_per_cell * static_cast<int>(s)) *
-                                          drift_compensation_ / unit_uA);
+        acc[p][c][s] =
+            static_cast<float>((p == 0 ? 1.0 : -1.0) * std::ldexp(1.0, sh.bits_per_cycle * static_cast<int>(c)) *
+                               std::ldexp(1.0, m.bits_per_cell * static_cast<int>(s)) * drift_compensation_ / unit_uA);
   return coef;
 }
 
@@ -209,7 +209,8 @@ at::Tensor ChipInstance::infer(const at::Tensor& x_int, at::Generator& gen) cons
   at::Tensor V2, V, current, var;
   {
     const common::StageTimer timer("read.drive");
-    V = drive_word_lines(x, sh, cfg.dac, cfg.device_nonlinearity, dac_inl_, dac_key, read_var_.defined() ? &V2 : nullptr);
+    V = drive_word_lines(x, sh, cfg.dac, cfg.device_nonlinearity, dac_inl_, dac_key,
+                         read_var_.defined() ? &V2 : nullptr);
   }
   {
     const common::StageTimer timer("read.products");

@@ -3,9 +3,8 @@
 
 #include <ATen/ATen.h>
 
-#include <vector>
-
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "sim/adc.h"
 #include "sim/chip_config.h"
@@ -16,8 +15,8 @@ namespace cimtrain::sim {
 
 // When and where the chip is read.
 struct ReadConditions {
-  double time_s = 3600.0;         // time since programming, seconds (drift, retention, PCM read noise)
-  double temperature_K = 300.0;   // ambient temperature of the chip, kelvin (each tile adds its own offset)
+  double time_s = 3600.0;        // time since programming, seconds (drift, retention, PCM read noise)
+  double temperature_K = 300.0;  // ambient temperature of the chip, kelvin (each tile adds its own offset)
 
   void validate() const;
 };
@@ -54,10 +53,10 @@ class ChipInstance {
   // +-input_max, quantised inside the drive pass: s = input_scale (1: x holds integers), or with
   // input_scale = 0, s = max|x| / input_max of this batch (1 for an all-zero batch), returned in *used_scale.
   // With `weight_scale` [outputs] the digital periphery dequantises in the same pass: the result is then
-  // s x weight_scale[o] x the integer output + bias[o] (bias optional), in the layer's float units. The products run as convolutions of the word-line voltage maps with
-  // each row tile's conductances, so the im2col rows are never built; with noise off it returns what infer()
-  // returns on the im2col rows, up to float rounding, when the DAC has no INL (here one INL per input
-  // channel, there one per word line). Needs the column DAC-noise model.
+  // s x weight_scale[o] x the integer output + bias[o] (bias optional), in the layer's float units. The products run as
+  // convolutions of the word-line voltage maps with each row tile's conductances, so the im2col rows are never built;
+  // with noise off it returns what infer() returns on the im2col rows, up to float rounding, when the DAC has no INL
+  // (here one INL per input channel, there one per word line). Needs the column DAC-noise model.
   at::Tensor infer_conv(const at::Tensor& x, const ConvGeometry& geometry, at::Generator& gen, double input_scale = 1.0,
                         double* used_scale = nullptr, const at::Tensor& weight_scale = {},
                         const at::Tensor& bias = {}) const;
@@ -116,14 +115,14 @@ class ChipInstance {
   TileLayout layout_;
   ReadConditions conditions_;
   // Sampled once per instance.
-  at::Tensor g_prog_;      // [S, 2, padded_rows, outputs] programmed conductances, uS
-  at::Tensor nu_;          // [S, 2, padded_rows, outputs] drift exponents (or undefined)
-  at::Tensor tile_dT_;     // [row_tiles, col_tiles] tile temperature offsets, K
-  at::Tensor dac_inl_;     // [padded_rows] DAC INL amplitudes, LSB
-  AdcStatic adc_static_;   // [row_tiles, S, outputs] ADC offsets and INL, LSB
+  at::Tensor g_prog_;     // [S, 2, padded_rows, outputs] programmed conductances, uS
+  at::Tensor nu_;         // [S, 2, padded_rows, outputs] drift exponents (or undefined)
+  at::Tensor tile_dT_;    // [row_tiles, col_tiles] tile temperature offsets, K
+  at::Tensor dac_inl_;    // [padded_rows] DAC INL amplitudes, LSB
+  AdcStatic adc_static_;  // [row_tiles, S, outputs] ADC offsets and INL, LSB
   // Derived for the present conditions by set_conditions().
-  at::Tensor signal_;      // [row_tiles, tile_rows, S * outputs] differential conductance G+ - G-, uS
-  at::Tensor read_var_;    // [row_tiles, tile_rows, S * outputs] read-noise variance per V^2, uS^2 (or undefined)
+  at::Tensor signal_;       // [row_tiles, tile_rows, S * outputs] differential conductance G+ - G-, uS
+  at::Tensor read_var_;     // [row_tiles, tile_rows, S * outputs] read-noise variance per V^2, uS^2 (or undefined)
   at::Tensor dac_col_var_;  // [row_tiles, S * outputs] column DAC-noise variance per read, uA^2 (or undefined)
   double drift_compensation_ = 1.0;  // digital output scale from the global drift compensation
   at::Tensor fixed_full_scale_;      // [S] ADC full scale, uA (or undefined: per batch)

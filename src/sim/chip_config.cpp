@@ -1,9 +1,8 @@
 // ChipConfig validation, JSON round-trip and per-non-ideality switching (see chip_config.h).
 #include "sim/chip_config.h"
 
-#include <fstream>
-
 #include <algorithm>
+#include <fstream>
 
 #include "common/strict_json.h"
 #include "sim/presets.h"
@@ -22,11 +21,11 @@ void ChipConfig::validate() const {
   drift.validate();
   ir_drop.validate();
   common::require(mapping.conv_read != ConvRead::kDirect || !dac.word_line_noise(),
-          "mapping.conv_read 'direct' drives input maps, not word lines: it needs dac.noise_model 'column' "
-          "(or no DAC noise); for per-word-line DAC noise set mapping.conv_read to 'im2col'");
+                  "mapping.conv_read 'direct' drives input maps, not word lines: it needs dac.noise_model 'column' "
+                  "(or no DAC noise); for per-word-line DAC noise set mapping.conv_read to 'im2col'");
   common::require(dac.input_bits_per_cycle <= mapping.input_bits - 1,
-          "dac.input_bits_per_cycle must be <= input_bits - 1 = " + std::to_string(mapping.input_bits - 1) +
-              ", found " + std::to_string(dac.input_bits_per_cycle));
+                  "dac.input_bits_per_cycle must be <= input_bits - 1 = " + std::to_string(mapping.input_bits - 1) +
+                      ", found " + std::to_string(dac.input_bits_per_cycle));
 }
 
 void to_json(nlohmann::json& j, const ChipConfig& c) {
@@ -59,10 +58,11 @@ void override_section(const nlohmann::json& j, const char* name, T& section) {
 }  // namespace
 
 ChipConfig chip_config_from_json(const nlohmann::json& j) {
-  if (!j.is_object()) throw common::ConfigError("chip config: expected a JSON object, found " + std::string(j.type_name()));
-  static const std::vector<std::string> known = {"format",     "version",    "preset",      "level",
-                                                 "mapping",    "dac",        "adc",         "device_nonlinearity",
-                                                 "programming_noise", "read_noise", "thermal", "drift", "ir_drop"};
+  if (!j.is_object())
+    throw common::ConfigError("chip config: expected a JSON object, found " + std::string(j.type_name()));
+  static const std::vector<std::string> known = {
+      "format",     "version", "preset", "level",  "mapping", "dac", "adc", "device_nonlinearity", "programming_noise",
+      "read_noise", "thermal", "drift",  "ir_drop"};
   for (const auto& item : j.items()) {
     if (std::find(known.begin(), known.end(), item.key()) == known.end())
       throw common::ConfigError("chip config: unknown section '" + item.key() + "'");
@@ -101,23 +101,31 @@ ChipConfig ideal_config(ChipConfig c) {
 }
 
 const std::vector<std::string>& nonideality_names() {
-  static const std::vector<std::string> names = {"dac",        "adc",     "device_nonlinearity",
-                                                 "programming_noise", "read_noise", "thermal",
-                                                 "drift",      "ir_drop"};
+  static const std::vector<std::string> names = {
+      "dac", "adc", "device_nonlinearity", "programming_noise", "read_noise", "thermal", "drift", "ir_drop"};
   return names;
 }
 
 ChipConfig only_nonideality(const ChipConfig& base, const std::string& name) {
   ChipConfig c = ideal_config(base);
-  if (name == "dac") c.dac = base.dac;
-  else if (name == "adc") c.adc = base.adc;
-  else if (name == "device_nonlinearity") c.device_nonlinearity = base.device_nonlinearity;
-  else if (name == "programming_noise") c.programming_noise = base.programming_noise;
-  else if (name == "read_noise") c.read_noise = base.read_noise;
-  else if (name == "thermal") c.thermal = base.thermal;
-  else if (name == "drift") c.drift = base.drift;
-  else if (name == "ir_drop") c.ir_drop = base.ir_drop;
-  else throw common::ConfigError("unknown non-ideality '" + name + "'");
+  if (name == "dac")
+    c.dac = base.dac;
+  else if (name == "adc")
+    c.adc = base.adc;
+  else if (name == "device_nonlinearity")
+    c.device_nonlinearity = base.device_nonlinearity;
+  else if (name == "programming_noise")
+    c.programming_noise = base.programming_noise;
+  else if (name == "read_noise")
+    c.read_noise = base.read_noise;
+  else if (name == "thermal")
+    c.thermal = base.thermal;
+  else if (name == "drift")
+    c.drift = base.drift;
+  else if (name == "ir_drop")
+    c.ir_drop = base.ir_drop;
+  else
+    throw common::ConfigError("unknown non-ideality '" + name + "'");
   return c;
 }
 

@@ -1,13 +1,12 @@
 // The whole chip's configuration: one struct per non-ideality, the noise level, presets and JSON.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
-#include "sim/adc.h"
 #include "common/errors.h"
+#include "sim/adc.h"
 #include "sim/dac.h"
 #include "sim/device_nonlinearity.h"
 #include "sim/drift.h"

@@ -1,7 +1,6 @@
 // Input DAC model (see dac.h).
 #include "sim/dac.h"
 
-
 namespace cimtrain::sim {
 
 void DacConfig::validate() const {

@@ -3,9 +3,8 @@
 
 #include <ATen/ATen.h>
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "common/choice.h"
 #include "common/errors.h"
@@ -14,7 +13,8 @@
 namespace cimtrain::sim {
 
 enum class DacNoiseModel { kColumn, kWordLine };
-CIMTRAIN_CHOICE(DacNoiseModel, "dac.noise_model", {DacNoiseModel::kColumn, "column"}, {DacNoiseModel::kWordLine, "word_line"})
+CIMTRAIN_CHOICE(DacNoiseModel, "dac.noise_model", {DacNoiseModel::kColumn, "column"},
+                {DacNoiseModel::kWordLine, "word_line"})
 
 struct DacConfig {
   bool enabled = true;           // false: ideal DAC (exact voltages, no noise, no INL)
@@ -27,7 +27,7 @@ struct DacConfig {
   // I-V law), added to the read noise; exact marginals for ohmic cells, cross-column correlations dropped,
   // no random number per input. "word_line" (exact): one normal per word line per read, before the I-V law.
   DacNoiseModel noise_model = DacNoiseModel::kColumn;
-  double inl_lsb = 0.25;         // std over DACs of the bow-shaped integral non-linearity amplitude, DAC LSB
+  double inl_lsb = 0.25;  // std over DACs of the bow-shaped integral non-linearity amplitude, DAC LSB
 
   void validate() const;
   bool word_line_noise() const { return enabled && noise_sigma > 0 && noise_model == DacNoiseModel::kWordLine; }

@@ -16,7 +16,7 @@ void DriftConfig::validate() const {
   common::require(t0_s > 0, "drift.t0_s must be > 0 seconds, found " + std::to_string(t0_s));
   common::require_non_negative("drift.relaxation_tau_s", relaxation_tau_s);
   common::require(relaxation_beta > 0 && relaxation_beta <= 1,
-          "drift.relaxation_beta must be in (0, 1], found " + std::to_string(relaxation_beta));
+                  "drift.relaxation_beta must be in (0, 1], found " + std::to_string(relaxation_beta));
   common::require_range("drift.relaxation_rest_fraction", relaxation_rest_fraction, 0.0, 1.0);
 }
 

@@ -3,9 +3,8 @@
 
 #include <ATen/ATen.h>
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "common/choice.h"
 #include "common/errors.h"
@@ -23,15 +22,15 @@ struct DriftConfig {
   //            mu = clamp(-0.0155 ln r + 0.0244, 0.049, 0.1), sigma = clamp(-0.0125 ln r - 0.0059, 0.008, 0.045)
   //            (Joshi et al. 2020 / aihwkit pcm.py).
   DriftModel model = DriftModel::kPowerLaw;
-  double nu_mean = 0.02;           // power_law: mean drift exponent (dimensionless)
-  double nu_std = 0.005;           // power_law: std of the drift exponent at level 1
-  double t0_s = 20.0;              // time after programming at which drift starts to count, seconds
+  double nu_mean = 0.02;  // power_law: mean drift exponent (dimensionless)
+  double nu_std = 0.005;  // power_law: std of the drift exponent at level 1
+  double t0_s = 20.0;     // time after programming at which drift starts to count, seconds
   // Stretched-exponential relaxation towards a rest state, applied after the drift:
   // G(t) = G_rest + (G - G_rest) exp(-(t / tau)^beta), G_rest = g_min + rest_fraction (g_max - g_min).
-  double relaxation_tau_s = 0.0;   // relaxation time constant at t_ref, seconds; 0 = no relaxation
-  double relaxation_beta = 0.5;    // stretch exponent (0, 1]
+  double relaxation_tau_s = 0.0;          // relaxation time constant at t_ref, seconds; 0 = no relaxation
+  double relaxation_beta = 0.5;           // stretch exponent (0, 1]
   double relaxation_rest_fraction = 0.5;  // rest state as a fraction of the conductance window
-  bool compensation = true;        // global drift compensation: a reference read rescales the outputs
+  bool compensation = true;               // global drift compensation: a reference read rescales the outputs
 
   void validate() const;
 };

@@ -16,7 +16,7 @@ namespace cimtrain::sim {
 struct ErrorStats {
   std::vector<double> per_instance;  // ||y_chip - y_ideal|| / ||y_ideal|| over the batch, one per instance
   double mean() const;
-  double stddev() const;             // sample standard deviation (0 for one instance)
+  double stddev() const;  // sample standard deviation (0 for one instance)
 };
 
 // The exact integer product x W^T [batch, outputs] (computed in double).

@@ -2,7 +2,6 @@
 // resistive crossbar by alternating line relaxation (block Gauss-Seidel/SOR with exact line solves).
 #include "sim/ir_drop.h"
 
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -23,13 +22,13 @@ std::string num(double v) {
 void check_conductances(const at::Tensor& G_uS, const char* where) {
   TORCH_CHECK(G_uS.dim() == 3 && G_uS.size(1) > 0 && G_uS.size(2) > 0, where,
               ": expected conductances G_uS of shape [T, R, C] with R, C >= 1, found ", G_uS.sizes());
-  TORCH_CHECK(at::isFloatingType(G_uS.scalar_type()), where,
-              ": expected floating-point conductances G_uS, found ", G_uS.scalar_type());
+  TORCH_CHECK(at::isFloatingType(G_uS.scalar_type()), where, ": expected floating-point conductances G_uS, found ",
+              G_uS.scalar_type());
 }
 
 void check_r_wire(double r_wire_ohm, const char* where) {
-  TORCH_CHECK(std::isfinite(r_wire_ohm) && r_wire_ohm >= 0, where,
-              ": r_wire_ohm must be finite and >= 0, found ", r_wire_ohm);
+  TORCH_CHECK(std::isfinite(r_wire_ohm) && r_wire_ohm >= 0, where, ": r_wire_ohm must be finite and >= 0, found ",
+              r_wire_ohm);
 }
 
 // ---- Exact solver: one resistive line ----------------------------------------------------------------
@@ -97,10 +96,9 @@ void check_solve_inputs(const at::Tensor& G_uS, const at::Tensor& V_volts) {
               "G_uS of shape [T, R, C] = ",
               G_uS.sizes(), ", found V_volts of shape ", V_volts.sizes());
   TORCH_CHECK(at::isFloatingType(V_volts.scalar_type()),
-              "solve_crossbar_currents: expected floating-point voltages V_volts, found ",
-              V_volts.scalar_type());
-  TORCH_CHECK(V_volts.device() == G_uS.device(), "solve_crossbar_currents: G_uS on ", G_uS.device(),
-              " but V_volts on ", V_volts.device());
+              "solve_crossbar_currents: expected floating-point voltages V_volts, found ", V_volts.scalar_type());
+  TORCH_CHECK(V_volts.device() == G_uS.device(), "solve_crossbar_currents: G_uS on ", G_uS.device(), " but V_volts on ",
+              V_volts.device());
 }
 
 // The over-relaxation factor omega of the exact solver's sweeps (see solve_crossbar_currents): 1 (Gauss-Seidel)
@@ -133,10 +131,10 @@ struct OverRelaxation {
 [[noreturn]] void throw_no_convergence(const at::Tensor& G_uS, const at::Tensor& V_volts, const IrDropConfig& cfg,
                                        int sweep, double change, double omega) {
   std::ostringstream s;
-  s << "solve_crossbar_currents: no convergence after " << sweep << " sweeps for G_uS of shape "
-    << G_uS.sizes() << " and V_volts of shape " << V_volts.sizes() << " with r_wire_ohm "
-    << cfg.r_wire_ohm << ": max relative change of node voltages " << change << " (omega " << omega
-    << "), tolerance " << cfg.solver_tolerance;
+  s << "solve_crossbar_currents: no convergence after " << sweep << " sweeps for G_uS of shape " << G_uS.sizes()
+    << " and V_volts of shape " << V_volts.sizes() << " with r_wire_ohm " << cfg.r_wire_ohm
+    << ": max relative change of node voltages " << change << " (omega " << omega << "), tolerance "
+    << cfg.solver_tolerance;
   throw std::runtime_error(s.str());
 }
 
@@ -144,11 +142,11 @@ struct OverRelaxation {
 
 void IrDropConfig::validate() const {
   common::require(std::isfinite(r_wire_ohm) && r_wire_ohm >= 0,
-          "ir_drop.r_wire_ohm must be finite and >= 0 ohm, found " + num(r_wire_ohm));
+                  "ir_drop.r_wire_ohm must be finite and >= 0 ohm, found " + num(r_wire_ohm));
   common::require(std::isfinite(solver_tolerance) && solver_tolerance > 0,
-          "ir_drop.solver_tolerance must be > 0, found " + num(solver_tolerance));
+                  "ir_drop.solver_tolerance must be > 0, found " + num(solver_tolerance));
   common::require(solver_max_iterations >= 1,
-          "ir_drop.solver_max_iterations must be >= 1, found " + std::to_string(solver_max_iterations));
+                  "ir_drop.solver_max_iterations must be >= 1, found " + std::to_string(solver_max_iterations));
 }
 
 // ---- Fast first-order model ----------------------------------------------------------------------------
@@ -173,12 +171,12 @@ at::Tensor ir_drop_fast_factors(const at::Tensor& G_uS, double r_wire_ohm) {
   const auto G = G_uS.to(at::kDouble);
   const int64_t R = G.size(1), C = G.size(2);
   const auto opts = G.options();
-  const auto k1 = at::arange(1, C + 1, opts);                    // k + 1, [C]
-  const auto Qc = at::cumsum(G, 2);                               // sum_{k' <= k} G
+  const auto k1 = at::arange(1, C + 1, opts);  // k + 1, [C]
+  const auto Qc = at::cumsum(G, 2);            // sum_{k' <= k} G
   const auto A = at::cumsum(G * k1, 2) + k1 * (Qc.narrow(2, C - 1, 1) - Qc);
-  const auto Rj = at::arange(R, 0, -1, opts).unsqueeze(1);        // R - j, [R, 1]
-  const auto Qr = at::cumsum(G, 1);                               // sum_{j <= j'} G
-  const auto W = at::cumsum(G * Rj, 1);                           // sum_{j <= j'} (R - j) G
+  const auto Rj = at::arange(R, 0, -1, opts).unsqueeze(1);  // R - j, [R, 1]
+  const auto Qr = at::cumsum(G, 1);                         // sum_{j <= j'} G
+  const auto W = at::cumsum(G * Rj, 1);                     // sum_{j <= j'} (R - j) G
   const auto B = Rj * Qr + (W.narrow(1, R - 1, 1) - W);
   return (1.0 / (1.0 + (r_wire_ohm * 1e-6) * (A + B))).to(G_uS.scalar_type());
 }
@@ -190,10 +188,10 @@ at::Tensor ir_drop_fast_factors_reference(const at::Tensor& G_uS, double r_wire_
   const int64_t R = G.size(1), C = G.size(2);
   const auto k = at::arange(C, G.options());
   const auto j = at::arange(R, G.options());
-  const auto min_k = at::minimum(k.unsqueeze(1), k.unsqueeze(0)) + 1.0;            // [C, C]
+  const auto min_k = at::minimum(k.unsqueeze(1), k.unsqueeze(0)) + 1.0;                     // [C, C]
   const auto max_j = static_cast<double>(R) - at::maximum(j.unsqueeze(1), j.unsqueeze(0));  // [R, R]
-  const auto A = at::matmul(G, min_k);   // A[t,j,k] = sum_k' G[t,j,k'] (min(k',k) + 1)
-  const auto B = at::matmul(max_j, G);   // B[t,j',k] = sum_j (R - max(j',j)) G[t,j,k]
+  const auto A = at::matmul(G, min_k);  // A[t,j,k] = sum_k' G[t,j,k'] (min(k',k) + 1)
+  const auto B = at::matmul(max_j, G);  // B[t,j',k] = sum_j (R - max(j',j)) G[t,j,k]
   return (1.0 / (1.0 + (r_wire_ohm * 1e-6) * (A + B))).to(G_uS.scalar_type());
 }
 
@@ -214,8 +212,8 @@ at::Tensor ir_drop_fast_factors_reference(const at::Tensor& G_uS, double r_wire_
 // the last exact bit-line solve. The peer reference is CrossSim (Sandia), which also solves the
 // parasitic-resistance network of the array iteratively with a relaxation factor and a convergence
 // threshold; here every sweep solves whole lines exactly, which converges in far fewer sweeps.
-at::Tensor solve_crossbar_currents(const at::Tensor& G_uS, const at::Tensor& V_volts,
-                                   const IrDropConfig& cfg, CrossbarSolveInfo* info) {
+at::Tensor solve_crossbar_currents(const at::Tensor& G_uS, const at::Tensor& V_volts, const IrDropConfig& cfg,
+                                   CrossbarSolveInfo* info) {
   check_solve_inputs(G_uS, V_volts);
   cfg.validate();
   if (info) *info = CrossbarSolveInfo{};
@@ -233,10 +231,10 @@ at::Tensor solve_crossbar_currents(const at::Tensor& G_uS, const at::Tensor& V_v
   // position lists are reversed. Per-position slices are [T, B, lines]; the weights broadcast over B.
   const auto word_w = line_weights(G.transpose(1, 2).unsqueeze(1).contiguous(), gw);
   const auto bit_w = line_weights(G.flip({1}).unsqueeze(1), gw);  // row R-1 first
-  const auto bit_out = bit_w.s0 * gw / (bit_w.s0 + gw);  // [T, 1, C], uS: sense current = bit_out * e[R-1]
+  const auto bit_out = bit_w.s0 * gw / (bit_w.s0 + gw);           // [T, 1, C], uS: sense current = bit_out * e[R-1]
 
   at::Tensor u = V.unsqueeze(2).expand({T, B, C, R}).contiguous();  // word-line nodes, V
-  at::Tensor b = at::zeros({T, B, R, C}, opts);                      // bit-line nodes, V
+  at::Tensor b = at::zeros({T, B, R, C}, opts);                     // bit-line nodes, V
   // Scratch shared by the two phases: the other line's voltages, Norton voltages e, and the fresh solve.
   const int64_t n = T * B * C * R;
   const at::Tensor other = at::empty({n}, opts), eta = at::empty({n}, opts), fresh = at::empty({n}, opts);
@@ -281,7 +279,7 @@ at::Tensor ir_drop_effective_conductance(const at::Tensor& G_uS, const IrDropCon
   if (cfg.mode == IrDropMode::kFast) return G_uS * ir_drop_fast_factors(G_uS, cfg.r_wire_ohm);
   // exact: the network is linear, so the response to the unit input vectors is the transfer matrix.
   const int64_t T = G_uS.size(0), R = G_uS.size(1), C = G_uS.size(2);
-  const int64_t rows = std::min<int64_t>(R, 64);                                   // unit inputs per solve
+  const int64_t rows = std::min<int64_t>(R, 64);                                    // unit inputs per solve
   const int64_t tiles = std::max<int64_t>(1, (int64_t{1} << 22) / (rows * R * C));  // ~4M nodes per solve
   auto out = at::empty_like(G_uS);
   for (int64_t t0 = 0; t0 < T; t0 += tiles) {

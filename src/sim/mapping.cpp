@@ -10,14 +10,15 @@ void MappingConfig::validate() const {
   common::require_range("mapping.input_bits", input_bits, 2, 16);
   common::require_range("mapping.bits_per_cell", bits_per_cell, 1, 15);
   common::require(bits_per_cell <= weight_bits - 1,
-          "mapping.bits_per_cell must be <= weight_bits - 1 = " + std::to_string(weight_bits - 1) + ", found " +
-              std::to_string(bits_per_cell));
-  common::require(tile_cols >= 2 * slices(), "mapping.tile_cols must hold at least one output (2 x " +
-                                         std::to_string(slices()) + " slices = " + std::to_string(2 * slices()) +
-                                         " columns), found " + std::to_string(tile_cols));
+                  "mapping.bits_per_cell must be <= weight_bits - 1 = " + std::to_string(weight_bits - 1) + ", found " +
+                      std::to_string(bits_per_cell));
+  common::require(tile_cols >= 2 * slices(),
+                  "mapping.tile_cols must hold at least one output (2 x " + std::to_string(slices()) +
+                      " slices = " + std::to_string(2 * slices()) + " columns), found " + std::to_string(tile_cols));
   common::require(g_max_uS > 0, "mapping.g_max_uS must be > 0, found " + std::to_string(g_max_uS));
-  common::require(g_min_uS >= 0 && g_min_uS < g_max_uS, "mapping.g_min_uS must be in [0, g_max_uS = " +
-                                                    std::to_string(g_max_uS) + "), found " + std::to_string(g_min_uS));
+  common::require(g_min_uS >= 0 && g_min_uS < g_max_uS,
+                  "mapping.g_min_uS must be in [0, g_max_uS = " + std::to_string(g_max_uS) + "), found " +
+                      std::to_string(g_min_uS));
 }
 
 TileLayout make_layout(const MappingConfig& cfg, int64_t inputs, int64_t outputs) {
@@ -39,8 +40,8 @@ at::Tensor checked_weights(const at::Tensor& w_int, const MappingConfig& cfg, co
               "weights must have shape [", layout.outputs, ", ", layout.inputs, "], found ", w_int.sizes());
   const auto w = w_int.to(at::kFloat).contiguous();
   const double wmax = cfg.weight_max(), max_abs = w.abs().max().item<double>();
-  TORCH_CHECK(max_abs <= wmax, "weights must be integers in [", -wmax, ", ", wmax, "] for weight_bits = ",
-              cfg.weight_bits, ", found max |w| = ", max_abs);
+  TORCH_CHECK(max_abs <= wmax, "weights must be integers in [", -wmax, ", ", wmax,
+              "] for weight_bits = ", cfg.weight_bits, ", found max |w| = ", max_abs);
   TORCH_CHECK(at::equal(w, w.round()), "weights must be integer-valued (quantise them first)");
   return w;
 }

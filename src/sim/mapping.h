@@ -4,9 +4,8 @@
 #include <ATen/ATen.h>
 
 #include <cstdint>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "common/choice.h"
 #include "common/errors.h"
@@ -17,13 +16,13 @@ enum class ConvRead { kDirect, kIm2col };
 CIMTRAIN_CHOICE(ConvRead, "mapping.conv_read", {ConvRead::kDirect, "direct"}, {ConvRead::kIm2col, "im2col"})
 
 struct MappingConfig {
-  int tile_rows = 256;      // word lines (inputs) per tile
-  int tile_cols = 256;      // bit lines (physical columns) per tile; one output uses 2 x slices() of them
-  int weight_bits = 8;      // signed integer weight resolution, sign included (8: weights in [-127, 127])
-  int input_bits = 8;       // signed integer input resolution, sign included (8: inputs in [-127, 127])
-  int bits_per_cell = 7;    // magnitude bits one cell stores; fewer than weight_bits-1 bit-slices the weight
-  double g_max_uS = 50.0;   // conductance of a cell's highest level, microsiemens
-  double g_min_uS = 0.5;    // conductance of a cell's lowest level (level 0), microsiemens
+  int tile_rows = 256;     // word lines (inputs) per tile
+  int tile_cols = 256;     // bit lines (physical columns) per tile; one output uses 2 x slices() of them
+  int weight_bits = 8;     // signed integer weight resolution, sign included (8: weights in [-127, 127])
+  int input_bits = 8;      // signed integer input resolution, sign included (8: inputs in [-127, 127])
+  int bits_per_cell = 7;   // magnitude bits one cell stores; fewer than weight_bits-1 bit-slices the weight
+  double g_max_uS = 50.0;  // conductance of a cell's highest level, microsiemens
+  double g_min_uS = 0.5;   // conductance of a cell's lowest level (level 0), microsiemens
   // How a convolution's input reaches the word lines. "direct" (default, fast): the products run as
   // convolutions on the input map, never materialising the im2col rows; the DAC's static INL is then one
   // per input channel (that of the channel's first word line) and the DAC noise must be the "column" model.

@@ -30,19 +30,19 @@ void fill_range(float* out, int64_t first_index, int64_t lo, int64_t hi, One one
 // Full blocks [b0, b0 + nb) -> dst[0 .. 4 nb). One SIMD lane per block; the same inline math as philox_normal.
 // Compiled once per instruction set below, each with fp-contract=off (AVX-512F has FMA instructions), so every
 // version writes the same bits as the scalar philox_normal (IEEE +, -, *, /, conversions only).
-#define CIMTRAIN_FILL_FULL_BLOCKS(name, attrs)                                         \
-  attrs void name(float* dst, uint64_t b0, int64_t nb, PhiloxKey key) {                \
-    _Pragma("omp simd") for (int64_t k = 0; k < nb; ++k) {                             \
-      uint32_t x0, x1, x2, x3;                                                         \
-      philox::block_words(key, b0 + static_cast<uint64_t>(k), x0, x1, x2, x3);         \
-      float z0, z1, z2, z3;                                                            \
-      philox::box_muller(x0, x1, z0, z1);                                              \
-      philox::box_muller(x2, x3, z2, z3);                                              \
-      dst[4 * k + 0] = z0;                                                             \
-      dst[4 * k + 1] = z1;                                                             \
-      dst[4 * k + 2] = z2;                                                             \
-      dst[4 * k + 3] = z3;                                                             \
-    }                                                                                  \
+#define CIMTRAIN_FILL_FULL_BLOCKS(name, attrs)                                 \
+  attrs void name(float* dst, uint64_t b0, int64_t nb, PhiloxKey key) {        \
+    _Pragma("omp simd") for (int64_t k = 0; k < nb; ++k) {                     \
+      uint32_t x0, x1, x2, x3;                                                 \
+      philox::block_words(key, b0 + static_cast<uint64_t>(k), x0, x1, x2, x3); \
+      float z0, z1, z2, z3;                                                    \
+      philox::box_muller(x0, x1, z0, z1);                                      \
+      philox::box_muller(x2, x3, z2, z3);                                      \
+      dst[4 * k + 0] = z0;                                                     \
+      dst[4 * k + 1] = z1;                                                     \
+      dst[4 * k + 2] = z2;                                                     \
+      dst[4 * k + 3] = z3;                                                     \
+    }                                                                          \
   }
 
 using FillBlocksFn = void (*)(float*, uint64_t, int64_t, PhiloxKey);
@@ -82,8 +82,8 @@ FillBlocksFn fill_blocks_for(NormalRngIsa isa) {
 NormalRngIsa detect_isa() {
 #ifdef CIMTRAIN_RNG_X86_DISPATCH
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-      __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq")) {
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512dq")) {
     return NormalRngIsa::kAvx512;
   }
   if (__builtin_cpu_supports("avx2")) return NormalRngIsa::kAvx2;
@@ -130,8 +130,9 @@ void fill_normal_isa(float* out, int64_t n, PhiloxKey key, int64_t first_index, 
     // Samples of this task: [lo, hi) within [first_index, end).
     const int64_t lo = std::max(4 * bb, first_index);
     const int64_t hi = std::min(4 * be, end);
-    fill_range(out, first_index, lo, hi, [&](int64_t i) { return philox_normal(key, i); },
-               [&](float* dst, int64_t b, int64_t nb) { fill_blocks(dst, static_cast<uint64_t>(b), nb, key); });
+    fill_range(
+        out, first_index, lo, hi, [&](int64_t i) { return philox_normal(key, i); },
+        [&](float* dst, int64_t b, int64_t nb) { fill_blocks(dst, static_cast<uint64_t>(b), nb, key); });
   });
 }
 
@@ -152,11 +153,13 @@ at::Tensor randn_philox(at::IntArrayRef sizes, at::Generator& gen, at::TensorOpt
 namespace {
 
 // Uniform i of `key`: word i of the Philox stream, its top 24 bits over 2^24.
-inline float word_uniform(uint32_t w) { return static_cast<float>(static_cast<int32_t>(w >> 8)) * (1.0f / 16777216.0f); }
+inline float word_uniform(uint32_t w) {
+  return static_cast<float>(static_cast<int32_t>(w >> 8)) * (1.0f / 16777216.0f);
+}
 
 // Full blocks [b0, b0 + nb) -> dst[0 .. 4 nb), one SIMD lane per block.
 __attribute__((target_clones("avx512f", "avx2", "default"))) void fill_uniform_blocks(float* dst, uint64_t b0,
-                                                                                       int64_t nb, PhiloxKey key) {
+                                                                                      int64_t nb, PhiloxKey key) {
 #pragma omp simd
   for (int64_t k = 0; k < nb; ++k) {
     uint32_t x0, x1, x2, x3;
@@ -178,8 +181,9 @@ float philox_uniform(PhiloxKey key, int64_t i) {
 
 void fill_uniform(float* out, int64_t n, PhiloxKey key, int64_t first_index) {
   at::parallel_for(first_index, first_index + n, kGrainSamples, [&](int64_t lo, int64_t hi) {
-    fill_range(out, first_index, lo, hi, [&](int64_t i) { return philox_uniform(key, i); },
-               [&](float* dst, int64_t b, int64_t nb) { fill_uniform_blocks(dst, static_cast<uint64_t>(b), nb, key); });
+    fill_range(
+        out, first_index, lo, hi, [&](int64_t i) { return philox_uniform(key, i); },
+        [&](float* dst, int64_t b, int64_t nb) { fill_uniform_blocks(dst, static_cast<uint64_t>(b), nb, key); });
   });
 }
 

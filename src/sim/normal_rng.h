@@ -156,7 +156,7 @@ inline void sincos_turns(uint32_t b, float& c, float& s) {
   const uint32_t cb = (cpb & ~swap) | (spb & swap);
   const uint32_t sb = (spb & ~swap) | (cpb & swap);
   c = bits_float(cb ^ (((q + 1u) & 2u) << 30));  // cos < 0 in quadrants 1, 2
-  s = bits_float(sb ^ ((q & 2u) << 30));  // sin < 0 in quadrants 2, 3
+  s = bits_float(sb ^ ((q & 2u) << 30));         // sin < 0 in quadrants 2, 3
 }
 
 // sqrt(x) for x in [0, 1e30] from plain float ops (within ~1 ulp; sqrt(0) = 0). std::sqrt would carry an

@@ -19,38 +19,39 @@ namespace {
 ChipConfig rram() {
   ChipConfig c;
   c.preset = "rram";
-  c.mapping.tile_rows = 256;                 // docs/design.md §3.2
-  c.mapping.tile_cols = 256;                 // docs/design.md §3.1 default tile 256 x 256
-  c.mapping.bits_per_cell = 7;               // docs/design.md §3.2 prototype: one differential pair per int8 weight
-  c.mapping.g_max_uS = 50.0;                 // assumed: HfOx RRAM read in its 20 kOhm .. 2 MOhm window
-  c.mapping.g_min_uS = 0.5;                  // docs/design.md §3.2: g_min = 0.01 g_max
-  c.dac.bits = 8;                            // docs/design.md §3.2
-  c.dac.v_read_V = 0.2;                      // assumed: a read voltage well below RRAM set/reset (~1 V)
-  c.dac.noise_sigma = 0.002;                 // assumed: 0.5 LSB of an 8-bit DAC
-  c.dac.inl_lsb = 0.25;                      // assumed: within the +-0.5 LSB INL of a good 8-bit DAC
-  c.adc.bits = 8;                            // docs/design.md §3.2
-  c.adc.noise_sigma_lsb = 0.5;               // docs/design.md §3.2
-  c.adc.offset_sigma_lsb = 0.2;              // assumed: residual offset after foreground calibration
-  c.adc.inl_lsb = 0.25;                      // assumed: within the +-0.5 LSB INL of a good 8-bit ADC
-  c.device_nonlinearity.alpha = 0.1;         // assumed: 3.5% current deficit at half read voltage
-  c.device_nonlinearity.k = 2.0;             //   (sinh law, see device_nonlinearity.h)
-  c.programming_noise.model = ProgrammingNoiseModel::kLognormal;   // docs/design.md §3.2 / the paper's "log-normal noise level"
-  c.programming_noise.sigma = 0.1;           // docs/design.md §3.2
-  c.programming_noise.p_stuck_off = 0.001;   // assumed: 0.1% / 0.05% stuck cells after write-verify
+  c.mapping.tile_rows = 256;          // docs/design.md §3.2
+  c.mapping.tile_cols = 256;          // docs/design.md §3.1 default tile 256 x 256
+  c.mapping.bits_per_cell = 7;        // docs/design.md §3.2 prototype: one differential pair per int8 weight
+  c.mapping.g_max_uS = 50.0;          // assumed: HfOx RRAM read in its 20 kOhm .. 2 MOhm window
+  c.mapping.g_min_uS = 0.5;           // docs/design.md §3.2: g_min = 0.01 g_max
+  c.dac.bits = 8;                     // docs/design.md §3.2
+  c.dac.v_read_V = 0.2;               // assumed: a read voltage well below RRAM set/reset (~1 V)
+  c.dac.noise_sigma = 0.002;          // assumed: 0.5 LSB of an 8-bit DAC
+  c.dac.inl_lsb = 0.25;               // assumed: within the +-0.5 LSB INL of a good 8-bit DAC
+  c.adc.bits = 8;                     // docs/design.md §3.2
+  c.adc.noise_sigma_lsb = 0.5;        // docs/design.md §3.2
+  c.adc.offset_sigma_lsb = 0.2;       // assumed: residual offset after foreground calibration
+  c.adc.inl_lsb = 0.25;               // assumed: within the +-0.5 LSB INL of a good 8-bit ADC
+  c.device_nonlinearity.alpha = 0.1;  // assumed: 3.5% current deficit at half read voltage
+  c.device_nonlinearity.k = 2.0;      //   (sinh law, see device_nonlinearity.h)
+  c.programming_noise.model =
+      ProgrammingNoiseModel::kLognormal;    // docs/design.md §3.2 / the paper's "log-normal noise level"
+  c.programming_noise.sigma = 0.1;          // docs/design.md §3.2
+  c.programming_noise.p_stuck_off = 0.001;  // assumed: 0.1% / 0.05% stuck cells after write-verify
   c.programming_noise.p_stuck_on = 0.0005;
-  c.read_noise.model = ReadNoiseModel::kRelative;           // docs/design.md §3.2
-  c.read_noise.sigma = 0.02;                 // docs/design.md §3.2
-  c.thermal.sigma_K = 5.0;                   // docs/design.md §3.2
-  c.thermal.tcr_per_K = 0.002;               // docs/design.md §3.2
-  c.thermal.t_ref_K = 300.0;                 // assumed: programmed at room temperature
-  c.thermal.activation_energy_eV = 1.0;      // assumed: order of reported RRAM retention activation energies
-  c.drift.model = DriftModel::kPowerLaw;               // docs/design.md §3.2
-  c.drift.nu_mean = 0.02;                    // docs/design.md §3.2
-  c.drift.nu_std = 0.005;                    // docs/design.md §3.2
-  c.drift.t0_s = 20.0;                       // assumed: the t0 of the PCM model (aihwkit pcm.py)
-  c.drift.compensation = true;               // docs/design.md §3.2
-  c.ir_drop.mode = IrDropMode::kFast;                   // docs/design.md §3.2
-  c.ir_drop.r_wire_ohm = 0.2;                // assumed: a wide low-metal line, ~0.2 Ohm per cell pitch
+  c.read_noise.model = ReadNoiseModel::kRelative;  // docs/design.md §3.2
+  c.read_noise.sigma = 0.02;                       // docs/design.md §3.2
+  c.thermal.sigma_K = 5.0;                         // docs/design.md §3.2
+  c.thermal.tcr_per_K = 0.002;                     // docs/design.md §3.2
+  c.thermal.t_ref_K = 300.0;                       // assumed: programmed at room temperature
+  c.thermal.activation_energy_eV = 1.0;            // assumed: order of reported RRAM retention activation energies
+  c.drift.model = DriftModel::kPowerLaw;           // docs/design.md §3.2
+  c.drift.nu_mean = 0.02;                          // docs/design.md §3.2
+  c.drift.nu_std = 0.005;                          // docs/design.md §3.2
+  c.drift.t0_s = 20.0;                             // assumed: the t0 of the PCM model (aihwkit pcm.py)
+  c.drift.compensation = true;                     // docs/design.md §3.2
+  c.ir_drop.mode = IrDropMode::kFast;              // docs/design.md §3.2
+  c.ir_drop.r_wire_ohm = 0.2;                      // assumed: a wide low-metal line, ~0.2 Ohm per cell pitch
   return c;
 }
 
@@ -59,22 +60,22 @@ ChipConfig rram() {
 ChipConfig pcm() {
   ChipConfig c = rram();
   c.preset = "pcm";
-  c.mapping.tile_rows = 512;                 // aihwkit: tiles up to 512 x 512
+  c.mapping.tile_rows = 512;  // aihwkit: tiles up to 512 x 512
   c.mapping.tile_cols = 512;
-  c.mapping.g_max_uS = 25.0;                 // Joshi 2020 / aihwkit PCMLikeNoiseModel g_max = 25 uS
-  c.mapping.g_min_uS = 0.0;                  // aihwkit maps |w| onto [0, g_max]
-  c.dac.bits = 7;                            // aihwkit inp_res = 1/126: 7-bit magnitude + sign
-  c.adc.bits = 9;                            // aihwkit out_res = 1/510: 9 bits
-  c.adc.noise_sigma_lsb = 1.275;             // aihwkit out_noise 0.06 of out_bound 12 = 0.06 / (24/510) LSB
-  c.programming_noise.model = ProgrammingNoiseModel::kPcm;         // Joshi 2020: additive, polynomial std in G/g_max
+  c.mapping.g_max_uS = 25.0;      // Joshi 2020 / aihwkit PCMLikeNoiseModel g_max = 25 uS
+  c.mapping.g_min_uS = 0.0;       // aihwkit maps |w| onto [0, g_max]
+  c.dac.bits = 7;                 // aihwkit inp_res = 1/126: 7-bit magnitude + sign
+  c.adc.bits = 9;                 // aihwkit out_res = 1/510: 9 bits
+  c.adc.noise_sigma_lsb = 1.275;  // aihwkit out_noise 0.06 of out_bound 12 = 0.06 / (24/510) LSB
+  c.programming_noise.model = ProgrammingNoiseModel::kPcm;  // Joshi 2020: additive, polynomial std in G/g_max
   c.programming_noise.sigma = 1.0;
-  c.read_noise.model = ReadNoiseModel::kPcm;                // Joshi 2020: 1/f read noise
+  c.read_noise.model = ReadNoiseModel::kPcm;  // Joshi 2020: 1/f read noise
   c.read_noise.sigma = 1.0;
-  c.read_noise.t_read_s = 250e-9;            // aihwkit pcm.py t_read
-  c.drift.model = DriftModel::kPcm;                     // Joshi 2020: nu(G)
-  c.drift.t0_s = 20.0;                       // aihwkit pcm.py t_0
-  c.thermal.tcr_per_K = 0.002;               // assumed as for rram
-  c.ir_drop.r_wire_ohm = 0.2;                // assumed as for rram
+  c.read_noise.t_read_s = 250e-9;    // aihwkit pcm.py t_read
+  c.drift.model = DriftModel::kPcm;  // Joshi 2020: nu(G)
+  c.drift.t0_s = 20.0;               // aihwkit pcm.py t_0
+  c.thermal.tcr_per_K = 0.002;       // assumed as for rram
+  c.ir_drop.r_wire_ohm = 0.2;        // assumed as for rram
   return c;
 }
 

@@ -1,14 +1,14 @@
 // Programming-noise model (see programming_noise.h).
 #include "sim/programming_noise.h"
 
-#include "sim/normal_rng.h"
-
 #include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
+
+#include "sim/normal_rng.h"
 
 namespace cimtrain::sim {
 
@@ -35,8 +35,8 @@ at::Tensor program_conductances(const at::Tensor& target_uS, const ProgrammingNo
   if (cfg.p_stuck_off > 0 || cfg.p_stuck_on > 0) {
     const auto u = rand_philox(target_uS.sizes(), gen);
     g = at::where(u < cfg.p_stuck_off, at::full_like(g, mapping.g_min_uS), g);
-    g = at::where((u >= cfg.p_stuck_off) & (u < cfg.p_stuck_off + cfg.p_stuck_on),
-                  at::full_like(g, mapping.g_max_uS), g);
+    g = at::where((u >= cfg.p_stuck_off) & (u < cfg.p_stuck_off + cfg.p_stuck_on), at::full_like(g, mapping.g_max_uS),
+                  g);
   }
   return g;
 }
@@ -72,9 +72,8 @@ struct CellParams {
 // Rows [q0, q1) of the cells, row q = (slice * 2 + sign) * padded_rows + r, each `outputs` cells long, into g;
 // wt = the weights transposed [inputs, outputs]; xi and u hold the rows' normals and uniforms.
 __attribute__((target_clones("avx2", "default"))) void program_rows(const CellParams& P, const float* __restrict wt,
-                                                                     float* __restrict g, const float* __restrict xi,
-                                                                     const float* __restrict u, int64_t q0,
-                                                                     int64_t q1) {
+                                                                    float* __restrict g, const float* __restrict xi,
+                                                                    const float* __restrict u, int64_t q0, int64_t q1) {
   const int64_t O = P.outputs;
   for (int64_t q = q0; q < q1; ++q) {
     const int64_t r = q % P.padded_rows, sign = (q / P.padded_rows) % 2, s = q / (2 * P.padded_rows);
@@ -113,10 +112,20 @@ at::Tensor program_weights(const at::Tensor& w_int, const MappingConfig& m, cons
   auto g = at::empty({l.slices, 2, l.padded_rows(), l.outputs});
   const int64_t n = g.numel();
   const double sd = cfg.sigma * level;
-  CellParams P{l.inputs, l.outputs, l.padded_rows(), m.bits_per_cell, m.cell_max_level(),
-               static_cast<float>(m.g_min_uS), static_cast<float>(m.g_step_uS()), static_cast<float>(m.g_max_uS),
-               static_cast<float>(sd), static_cast<float>(cfg.p_stuck_off),
-               static_cast<float>(cfg.p_stuck_off + cfg.p_stuck_on), false, false, false};
+  CellParams P{l.inputs,
+               l.outputs,
+               l.padded_rows(),
+               m.bits_per_cell,
+               m.cell_max_level(),
+               static_cast<float>(m.g_min_uS),
+               static_cast<float>(m.g_step_uS()),
+               static_cast<float>(m.g_max_uS),
+               static_cast<float>(sd),
+               static_cast<float>(cfg.p_stuck_off),
+               static_cast<float>(cfg.p_stuck_off + cfg.p_stuck_on),
+               false,
+               false,
+               false};
   // The random numbers in program_conductances' order: normals (when drawn), then uniforms (when drawn).
   PhiloxKey normal_key{}, uniform_key{};
   if (cfg.enabled) {

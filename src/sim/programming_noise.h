@@ -3,9 +3,8 @@
 
 #include <ATen/ATen.h>
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "common/choice.h"
 #include "common/errors.h"
@@ -23,14 +22,13 @@ struct ProgrammingNoiseConfig {
   // pcm:       G_p = G_t + sigma L s(G_t/g_max) xi, s(r) = (0.26348 + 1.9650 r - 1.1731 r^2) g_max/25 uS
   //            (Joshi et al., Nat. Commun. 2020, as in aihwkit inference/noise/pcm.py).
   ProgrammingNoiseModel model = ProgrammingNoiseModel::kLognormal;
-  double sigma = 0.1;           // lognormal: std of ln G at level 1; pcm: multiplier of s(r) (1 = published)
-  double p_stuck_off = 0.001;   // probability a cell is stuck at g_min (not scaled by the level)
-  double p_stuck_on = 0.0005;   // probability a cell is stuck at g_max (not scaled by the level)
+  double sigma = 0.1;          // lognormal: std of ln G at level 1; pcm: multiplier of s(r) (1 = published)
+  double p_stuck_off = 0.001;  // probability a cell is stuck at g_min (not scaled by the level)
+  double p_stuck_on = 0.0005;  // probability a cell is stuck at g_max (not scaled by the level)
 
   void validate() const;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ProgrammingNoiseConfig, enabled, model, sigma, p_stuck_off,
-                                                p_stuck_on)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ProgrammingNoiseConfig, enabled, model, sigma, p_stuck_off, p_stuck_on)
 
 // Target conductances (uS) -> programmed conductances (uS), clipped to [0, g_max]; `level` is L. Cell i uses
 // normal i of one Philox key and (for faults) uniform i of a second key, both drawn from `gen`.

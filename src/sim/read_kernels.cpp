@@ -20,7 +20,7 @@ namespace {
 // Everything the drive passes need (see drive_word_lines).
 struct DriveParams {
   ReadShape sh;
-  bool scaled;              // inputs are float: codes = round(clamp(x * inv_scale, +-code_max))
+  bool scaled;  // inputs are float: codes = round(clamp(x * inv_scale, +-code_max))
   float inv_scale, code_max;
   int bpc;
   bool quantise;
@@ -39,9 +39,8 @@ struct DriveParams {
 // normals [first_noise, first_noise + n) of the key, drawn into `noise`. Simple passes over the buffer,
 // each of which the compiler vectorises (measured: twice as fast here as one fused loop).
 __attribute__((target_clones("avx2", "default"))) void encode_inputs(const DriveParams& P, const float* xr, float* v,
-                                                                      int64_t n, int64_t p, int64_t c,
-                                                                      const float* inl, float inl_c, float* noise,
-                                                                      int64_t first_noise) {
+                                                                     int64_t n, int64_t p, int64_t c, const float* inl,
+                                                                     float inl_c, float* noise, int64_t first_noise) {
   if (P.scaled) {
     const float inv = P.inv_scale, cm = P.code_max;
     for (int64_t j = 0; j < n; ++j) v[j] = round_half_even(std::min(std::max(xr[j] * inv, -cm), cm));

@@ -27,8 +27,8 @@ struct ReadShape {
 // x [batch, inputs] (integer values) -> word-line voltages [row_tiles, M, tile_rows] in volts (padded rows 0),
 // and their squares into `v_squared` when it is given. DAC noise sample (m, j) is index m * inputs + j of `key`.
 at::Tensor drive_word_lines(const at::Tensor& x, const ReadShape& shape, const DacConfig& dac,
-                            const DeviceNonlinearityConfig& nonlinearity, const at::Tensor& dac_inl_lsb,
-                            PhiloxKey key, at::Tensor* v_squared);
+                            const DeviceNonlinearityConfig& nonlinearity, const at::Tensor& dac_inl_lsb, PhiloxKey key,
+                            at::Tensor* v_squared);
 
 // The conv read's drive (mapping.conv_read = ConvRead::kDirect): float input maps x [batch, C, H, W], quantised on
 // the way to codes round(x / input_scale) clipped to +-code_max, -> voltages [M, H, W, C] in volts (channels

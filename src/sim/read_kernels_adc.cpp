@@ -3,14 +3,13 @@
 // max_abs_per_slice (the largest current per slice, which sets the ADC full scale). They apply the reference
 // ops of adc.cpp in the same order, so results agree to float rounding (the vectorised common case multiplies
 // by reciprocals, which differs from the reference in the last bits; tests/test_read_kernels.cpp bounds it).
-#include "sim/read_kernels.h"
-
 #include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
+#include "sim/read_kernels.h"
 #include "sim/round_half_even.h"
 
 namespace cimtrain::sim {
@@ -57,14 +56,22 @@ __attribute__((target_clones("avx2", "default"))) void adc_rows(const AdcRows& r
 void adc_rows_dispatch(const AdcRows& r, float* y, int64_t n, bool var, bool colvar, bool adc_noise) {
   const int k = (var ? 4 : 0) + (colvar ? 2 : 0) + (adc_noise ? 1 : 0);
   switch (k) {
-    case 0: return adc_rows<false, false, false>(r, y, n);
-    case 1: return adc_rows<false, false, true>(r, y, n);
-    case 2: return adc_rows<false, true, false>(r, y, n);
-    case 3: return adc_rows<false, true, true>(r, y, n);
-    case 4: return adc_rows<true, false, false>(r, y, n);
-    case 5: return adc_rows<true, false, true>(r, y, n);
-    case 6: return adc_rows<true, true, false>(r, y, n);
-    default: return adc_rows<true, true, true>(r, y, n);
+    case 0:
+      return adc_rows<false, false, false>(r, y, n);
+    case 1:
+      return adc_rows<false, false, true>(r, y, n);
+    case 2:
+      return adc_rows<false, true, false>(r, y, n);
+    case 3:
+      return adc_rows<false, true, true>(r, y, n);
+    case 4:
+      return adc_rows<true, false, false>(r, y, n);
+    case 5:
+      return adc_rows<true, false, true>(r, y, n);
+    case 6:
+      return adc_rows<true, true, false>(r, y, n);
+    default:
+      return adc_rows<true, true, true>(r, y, n);
   }
 }
 
@@ -83,15 +90,13 @@ struct CombinePlan {
 };
 
 // Pointers to each listed tile's currents (and variances, when given), checked to be contiguous [M, S O].
-void tile_pointers(const std::vector<at::Tensor>& current_uA, const std::vector<at::Tensor>& var_uA2,
-                   CombinePlan& P) {
+void tile_pointers(const std::vector<at::Tensor>& current_uA, const std::vector<at::Tensor>& var_uA2, CombinePlan& P) {
   const int64_t M = P.M, SO = P.SO;
   P.current.assign(static_cast<size_t>(P.T), nullptr);
   P.var.assign(static_cast<size_t>(P.T), nullptr);
   for (int64_t t = 0; t < P.T; ++t) {
-    TORCH_CHECK(current_uA[t].is_contiguous() && current_uA[t].numel() == M * SO,
-                "convert_and_combine: tile ", t, " currents must be contiguous [", M, ", ", SO, "], found ",
-                current_uA[t].sizes());
+    TORCH_CHECK(current_uA[t].is_contiguous() && current_uA[t].numel() == M * SO, "convert_and_combine: tile ", t,
+                " currents must be contiguous [", M, ", ", SO, "], found ", current_uA[t].sizes());
     P.current[t] = current_uA[t].data_ptr<float>();
     if (!var_uA2.empty()) {
       TORCH_CHECK(var_uA2[t].is_contiguous() && var_uA2[t].numel() == M * SO, "convert_and_combine: tile ", t,
@@ -212,8 +217,7 @@ __attribute__((target_clones("avx2", "default"))) float max_abs(const float* __r
 at::Tensor convert_and_combine(const std::vector<at::Tensor>& current_uA, const std::vector<at::Tensor>& var_uA2,
                                const at::Tensor& col_var_uA2, const at::Tensor& full_scale_uA, const ReadShape& sh,
                                const AdcConfig& adc, const AdcStatic& st, double saturation_uA, const at::Tensor& coef,
-                               PhiloxKey key, int64_t first_tile, at::Tensor* accumulate,
-                               const at::Tensor& out_scale) {
+                               PhiloxKey key, int64_t first_tile, at::Tensor* accumulate, const at::Tensor& out_scale) {
   const int64_t M = sh.rows(), S = sh.slices, O = sh.outputs, SO = S * O, B = sh.batch;
   const int64_t T = static_cast<int64_t>(current_uA.size()), t0 = first_tile;
   TORCH_CHECK(T >= 1 && t0 >= 0 && t0 + T <= sh.row_tiles && (var_uA2.empty() || var_uA2.size() == current_uA.size()),

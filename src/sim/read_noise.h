@@ -3,9 +3,8 @@
 
 #include <ATen/ATen.h>
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "common/choice.h"
 #include "common/errors.h"
@@ -14,7 +13,8 @@
 namespace cimtrain::sim {
 
 enum class ReadNoiseModel { kRelative, kPcm };
-CIMTRAIN_CHOICE(ReadNoiseModel, "read_noise.model", {ReadNoiseModel::kRelative, "relative"}, {ReadNoiseModel::kPcm, "pcm"})
+CIMTRAIN_CHOICE(ReadNoiseModel, "read_noise.model", {ReadNoiseModel::kRelative, "relative"},
+                {ReadNoiseModel::kPcm, "pcm"})
 
 // A read of cell (j, k) passes I = (G + dG) V, dG ~ N(0, s_jk^2) independently per cell and read. Summed on
 // a column, the noise is exactly Gaussian with variance sum_j s_jk^2 V_j^2, which the chip draws in output
@@ -25,8 +25,8 @@ struct ReadNoiseConfig {
   // pcm:      s = sigma L G Q_s sqrt(ln((t + t_read) / (2 t_read))), Q_s = min(0.0088 / max(r^0.65, 1e-3), 0.2),
   //           r = G_prog / g_max: 1/f noise of Joshi et al. 2020 / aihwkit pcm.py.
   ReadNoiseModel model = ReadNoiseModel::kRelative;
-  double sigma = 0.02;      // relative: std of G per read as a fraction of G at level 1; pcm: multiplier (1)
-  double t_read_s = 250e-9; // pcm: duration of one read, seconds
+  double sigma = 0.02;       // relative: std of G per read as a fraction of G at level 1; pcm: multiplier (1)
+  double t_read_s = 250e-9;  // pcm: duration of one read, seconds
 
   void validate() const;
 };

@@ -46,10 +46,34 @@ ReadOperands read_operands_reference(const at::Tensor& g_now, const at::Tensor& 
   return r;
 }
 
+namespace {
+
+// The first-order factors of ir_drop_fast_factors for one physical row of a tile (rj = rows - j), from its
+// conductances g_row; q and w accumulate the rows so far, wtot holds the tile's totals sum_j (R - j) G[j, k].
+void row_factors(const std::vector<float>& g_row, double rj, double s_r, const std::vector<double>& wtot,
+                 std::vector<double>& q, std::vector<double>& w, std::vector<float>& f_row) {
+  const int64_t C = static_cast<int64_t>(g_row.size());
+  double total = 0;
+  for (int64_t k = 0; k < C; ++k) total += g_row[k];
+  double qa = 0, wa = 0;
+  for (int64_t k = 0; k < C; ++k) {
+    const double g = g_row[k], k1 = static_cast<double>(k + 1);
+    qa += g;
+    wa += k1 * g;
+    q[k] += g;
+    w[k] += rj * g;
+    const double a = wa + k1 * (total - qa);
+    const double b = rj * q[k] + (wtot[k] - w[k]);
+    f_row[k] = static_cast<float>(1.0 / (1.0 + s_r * (a + b)));
+  }
+}
+
+}  // namespace
+
 ReadOperands read_operands_fast(const at::Tensor& g_now_in, const at::Tensor& sd_in, const TileLayout& l,
                                 const IrDropConfig& ir_drop) {
-  TORCH_CHECK(ir_drop.mode != IrDropMode::kExact || !ir_drop.enabled(), "read_operands_fast: the exact IR-drop model needs "
-              "read_operands_reference");
+  TORCH_CHECK(ir_drop.mode != IrDropMode::kExact || !ir_drop.enabled(),
+              "read_operands_fast: the exact IR-drop model needs read_operands_reference");
   const int64_t S = l.slices, Rp = l.padded_rows(), O = l.outputs, tr = l.tile_rows, opt = l.outputs_per_tile;
   TORCH_CHECK(g_now_in.dim() == 4 && g_now_in.size(0) == S && g_now_in.size(1) == 2 && g_now_in.size(2) == Rp &&
                   g_now_in.size(3) == O,
@@ -65,7 +89,9 @@ ReadOperands read_operands_fast(const at::Tensor& g_now_in, const at::Tensor& sd
   float* var = r.variance.defined() ? r.variance.data_ptr<float>() : nullptr;
   const double s_r = ir_drop.enabled() ? ir_drop.r_wire_ohm * 1e-6 : 0.0;
   // Cell (s, sign, row, o) of the logical layout; physical column k of a tile = o_local 2S + 2s + sign.
-  const auto at_cell = [&](int64_t s, int64_t sign, int64_t row, int64_t o) { return ((s * 2 + sign) * Rp + row) * O + o; };
+  const auto at_cell = [&](int64_t s, int64_t sign, int64_t row, int64_t o) {
+    return ((s * 2 + sign) * Rp + row) * O + o;
+  };
 
   at::parallel_for(0, l.row_tiles * l.col_tiles, 1, [&](int64_t q0, int64_t q1) {
     std::vector<double> q, w, wtot;
@@ -93,22 +119,7 @@ ReadOperands read_operands_fast(const at::Tensor& g_now_in, const at::Tensor& sd
       }
       for (int64_t j = 0; j < tr; ++j) {
         gather(j);
-        if (s_r > 0) {  // the first-order factors of ir_drop_fast_factors for this row
-          const double rj = static_cast<double>(tr - j);
-          double total = 0;
-          for (int64_t k = 0; k < C; ++k) total += g_row[k];
-          double qa = 0, wa = 0;
-          for (int64_t k = 0; k < C; ++k) {
-            const double g = g_row[k], k1 = static_cast<double>(k + 1);
-            qa += g;
-            wa += k1 * g;
-            q[k] += g;
-            w[k] += rj * g;
-            const double a = wa + k1 * (total - qa);
-            const double b = rj * q[k] + (wtot[k] - w[k]);
-            f_row[k] = static_cast<float>(1.0 / (1.0 + s_r * (a + b)));
-          }
-        }
+        if (s_r > 0) row_factors(g_row, static_cast<double>(tr - j), s_r, wtot, q, w, f_row);
         for (int64_t ol = 0; ol < n_out; ++ol)
           for (int64_t s = 0; s < S; ++s) {
             const int64_t kp = (ol * S + s) * 2, out = (rt * tr + j) * S * O + s * O + o0 + ol;

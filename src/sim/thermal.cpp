@@ -14,8 +14,8 @@ void ThermalConfig::validate() const {
   common::require_range("thermal.activation_energy_eV", activation_energy_eV, 0.0, 5.0);
 }
 
-at::Tensor sample_tile_temperature_offsets(const ThermalConfig& cfg, int64_t row_tiles, int64_t col_tiles,
-                                           double level, at::Generator& gen) {
+at::Tensor sample_tile_temperature_offsets(const ThermalConfig& cfg, int64_t row_tiles, int64_t col_tiles, double level,
+                                           at::Generator& gen) {
   if (!cfg.enabled || cfg.sigma_K * level == 0) return at::zeros({row_tiles, col_tiles});
   return at::randn({row_tiles, col_tiles}, gen) * (cfg.sigma_K * level);
 }

@@ -23,8 +23,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ThermalConfig, enabled, sigma_K,
                                                 activation_energy_eV)
 
 // Per-tile temperature offsets (K), sampled once per chip instance, shape [row_tiles, col_tiles].
-at::Tensor sample_tile_temperature_offsets(const ThermalConfig& cfg, int64_t row_tiles, int64_t col_tiles,
-                                           double level, at::Generator& gen);
+at::Tensor sample_tile_temperature_offsets(const ThermalConfig& cfg, int64_t row_tiles, int64_t col_tiles, double level,
+                                           at::Generator& gen);
 
 // Tile temperatures (K) -> conductance factor 1 + tcr (T - t_ref), floored at 0 (1 when disabled).
 at::Tensor thermal_conductance_factor(const at::Tensor& tile_temperature_K, const ThermalConfig& cfg);

@@ -117,8 +117,8 @@ nlohmann::json load_checkpoint(const std::string& path, torch::nn::Module& model
   // Module::load swaps in stored tensors whatever their shape and ignores extra ones: check both ways first.
   const auto misfit = first_misfit(model_archive, model);
   if (!misfit.empty())
-    throw checkpoint_error(path, "does not fit this model: " + misfit + " (it holds a " +
-                                     meta.value("model", std::string("?")) + ")");
+    throw checkpoint_error(
+        path, "does not fit this model: " + misfit + " (it holds a " + meta.value("model", std::string("?")) + ")");
   const auto expected = model.named_parameters(true).size() + model.named_buffers(true).size();
   const auto stored_count = meta.value("tensor_count", static_cast<int64_t>(expected));
   if (stored_count != static_cast<int64_t>(expected))

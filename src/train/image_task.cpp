@@ -5,9 +5,9 @@
 
 #include "data/dataset_registry.h"
 #include "models/irs_heads.h"
-#include "train/neft_method.h"
 #include "train/metrics.h"
 #include "train/model_setup.h"
+#include "train/neft_method.h"
 #include "train/training_task.h"
 
 namespace cimtrain::train {
@@ -24,10 +24,10 @@ class ImageTask : public TrainingTask {
         test_loader_(test_set_, test_options(config)) {
     torch::manual_seed(config.seed);  // parameter initialisation
     am_ = build_model(config, train_set_.images.size(1), train_set_.num_classes);
-    beta_ = config.beta >= 0 ? config.beta : default_beta(config.method, config.model, config.data);
-    if (config.method == "neft-irs")
-      heads_ = make_irs_heads(*am_.model, train_set_.num_classes, am_.context,
-                              config.irs_sigma >= 0 ? config.irs_sigma : config.neft_sigma);
+    beta_ = config.beta.value_or(default_beta(config.method, config.model, config.data));
+    if (config.method == TrainingMethod::kNeftIrs)
+      heads_ =
+          make_irs_heads(*am_.model, train_set_.num_classes, am_.context, config.irs_sigma.value_or(config.neft_sigma));
   }
 
   torch::nn::Module& model() override { return *am_.model; }
@@ -48,14 +48,14 @@ class ImageTask : public TrainingTask {
   at::Tensor forward(const at::Tensor& input) override { return am_.model->forward(input); }
   at::Tensor training_forward(const at::Tensor& input) override {
     // OVF: the same weights at raised noise in every analog layer (they share the context); nothing detached.
-    if (config_.method == "neft-ovf")
+    if (config_.method == TrainingMethod::kNeftOvf)
       return ovf_logits([&] { return am_.model->forward(input); }, *am_.context, config_.neft_sigma, beta_);
-    if (config_.method == "neft-irs") return irs_logits(*am_.model, heads_, input, beta_);
+    if (config_.method == TrainingMethod::kNeftIrs) return irs_logits(*am_.model, heads_, input, beta_);
     return forward(input);
   }
   torch::nn::Module* auxiliary() override { return heads_ ? heads_.get() : nullptr; }
   std::string method_summary() const override {
-    if (config_.method == "plain") return {};
+    if (config_.method == TrainingMethod::kPlain) return {};
     auto s = fmt::format("{}, beta {:g}", config_.method, beta_);
     if (heads_) s += fmt::format(", {} IRS heads", heads_->size());
     return s;

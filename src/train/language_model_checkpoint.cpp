@@ -19,7 +19,7 @@ LoadedLanguageModel load_language_model(const std::string& path, const std::stri
   LoadedLanguageModel lm;
   lm.path = path;
   try {
-    lm.config = meta.at("config").get<TrainConfig>();
+    lm.config = train_config_from_json(meta.at("config"));
     lm.vocab = data::Vocabulary::from_json(meta.at("vocabulary"));
   } catch (const std::exception& e) {
     throw std::runtime_error("checkpoint '" + path + "': its record is unreadable: " + e.what());
@@ -38,9 +38,10 @@ data::TextCorpus load_model_corpus(const LoadedLanguageModel& lm, const std::str
   auto corpus =
       data::load_text_corpus(data::text_path_for(lm.config.data, data_dir.empty() ? lm.config.data_dir : data_dir));
   if (corpus.vocab.chars() != lm.vocab.chars())
-    throw data::DataError(fmt::format("{}: its vocabulary ({} characters) is not the one the model {} was trained on "
-                                      "({} characters)",
-                                      corpus.path, corpus.vocab.size(), lm.path, lm.vocab.size()));
+    throw data::DataError(
+        fmt::format("{}: its vocabulary ({} characters) is not the one the model {} was trained on "
+                    "({} characters)",
+                    corpus.path, corpus.vocab.size(), lm.path, lm.vocab.size()));
   return corpus;
 }
 

@@ -18,9 +18,9 @@ namespace cimtrain::train {
 double accuracy(models::Classifier& model, data::BatchLoader& loader, double* mean_loss = nullptr);
 
 struct PerplexityOptions {
-  int64_t batch = 32;        // windows per forward
-  int64_t max_windows = 0;   // > 0: only the first N windows of the text
-  uint64_t mask_seed = 0;    // BERT: the masking is drawn from this seed (the same for every chip instance)
+  int64_t batch = 32;       // windows per forward
+  int64_t max_windows = 0;  // > 0: only the first N windows of the text
+  uint64_t mask_seed = 0;   // BERT: the masking is drawn from this seed (the same for every chip instance)
 };
 
 // How many windows of `context` characters the perplexity reads from `tokens` (non-overlapping, from the

@@ -25,9 +25,9 @@ sim::ChipConfig chip_for(const std::string& preset, const std::string& chip_conf
 
 namespace {
 std::shared_ptr<nn::AnalogContext> context_for(const TrainConfig& config) {
-  auto context = nn::AnalogContext::make(nn::gradient_mode_from_string(config.mode),
-                                         chip_for(config.preset, config.chip_config, config.level), config.seed);
-  context->set_gaussian_sigma(config.gaussian_sigma);
+  auto context =
+      nn::AnalogContext::make(config.mode, chip_for(config.preset, config.chip_config, config.level), config.seed);
+  context->set_gaussian_sigma(config.gaussian_sigma.value_or(0.0));  // unset: measured by the trainer
   context->set_neft(config.neft_sigma, nn::neft_device(config.neft_device).s);
   return context;
 }

@@ -4,16 +4,11 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "common/errors.h"
 #include "nn/context_override.h"
 #include "nn/convert.h"
-#include "common/errors.h"
 
 namespace cimtrain::train {
-
-const std::vector<std::string>& method_names() {
-  static const std::vector<std::string> names = {"plain", "neft-ovf", "neft-irs"};
-  return names;
-}
 
 at::Tensor feedback_logits(const at::Tensor& out, const std::vector<at::Tensor>& extra, double beta) {
   if (extra.empty()) return out;
@@ -62,14 +57,14 @@ at::Tensor irs_logits(models::Classifier& model, models::IrsHeads& heads, const 
   return feedback_logits(out, heads->forward(snapshots), beta);
 }
 
-double default_beta(const std::string& method, const std::string& model, const std::string& data) {
+double default_beta(TrainingMethod method, const std::string& model, const std::string& data) {
   // NeFT_CIM config.py (commit c86c8ad): vgg8_beta and res18_beta.
   const bool mnist_like = data == "fashion-mnist";
-  if (method == "neft-ovf") {
+  if (method == TrainingMethod::kNeftOvf) {
     if (model == "resnet18") return mnist_like ? 1e-4 : 1e-1;
     return 1e-3;
   }
-  if (method == "neft-irs") {
+  if (method == TrainingMethod::kNeftIrs) {
     if (model == "resnet18") return mnist_like ? 1e-1 : 1e-3;
     return mnist_like ? 1e-2 : 1e-1;
   }

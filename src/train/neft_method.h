@@ -15,10 +15,9 @@
 #include "models/classifier.h"
 #include "models/irs_heads.h"
 #include "nn/analog_context.h"
+#include "train/train_config.h"
 
 namespace cimtrain::train {
-
-const std::vector<std::string>& method_names();  // plain, neft-ovf, neft-irs
 
 // OVF's extra forwards: the noise raised by these amounts of NeFT sigma, in this order (the first gets the
 // feedback weight 1, then 0.1, 0.01).
@@ -44,6 +43,6 @@ at::Tensor irs_logits(models::Classifier& model, models::IrsHeads& heads, const 
 
 // NeFT's reference beta for `method` on `model` and `data` (VGG-8 CIFAR-10: OVF 1e-3, IRS 1e-1; ResNet-18
 // CIFAR-10: OVF 1e-1, IRS 1e-3; their MNIST values for Fashion-MNIST); other models take VGG-8's.
-double default_beta(const std::string& method, const std::string& model, const std::string& data);
+double default_beta(TrainingMethod method, const std::string& model, const std::string& data);
 
 }  // namespace cimtrain::train

@@ -48,8 +48,8 @@ void plot_loss(const TrainPaths& p, const TrainConfig& c) {
   std::vector<report::Series> series = {{"training loss per step", steps[0], steps[1], {}}};
   // A centred moving average over ~2% of the run (at least 5 steps) shows the trend through the batch noise.
   const int64_t half = std::max<int64_t>(2, static_cast<int64_t>(steps[1].size()) / 100);
-  const report::Series smooth{fmt::format("moving average ({} steps)", 2 * half + 1), steps[0], report::moving_average(steps[1], half),
-                      {}};
+  const report::Series smooth{
+      fmt::format("moving average ({} steps)", 2 * half + 1), steps[0], report::moving_average(steps[1], half), {}};
   if (!smooth.x.empty()) series.push_back(smooth);
   const auto epochs = report::read_csv_columns(p.epochs_csv, {1, 2});
   if (!epochs[0].empty()) series.push_back({"epoch mean (at its last step)", epochs[0], epochs[1], {}, true});
@@ -58,9 +58,9 @@ void plot_loss(const TrainPaths& p, const TrainConfig& c) {
     if (!v[0].empty()) series.push_back({"validation loss (float)", v[0], v[1], {}, true});
   }
   report::plot_png(p.loss_png,
-           {fmt::format("{} on {}, mode {} (level {})", c.model, c.data, c.mode, c.level), "step", "cross-entropy loss",
-            true, false},
-           series);
+                   {fmt::format("{} on {}, mode {} (level {})", c.model, c.data, c.mode, c.level), "step",
+                    "cross-entropy loss", true, false},
+                   series);
 }
 
 }  // namespace cimtrain::train

@@ -21,8 +21,8 @@ namespace {
 class TextTask : public TrainingTask {
  public:
   TextTask(const TrainConfig& config, data::TextCorpus corpus) : config_(config), corpus_(std::move(corpus)) {
-    train_ = config.subset > 0 ? corpus_.train.narrow(0, 0, std::min(config.subset, corpus_.train.numel()))
-                               : corpus_.train;
+    train_ =
+        config.subset > 0 ? corpus_.train.narrow(0, 0, std::min(config.subset, corpus_.train.numel())) : corpus_.train;
     for (const auto& [part, tokens] : {std::pair{"training", train_}, std::pair{"validation", corpus_.validation}})
       if (tokens.numel() <= config.context)
         throw data::DataError(fmt::format("{}: the {} text has {} characters; a window of --context {} needs {}",
@@ -46,7 +46,8 @@ class TextTask : public TrainingTask {
   bool next(int64_t step, TaskBatch& batch) override {
     if (batch_in_epoch_ >= steps_per_epoch()) return false;
     ++batch_in_epoch_;
-    auto gen = at::make_generator<at::CPUGeneratorImpl>(common::stream_seed(common::SeedStream::kTrainingWindows, {config_.seed, uint64_t(step)}));
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(
+        common::stream_seed(common::SeedStream::kTrainingWindows, {config_.seed, uint64_t(step)}));
     const auto w = data::random_windows(train_, config_.batch, config_.context, gen);
     if (am_.model->causal()) {
       batch = {w.input, w.target};

@@ -15,45 +15,38 @@ namespace cimtrain::train {
 using common::require;
 
 void TrainConfig::validate() const {
-  try {
-    nn::gradient_mode_from_string(mode);
-  } catch (const std::invalid_argument& e) {
-    throw common::ConfigError(e.what());
-  }
   require(level >= 0 && level <= 10, "level must be in [0, 10], found " + std::to_string(level));
-  require(gaussian_sigma >= 0 && gaussian_sigma < 10,
-          "gaussian sigma must be in [0, 10), found " + std::to_string(gaussian_sigma));
+  if (gaussian_sigma)
+    require(*gaussian_sigma >= 0 && *gaussian_sigma < 10,
+            "gaussian sigma must be in [0, 10), found " + std::to_string(*gaussian_sigma));
   require(epochs >= 1, "epochs must be >= 1, found " + std::to_string(epochs));
   require(batch >= 1, "batch must be >= 1, found " + std::to_string(batch));
   require(lr > 0 && std::isfinite(lr), "lr must be > 0, found " + std::to_string(lr));
-  require(optimizer == "sgd" || optimizer == "adam", "optimizer must be sgd or adam, found '" + optimizer + "'");
   require(weight_decay >= 0, "weight decay must be >= 0, found " + std::to_string(weight_decay));
-  require(schedule == "cosine" || schedule == "step" || schedule == "none",
-          "schedule must be cosine, step or none, found '" + schedule + "'");
   require(subset >= 0, "subset must be >= 0, found " + std::to_string(subset));
   require(steps >= 0, "steps must be >= 0, found " + std::to_string(steps));
   require(eval_limit >= 0, "eval limit must be >= 0, found " + std::to_string(eval_limit));
   require(validate_every >= 0, "validate-every must be >= 0 steps, found " + std::to_string(validate_every));
   require(grad_clip >= 0 && std::isfinite(grad_clip), "grad clip must be >= 0, found " + std::to_string(grad_clip));
-  require(std::find(method_names().begin(), method_names().end(), method) != method_names().end(),
-          "method must be plain, neft-ovf or neft-irs, found '" + method + "'");
   try {
     nn::neft_device(neft_device);
   } catch (const std::invalid_argument& e) {
     throw common::ConfigError(e.what());
   }
   require(neft_sigma >= 0 && neft_sigma < 10, "NeFT sigma must be in [0, 10), found " + std::to_string(neft_sigma));
-  require(irs_sigma < 10, "IRS sigma must be < 10, found " + std::to_string(irs_sigma));
-  require(std::isfinite(beta), "beta must be finite");
-  if (method == "neft-ovf")
+  if (irs_sigma)
+    require(*irs_sigma >= 0 && *irs_sigma < 10, "IRS sigma must be in [0, 10), found " + std::to_string(*irs_sigma));
+  if (beta) require(*beta >= 0 && std::isfinite(*beta), "beta must be finite and >= 0, found " + std::to_string(*beta));
+  if (method == TrainingMethod::kNeftOvf)
     require(neft_sigma > 0, "neft-ovf raises the noise relative to the NeFT sigma: it needs --sigma > 0");
-  if (method != "plain")
-    require(!is_language_model_run(*this), "the NeFT methods (" + method + ") are for the vision models, not " + model);
+  if (method != TrainingMethod::kPlain)
+    require(!is_language_model_run(*this),
+            "the NeFT methods (" + std::string(common::to_name(method)) + ") are for the vision models, not " + model);
   const auto& images = data::image_dataset_names();
   const bool image_data = std::find(images.begin(), images.end(), data) != images.end();
   if (is_language_model_run(*this)) {
-    require(!image_data, model + " is a language model: it trains on text (--data shakespeare or a text file), not on " +
-                             data);
+    require(!image_data,
+            model + " is a language model: it trains on text (--data shakespeare or a text file), not on " + data);
     require(!channels_last, "--channels-last is for convolutions; " + model + " has none");
     models::TransformerOptions o;
     o.context = context;
@@ -70,6 +63,33 @@ void TrainConfig::validate() const {
   }
 }
 
+ModeAndMethod parse_mode_and_method(const std::string& name) {
+  const auto plus = name.find('+');
+  if (plus != std::string::npos)
+    return {common::parse_choice<nn::GradientMode>(name.substr(0, plus)),
+            common::parse_choice<TrainingMethod>(name.substr(plus + 1))};
+  if (name == "neft-ovf" || name == "neft-irs")
+    return {nn::GradientMode::kNeft, common::parse_choice<TrainingMethod>(name)};
+  return {common::parse_choice<nn::GradientMode>(name), TrainingMethod::kPlain};
+}
+
+TrainConfig train_config_from_json(const nlohmann::json& j) {
+  if (!j.is_object()) throw common::ConfigError("a training config must be a JSON object, found " + j.dump());
+  auto normalised = j;
+  const auto legacy_unset = [&](const char* key, bool unset) {
+    if (normalised.contains(key) && normalised[key].is_number() && unset) normalised[key] = nullptr;
+  };
+  legacy_unset("gaussian_sigma",
+               j.value("gaussian_sigma", nlohmann::json()).is_number() && j.at("gaussian_sigma").get<double>() == 0.0);
+  for (const char* key : {"irs_sigma", "beta"})
+    legacy_unset(key, j.value(key, nlohmann::json()).is_number() && j.at(key).get<double>() < 0);
+  try {
+    return normalised.get<TrainConfig>();
+  } catch (const nlohmann::json::exception& e) {
+    throw common::ConfigError(std::string("training config: ") + e.what());
+  }
+}
+
 TrainConfig language_model_defaults() {
   TrainConfig c;
   c.model = "gpt";
@@ -77,7 +97,7 @@ TrainConfig language_model_defaults() {
   c.epochs = 5;
   c.batch = 32;
   c.lr = 2e-3;
-  c.optimizer = "adam";
+  c.optimizer = OptimizerKind::kAdam;
   c.weight_decay = 0.0;
   c.grad_clip = 1.0;
   return c;
@@ -87,8 +107,14 @@ bool is_language_model_run(const TrainConfig& config) { return models::is_langua
 
 double learning_rate(const TrainConfig& c, int64_t step, int64_t total_steps) {
   const double t = total_steps > 0 ? std::clamp(static_cast<double>(step) / total_steps, 0.0, 1.0) : 0.0;
-  if (c.schedule == "cosine") return c.lr * 0.5 * (1.0 + std::cos(M_PI * t));
-  if (c.schedule == "step") return c.lr * (t < 0.5 ? 1.0 : t < 0.75 ? 0.1 : 0.01);
+  switch (c.schedule) {
+    case LrSchedule::kCosine:
+      return c.lr * 0.5 * (1.0 + std::cos(M_PI * t));
+    case LrSchedule::kStep:
+      return c.lr * (t < 0.5 ? 1.0 : t < 0.75 ? 0.1 : 0.01);
+    case LrSchedule::kNone:
+      break;
+  }
   return c.lr;
 }
 

@@ -1,12 +1,11 @@
 // The training loop (see trainer.h).
-#include "common/seed_streams.h"
 #include "train/trainer.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <fmt/core.h>
+#include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adam.h>
 #include <torch/optim/sgd.h>
-#include <torch/nn/utils/clip_grad.h>
 #include <torch/utils.h>
 
 #include <chrono>
@@ -14,11 +13,12 @@
 #include <fstream>
 #include <sstream>
 
-#include "train/checkpoint.h"
+#include "common/seed_streams.h"
 #include "report/csv_columns.h"
-#include "train/model_setup.h"
 #include "report/plot.h"
 #include "report/progress_bar.h"
+#include "train/checkpoint.h"
+#include "train/model_setup.h"
 #include "train/training_step.h"
 #include "train/training_task.h"
 
@@ -75,7 +75,7 @@ class TrainingRun {
 void TrainingRun::prepare_model(bool resuming) {
   auto& model = task_->model();
   auto& context = task_->context();
-  if (context.mode() == nn::GradientMode::kGaussian && context.gaussian_sigma() == 0) {
+  if (context.mode() == nn::GradientMode::kGaussian && !config_.gaussian_sigma) {
     context.set_gaussian_sigma(equivalent_gaussian_sigma(context.chip_config(), config_.seed));
     log(fmt::format("gaussian mode: sigma = {:.4f} x max|W|, measured from the chip at level {}",
                     context.gaussian_sigma(), config_.level));
@@ -142,7 +142,8 @@ void TrainingRun::step(const TaskBatch& batch, int64_t total_steps, report::Prog
   set_learning_rate(*optimizer_, lr);
   const auto r = training_step(*task_, *optimizer_, batch, config_, progress_.step);
   if (!std::isfinite(r.loss))
-    throw std::runtime_error(fmt::format("training diverged: loss {} at step {} (lower --lr?)", r.loss, progress_.step));
+    throw std::runtime_error(
+        fmt::format("training diverged: loss {} at step {} (lower --lr?)", r.loss, progress_.step));
   const auto [correct, scored] = task_correct(r.logits, batch.target);
   ++progress_.step;
   ++progress_.batch;
@@ -165,10 +166,9 @@ Validation TrainingRun::end_epoch() {
   const auto validation = validate();
   std::string values;
   for (double v : validation.values) values += fmt::format("{:.4f},", v);
-  epochs_out_ << fmt::format("{},{},{:.6f},{:.4f},{}{:.1f}\n", progress_.epoch + 1, progress_.step,
-                             progress_.epoch_loss_sum / epoch_steps,
-                             progress_.epoch_seen ? double(progress_.epoch_correct) / progress_.epoch_seen : 0.0,
-                             values, progress_.seconds);
+  epochs_out_ << fmt::format(
+      "{},{},{:.6f},{:.4f},{}{:.1f}\n", progress_.epoch + 1, progress_.step, progress_.epoch_loss_sum / epoch_steps,
+      progress_.epoch_seen ? double(progress_.epoch_correct) / progress_.epoch_seen : 0.0, values, progress_.seconds);
   epochs_out_.flush();
   log(fmt::format("epoch {}/{}: train loss {:.4f}, train accuracy {:.2f}%, {}, {:.0f} s", progress_.epoch + 1,
                   config_.epochs, progress_.epoch_loss_sum / epoch_steps,
@@ -191,7 +191,7 @@ TrainOutcome TrainingRun::run(const std::atomic<bool>* stop) {
   log(fmt::format("training {} on {}, mode {}, chip {} level {}: {} analog, {} digital layers", config_.model,
                   task_->description(), config_.mode, context.chip_config().preset, config_.level,
                   task_->layers().analog.size(), task_->layers().digital.size()));
-  if (context.mode() == nn::GradientMode::kNeft || config_.method != "plain")
+  if (context.mode() == nn::GradientMode::kNeft || config_.method != TrainingMethod::kPlain)
     log(fmt::format("NeFT: device {} (s = {:g}), sigma {:g}{}", config_.neft_device, context.neft_s(),
                     config_.neft_sigma, task_->method_summary().empty() ? "" : "; " + task_->method_summary()));
   TrainOutcome outcome;
@@ -250,7 +250,7 @@ TrainOutcome resume(const std::string& out_dir, int64_t steps, int64_t epochs, c
   const auto meta = read_checkpoint_meta(paths.checkpoint);
   TrainConfig config;
   try {
-    config = meta.at("config").get<TrainConfig>();
+    config = train_config_from_json(meta.at("config"));
   } catch (const nlohmann::json::exception& e) {
     throw std::runtime_error("checkpoint '" + paths.checkpoint + "': its config is unreadable: " + e.what());
   }

@@ -2,8 +2,8 @@
 // (CSV), a loss-curve image, atomic checkpoints, clean interruption and exact resumption.
 #pragma once
 
-#include <torch/optim/optimizer.h>
 #include <torch/nn/module.h>
+#include <torch/optim/optimizer.h>
 
 #include <atomic>
 #include <memory>
@@ -15,11 +15,11 @@
 namespace cimtrain::train {
 
 struct TrainOutcome {
-  bool finished = false;      // false: stopped early (interrupted, or --steps reached before the last epoch)
-  int64_t steps = 0;          // optimiser steps done in all
-  double test_accuracy = -1;  // images: float accuracy on the test set after the last epoch (-1: not measured)
+  bool finished = false;              // false: stopped early (interrupted, or --steps reached before the last epoch)
+  int64_t steps = 0;                  // optimiser steps done in all
+  double test_accuracy = -1;          // images: float accuracy on the test set after the last epoch (-1: not measured)
   double validation_perplexity = -1;  // text: float validation perplexity after the last epoch (-1: not measured)
-  double seconds = 0;         // wall-clock time of this invocation
+  double seconds = 0;                 // wall-clock time of this invocation
 };
 
 // Trains from scratch (or from config.init) into `out_dir`. `stop` is polled after every step: when set,

@@ -24,7 +24,7 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainConfig& c, to
   auto params = model.parameters();
   if (auxiliary)
     for (auto& p : auxiliary->parameters()) params.push_back(p);
-  if (c.optimizer == "adam")
+  if (c.optimizer == OptimizerKind::kAdam)
     return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(c.lr).weight_decay(c.weight_decay));
   return std::make_unique<torch::optim::SGD>(
       params, torch::optim::SGDOptions(c.lr).momentum(0.9).nesterov(true).weight_decay(c.weight_decay));

@@ -26,10 +26,10 @@ struct TaskBatch {
 // One validation pass: the values of the task's epochs.csv columns (validation_columns()), and a log line.
 struct Validation {
   std::vector<double> values;
-  std::string summary;       // "test accuracy 81.20% (float)"
-  double loss = 0;           // mean cross-entropy (validation.csv)
-  double accuracy = -1;      // images: float test accuracy
-  double perplexity = -1;    // text: float validation perplexity
+  std::string summary;     // "test accuracy 81.20% (float)"
+  double loss = 0;         // mean cross-entropy (validation.csv)
+  double accuracy = -1;    // images: float test accuracy
+  double perplexity = -1;  // text: float validation perplexity
 };
 
 class TrainingTask {
@@ -51,9 +51,9 @@ class TrainingTask {
   // them and keeps them in the checkpoint while the run is unfinished (resume); the finished one drops them.
   virtual torch::nn::Module* auxiliary() { return nullptr; }
   virtual std::string method_summary() const { return {}; }  // "" or e.g. "neft-irs, beta 0.1", for the log
-  virtual std::string validation_columns() const = 0;  // epochs.csv columns after train_accuracy
-  virtual Validation validate() = 0;                    // eval mode, float, no autograd
-  virtual nlohmann::json meta() const = 0;              // checkpoint record: "kind", shapes, vocabulary, layers
+  virtual std::string validation_columns() const = 0;        // epochs.csv columns after train_accuracy
+  virtual Validation validate() = 0;                         // eval mode, float, no autograd
+  virtual nlohmann::json meta() const = 0;                   // checkpoint record: "kind", shapes, vocabulary, layers
 };
 
 // The task of config.model (a language model: text; otherwise images). Loads the data, seeds torch's

@@ -1,15 +1,15 @@
 // End-to-end tests of `cimtrain chip`: the JSON report, the error growing with the level, and clear errors
 // for bad input.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
-#include "test_support.h"
 #include <sys/wait.h>
 
 #include <array>
 #include <cstdio>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
+
+#include "test_support.h"
 
 namespace {
 

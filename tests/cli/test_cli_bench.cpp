@@ -1,10 +1,10 @@
 // `cimtrain bench` end to end on a small model: one process per mode, the --json shape the issue asks for,
 // the files it writes, the ste breakdown, and clear errors for bad options.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "test_support.h"
 
@@ -15,8 +15,11 @@ namespace {
 
 TEST(CliBench, JsonHasEveryModeAndTheBreakdown) {
   const auto dir = fresh_dir("bench", false);
-  const auto r = run_cimtrain("--threads 1 bench --model small-cnn --batch 8 --steps 2 --warmup 1 --modes full,ste,clean "
-                              "--json --out " + dir, /*with_stderr=*/false);
+  const auto r = run_cimtrain(
+      "--threads 1 bench --model small-cnn --batch 8 --steps 2 --warmup 1 --modes full,ste,clean "
+      "--json --out " +
+          dir,
+      /*with_stderr=*/false);
   ASSERT_EQ(r.exit_code, 0) << r.out;
   const auto j = nlohmann::json::parse(r.out);
   for (const char* mode : {"clean", "ste", "full"}) {
@@ -42,8 +45,11 @@ TEST(CliBench, JsonHasEveryModeAndTheBreakdown) {
 
 TEST(CliBench, LanguageModelsToo) {
   const auto dir = fresh_dir("bench_bert", false);
-  const auto r = run_cimtrain("--threads 1 bench --model bert --batch 2 --steps 1 --warmup 0 --modes clean,ste "
-                              "--no-breakdown --json --out " + dir, /*with_stderr=*/false);
+  const auto r = run_cimtrain(
+      "--threads 1 bench --model bert --batch 2 --steps 1 --warmup 0 --modes clean,ste "
+      "--no-breakdown --json --out " +
+          dir,
+      /*with_stderr=*/false);
   ASSERT_EQ(r.exit_code, 0) << r.out;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_GT(j["modes"]["ste"]["step_s_median"].get<double>(), 0.0);
@@ -52,9 +58,11 @@ TEST(CliBench, LanguageModelsToo) {
 
 TEST(CliBench, NeftMethodsAsModePlusMethod) {
   const auto dir = fresh_dir("bench_neft", false);
-  const auto r = run_cimtrain("--threads 1 bench --model vgg8 --data fashion-mnist --batch 2 --steps 1 --warmup 0 "
-                              "--modes neft,neft+neft-ovf,ste+neft-irs --no-breakdown --json --out " + dir,
-                              /*with_stderr=*/false);
+  const auto r = run_cimtrain(
+      "--threads 1 bench --model vgg8 --data fashion-mnist --batch 2 --steps 1 --warmup 0 "
+      "--modes neft,neft+neft-ovf,ste+neft-irs --no-breakdown --json --out " +
+          dir,
+      /*with_stderr=*/false);
   ASSERT_EQ(r.exit_code, 0) << r.out;
   const auto j = nlohmann::json::parse(r.out);
   for (const char* m : {"neft", "neft+neft-ovf", "ste+neft-irs"})

@@ -52,9 +52,10 @@ TEST(CliLanguage, TrainTakesTheLanguageModelDefaultsAndWritesItsFiles) {
 TEST(CliLanguage, EvalReportsPerplexityOnChipInstances) {
   for (const std::string model : {"gpt", "bert"}) {
     const std::string dir = tiny_run(model);
-    const auto r = run_cimtrain("eval --checkpoint " + dir + "/run/checkpoint.pt --level 1,3 --instances 2 --limit 10 " +
-                                    "--calibration 16 --json --plot " + dir + "/eval.png",
-                                /*with_stderr=*/false);
+    const auto r =
+        run_cimtrain("eval --checkpoint " + dir + "/run/checkpoint.pt --level 1,3 --instances 2 --limit 10 " +
+                         "--calibration 16 --json --plot " + dir + "/eval.png",
+                     /*with_stderr=*/false);
     ASSERT_EQ(r.exit_code, 0) << r.out;
     nlohmann::json j;
     ASSERT_NO_THROW(j = nlohmann::json::parse(r.out)) << r.out;
@@ -68,13 +69,15 @@ TEST(CliLanguage, EvalReportsPerplexityOnChipInstances) {
       for (const auto& v : l["values"]) EXPECT_GT(v.get<double>(), 1.0);
       EXPECT_NE(l["values"][0], l["values"][1]) << "two chip instances differ";
     }
-    const auto table = run_cimtrain("eval --checkpoint " + dir + "/run/checkpoint.pt --level 2 --instances 1 --limit 10");
+    const auto table =
+        run_cimtrain("eval --checkpoint " + dir + "/run/checkpoint.pt --level 2 --instances 1 --limit 10");
     ASSERT_EQ(table.exit_code, 0) << table.out;
     EXPECT_NE(table.out.find("validation perplexity"), std::string::npos) << table.out;
     // One level: gnuplot warns about the empty x range; its messages must not spoil the JSON on stdout.
-    const auto one = run_cimtrain("eval --checkpoint " + dir + "/run/checkpoint.pt --level 2 --instances 1 --limit 10 " +
-                                      "--json --plot " + dir + "/one.png",
-                                  /*with_stderr=*/false);
+    const auto one =
+        run_cimtrain("eval --checkpoint " + dir + "/run/checkpoint.pt --level 2 --instances 1 --limit 10 " +
+                         "--json --plot " + dir + "/one.png",
+                     /*with_stderr=*/false);
     ASSERT_EQ(one.exit_code, 0) << one.out;
     EXPECT_NO_THROW(nlohmann::json::parse(one.out)) << one.out;
   }
@@ -118,7 +121,6 @@ TEST(CliLanguage, BadInputGetsAClearMessage) {
   r = run_cimtrain("train --quiet --model gpt --heads 3 --dim 16 --out " + dir + "/run");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.out.find("heads 3"), std::string::npos) << r.out;
-
 }
 
 }  // namespace

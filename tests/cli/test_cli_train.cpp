@@ -28,7 +28,6 @@ std::string fresh_dir(const std::string& name) {
   return cimtrain::testing_support::fresh_dir("cimtrain_cli_train_" + name, false);
 }
 
-
 bool have_gnuplot() { return std::system("which gnuplot > /dev/null 2>&1") == 0; }
 
 const std::string kTiny =
@@ -174,8 +173,7 @@ TEST(CliTrain, InterruptSavesAndResumeFinishes) {
 // A clone without the project's data: every data set's error names $CIMTRAIN_DATA and where to download it.
 TEST(CliTrain, MissingDataSaysWhereToGetIt) {
   const std::string env = "CIMTRAIN_DATA=" + cimtrain::testing_support::fresh_dir("cimtrain_no_data");
-  auto r = run_cimtrain("train --quiet --model resnet20 --data cifar10 --steps 1 --out " +
-                            fresh_dir("no_data_run"),
+  auto r = run_cimtrain("train --quiet --model resnet20 --data cifar10 --steps 1 --out " + fresh_dir("no_data_run"),
                         true, env);
   EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_NE(r.out.find("$CIMTRAIN_DATA = "), std::string::npos) << r.out;

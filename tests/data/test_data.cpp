@@ -18,7 +18,6 @@
 #include <tuple>
 #include <vector>
 
-#include "test_support.h"
 #include "data/augment.h"
 #include "data/batch_loader.h"
 #include "data/cifar10.h"
@@ -26,6 +25,7 @@
 #include "data/dataset_registry.h"
 #include "data/fashion_mnist.h"
 #include "data/normalization.h"
+#include "test_support.h"
 
 namespace cimtrain::data {
 namespace {

@@ -48,7 +48,9 @@ TEST(Vocabulary, RoundTripSortedDistinctAndSaved) {
   const auto msg = error_of([&] { v.encode_utf8_text("to bez"); });
   EXPECT_NE(msg.find("'z'"), std::string::npos) << msg;
   EXPECT_NE(msg.find("position 5"), std::string::npos) << msg;
-  EXPECT_NE(error_of([&] { v.decode(at::tensor({int64_t{0}, v.size()})); }).find("outside the vocabulary"),
+  EXPECT_NE(error_of([&] {
+              v.decode(at::tensor({int64_t{0}, v.size()}));
+            }).find("outside the vocabulary"),
             std::string::npos);
   EXPECT_NE(error_of([] { Vocabulary::from_json(nlohmann::json::parse("[66, 65]")); }).find("sorted"),
             std::string::npos);
@@ -71,7 +73,8 @@ TEST(TextCorpus, SplitsNinetyTenAndRejectsBadFiles) {
   EXPECT_NE(error_of([&] { load_text_corpus(write_file(dir, "empty.txt", "")); }).find("empty"), std::string::npos);
   EXPECT_NE(error_of([&] { load_text_corpus(write_file(dir, "bad.txt", "abc\xc3")); }).find("invalid UTF-8"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { load_text_corpus(write_file(dir, "short.txt", "abc")); }).find("too few"), std::string::npos);
+  EXPECT_NE(error_of([&] { load_text_corpus(write_file(dir, "short.txt", "abc")); }).find("too few"),
+            std::string::npos);
   EXPECT_NE(error_of([&] { load_text_corpus(dir); }).find("is a folder"), std::string::npos);
 }
 
@@ -90,7 +93,7 @@ TEST(TextWindows, TargetsAreTheNextCharactersAndSeeded) {
   const auto a = random_windows(tokens, 16, 32, g1), b = random_windows(tokens, 16, 32, g2);
   EXPECT_TRUE(at::equal(a.input, b.input));
   EXPECT_EQ(a.input.sizes(), (std::vector<int64_t>{16, 32}));
-  EXPECT_TRUE(at::equal(a.target, a.input + 1));  // tokens are their positions here
+  EXPECT_TRUE(at::equal(a.target, a.input + 1));                                   // tokens are their positions here
   EXPECT_TRUE(at::equal(a.input.narrow(1, 1, 31), a.input.narrow(1, 0, 31) + 1));  // contiguous windows
   EXPECT_LT(a.target.max().item<int64_t>(), 1000);
   EXPECT_NE(error_of([&] { random_windows(at::arange(10, at::kLong), 2, 10, g1); }).find("more than 10"),

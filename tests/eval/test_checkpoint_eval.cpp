@@ -23,8 +23,9 @@
 namespace cimtrain::eval {
 namespace {
 
-namespace fs = std::filesystem;
+using cimtrain::testing_support::message_of;
 
+namespace fs = std::filesystem;
 
 // An untrained small-cnn for Fashion-MNIST (seeded), saved as `cimtrain train` saves a classifier; its path.
 std::string write_small_cnn_checkpoint(const std::string& name) {
@@ -32,7 +33,7 @@ std::string write_small_cnn_checkpoint(const std::string& name) {
   config.model = "small-cnn";
   config.data = "fashion-mnist";
   config.data_dir = data::default_fashion_mnist_dir();
-  config.mode = "clean";
+  config.mode = nn::GradientMode::kClean;
   config.seed = 3;
   torch::manual_seed(3);
   const auto am = train::build_model(config, 1, 10);
@@ -54,18 +55,6 @@ EvalOptions small_eval(const std::string& checkpoint) {
   o.calibration = 32;
   o.seed = 7;
   return o;
-}
-
-// The message of the `Error` that `f` throws (a test failure when it throws none).
-template <class Error>
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "nothing thrown";
-  return "";
 }
 
 TEST(CheckpointEval, ClassifierInFloatAndOnTwoInstancesPerLevel) {
@@ -147,7 +136,7 @@ TEST(CheckpointEval, JsonOfOneCheckpointAndOfACheckpointComparedWithItself) {
 TEST(CheckpointEval, NeftNoiseEvaluatesAtTheSigmas) {
   CIMTRAIN_REQUIRE_DATA(cimtrain::testing_support::have_fashion_mnist(), "fashion-mnist");
   auto o = small_eval(write_small_cnn_checkpoint("neft"));
-  o.noise = "neft";
+  o.noise = EvalNoise::kNeft;
   o.device = "fefet2";
   o.sigmas = {0.05};
   EXPECT_EQ(evaluated_levels(o), std::vector<double>{0.05});
@@ -177,26 +166,26 @@ TEST(CheckpointEval, BadOptionsNameTheFlagBeforeAnyCheckpointIsRead) {
     EXPECT_NE(message.find(expected), std::string::npos) << "expected '" << expected << "' in: " << message;
   };
   rejects([](EvalOptions& o) { o.instances = 0; }, "--instances");
-  rejects([](EvalOptions& o) { o.noise = "foo"; }, "--noise");
-  rejects([](EvalOptions& o) { o.noise = "foo"; }, "'foo'");
+  rejects([](EvalOptions& o) { o.calibration = -3; }, "--calibration");
+  EXPECT_THROW(common::parse_choice<EvalNoise>("foo"), common::ConfigError);
   rejects([](EvalOptions& o) { o.batch = 0; }, "--batch");
   rejects([](EvalOptions& o) { o.levels.clear(); }, "--level");
   rejects([](EvalOptions& o) { o.checkpoints.clear(); }, "--checkpoint");
   rejects(
       [](EvalOptions& o) {
-        o.noise = "neft";
+        o.noise = EvalNoise::kNeft;
         o.sigmas.clear();
       },
       "--sigma");
   rejects(
       [](EvalOptions& o) {
-        o.noise = "neft";
+        o.noise = EvalNoise::kNeft;
         o.sigmas = {20.0};
       },
       "--sigma");
   rejects(
       [](EvalOptions& o) {
-        o.noise = "neft";
+        o.noise = EvalNoise::kNeft;
         o.device = "bogus";
       },
       "bogus");

@@ -2,10 +2,10 @@
 // error on the default rram preset with every non-ideality's share >= 0, the same numbers for the same seed, the
 // JSON object, weights from a file, the effective config, and clear errors naming the flag.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <fstream>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 
@@ -18,6 +18,8 @@
 namespace cimtrain::eval {
 namespace {
 
+using cimtrain::testing_support::message_of;
+
 // A 32 x 64 random matrix (64 inputs, 32 outputs) read with 16 input vectors: one tile, quick.
 ChipOptions small_matrix() {
   ChipOptions o;
@@ -25,18 +27,6 @@ ChipOptions small_matrix() {
   o.cols = 32;
   o.batch = 16;
   return o;
-}
-
-// The message of the `Error` that `f` throws (a test failure when it throws none).
-template <class Error>
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "nothing thrown";
-  return "";
 }
 
 TEST(ChipReport, IdealChipIsExact) {
@@ -118,8 +108,7 @@ TEST(ChipReport, WeightsFromAFile) {
   EXPECT_LT(r.budget.total.mean(), 1e-6);
 
   std::ofstream(path) << "1 2 3\n4 5\n";
-  EXPECT_NE(message_of<std::runtime_error>([&] { measure_chip(o); }).find(":2: expected 3 values"),
-            std::string::npos);
+  EXPECT_NE(message_of<std::runtime_error>([&] { measure_chip(o); }).find(":2: expected 3 values"), std::string::npos);
 }
 
 TEST(ChipReport, EffectiveConfigAppliesLevelIrDropAndIdeal) {
@@ -149,8 +138,7 @@ TEST(ChipReport, BadOptionsNameTheFlag) {
   o = small_matrix();
   o.preset_given = true;
   o.config_file = "chip.json";
-  EXPECT_NE(message_of<common::ConfigError>([&] { measure_chip(o); }).find("--preset or --config"),
-            std::string::npos);
+  EXPECT_NE(message_of<common::ConfigError>([&] { measure_chip(o); }).find("--preset or --config"), std::string::npos);
   o = small_matrix();
   o.inputs = "sideways";
   const auto message = message_of<std::runtime_error>([&] { measure_chip(o); });

@@ -6,10 +6,10 @@
 #include <torch/torch.h>
 
 #include "data/data_error.h"
+#include "eval/generate.h"
 #include "nn/analog_context.h"
 #include "nn/convert.h"
 #include "sim/presets.h"
-#include "eval/generate.h"
 #include "transformer_support.h"
 
 using namespace cimtrain;
@@ -17,7 +17,8 @@ using namespace cimtrain;
 namespace {
 
 data::Vocabulary shakespeare_like() {
-  return data::Vocabulary::from_text(data::decode_utf8("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz ,.;:!?'\n-&$3"));
+  return data::Vocabulary::from_text(
+      data::decode_utf8("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz ,.;:!?'\n-&$3"));
 }
 
 std::shared_ptr<models::Transformer> small_gpt(int64_t vocab) {

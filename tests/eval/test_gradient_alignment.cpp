@@ -7,10 +7,10 @@
 #include <cmath>
 #include <iostream>
 
+#include "eval/gradient_alignment.h"
 #include "models/model_registry.h"
 #include "nn/convert.h"
 #include "sim/presets.h"
-#include "eval/gradient_alignment.h"
 #include "train/training_task.h"
 
 using namespace cimtrain;

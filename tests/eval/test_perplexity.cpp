@@ -7,9 +7,9 @@
 #include <cmath>
 
 #include "data/text_corpus.h"
+#include "eval/perplexity_on_chip.h"
 #include "nn/convert.h"
 #include "sim/presets.h"
-#include "eval/perplexity_on_chip.h"
 #include "transformer_support.h"
 
 using namespace cimtrain;

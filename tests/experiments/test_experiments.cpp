@@ -1,9 +1,8 @@
 // End-to-end smoke tests of `cimtrain experiment table2|table3|curves|alignment` at tiny budgets: each writes
 // its CSV/JSON, summary.md and image; the numbers in the table are those of the files they come from; a second
 // invocation reuses the cached runs; a changed budget in the same folder, and bad options, are refused clearly.
-#include <gtest/gtest.h>
-
 #include <fmt/core.h>
+#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -76,7 +75,8 @@ TEST(Experiments, Table2TrainsEvaluatesTabulatesAndCaches) {
   EXPECT_NE(summary.find("| small-cnn | ste (L2) |"), std::string::npos) << summary;
   EXPECT_NE(summary.find("then 1 epoch(s) of fine-tuning"), std::string::npos) << summary;
   EXPECT_NE(summary.find("cimtrain eval --checkpoint " + out + "/runs/small-cnn-ste-L2/checkpoint.pt"),
-            std::string::npos) << summary;
+            std::string::npos)
+      << summary;
 
   // Again: every training and evaluation is cached.
   const auto second = run_cimtrain("--threads 1 " + kTinyTable2 + out + " --fine-tune 1");
@@ -99,14 +99,16 @@ TEST(Experiments, Table2TrainsEvaluatesTabulatesAndCaches) {
 TEST(Experiments, Table2ResumesAnInterruptedTraining) {
   CIMTRAIN_REQUIRE_DATA(cimtrain::testing_support::have_fashion_mnist(), "fashion-mnist");
   const auto out = fresh_dir("table2_resume");
-  const std::string args = "--threads 1 experiment table2 --models small-cnn --data fashion-mnist --epochs 2 "
-                           "--subset 2048 --batch 32 --eval-limit 64 --instances 1 --levels 1 --calibration 32 --out " +
-                           out;
+  const std::string args =
+      "--threads 1 experiment table2 --models small-cnn --data fashion-mnist --epochs 2 "
+      "--subset 2048 --batch 32 --eval-limit 64 --instances 1 --levels 1 --calibration 32 --out " +
+      out;
   const std::string steps_csv = out + "/runs/small-cnn-clean/steps.csv";
   // Start it, wait until the clean run has done a few of its 128 steps, then interrupt it as Ctrl-C would.
-  const std::string script = std::string(CIMTRAIN_BINARY) + " " + args + " > /dev/null 2>&1 & pid=$!; " +
-                             "until [ -f " + steps_csv + " ] && [ $(wc -l < " + steps_csv + ") -ge 4 ]; do " +
-                             "kill -0 $pid 2>/dev/null || break; sleep 0.05; done; kill -INT $pid; wait $pid; echo rc=$?";
+  const std::string script =
+      std::string(CIMTRAIN_BINARY) + " " + args + " > /dev/null 2>&1 & pid=$!; " + "until [ -f " + steps_csv +
+      " ] && [ $(wc -l < " + steps_csv + ") -ge 4 ]; do " +
+      "kill -0 $pid 2>/dev/null || break; sleep 0.05; done; kill -INT $pid; wait $pid; echo rc=$?";
   FILE* pipe = popen(script.c_str(), "r");
   ASSERT_NE(pipe, nullptr);
   std::string shell_out;
@@ -131,8 +133,10 @@ TEST(Experiments, Table2ResumesAnInterruptedTraining) {
 TEST(Experiments, CurvesWriteEveryStepAndTheValidationPoints) {
   CIMTRAIN_REQUIRE_DATA(cimtrain::testing_support::have_fashion_mnist(), "fashion-mnist");
   const auto out = fresh_dir("curves");
-  const auto r = run_cimtrain("--threads 1 experiment curves --models small-cnn --data fashion-mnist --steps 4 "
-                              "--validate-every 2 --eval-limit 64 --batch 16 --out " + out);
+  const auto r = run_cimtrain(
+      "--threads 1 experiment curves --models small-cnn --data fashion-mnist --steps 4 "
+      "--validate-every 2 --eval-limit 64 --batch 16 --out " +
+      out);
   ASSERT_EQ(r.exit_code, 0) << r.out;
   const auto csv = read_text(out + "/curves.csv");
   EXPECT_EQ(count_lines(csv), 1u + 3u * 4u);  // clean, full, ste x 4 steps
@@ -165,8 +169,10 @@ TEST(Experiments, CurvesWriteEveryStepAndTheValidationPoints) {
 TEST(Experiments, AlignmentReportsEveryLayerAtEveryLevel) {
   CIMTRAIN_REQUIRE_DATA(cimtrain::testing_support::have_fashion_mnist(), "fashion-mnist");
   const auto out = fresh_dir("alignment");
-  const auto r = run_cimtrain("--threads 1 experiment alignment --model small-cnn --data fashion-mnist --batch 16 "
-                              "--samples 2 --levels 0.5,3 --out " + out);
+  const auto r = run_cimtrain(
+      "--threads 1 experiment alignment --model small-cnn --data fashion-mnist --batch 16 "
+      "--samples 2 --levels 0.5,3 --out " +
+      out);
   ASSERT_EQ(r.exit_code, 0) << r.out;
   const auto j = read_json(out + "/alignment.json");
   ASSERT_EQ(j["levels"].size(), 2u);
@@ -189,8 +195,10 @@ TEST(Experiments, AlignmentReportsEveryLayerAtEveryLevel) {
 
 TEST(Experiments, Table3BenchesEachModelAndCaches) {
   const auto out = fresh_dir("table3");
-  const std::string args = "--threads 1 experiment table3 --models small-cnn --modes clean,ste --batch 8 --steps 1 "
-                           "--warmup 0 --repeats 1 --out " + out;
+  const std::string args =
+      "--threads 1 experiment table3 --models small-cnn --modes clean,ste --batch 8 --steps 1 "
+      "--warmup 0 --repeats 1 --out " +
+      out;
   const auto r = run_cimtrain(args);
   ASSERT_EQ(r.exit_code, 0) << r.out;
   const auto j = read_json(out + "/table3.json");
@@ -221,7 +229,8 @@ TEST(Experiments, BadOptionsAreRefusedBeforeAnyWork) {
   const auto irs = run_cimtrain("experiment table2 --models vgg8,resnet20 --methods neft-irs --out " + out);
   EXPECT_EQ(irs.exit_code, 2);
   EXPECT_NE(irs.out.find("neft-irs needs a model with IRS snapshot points (vgg8, resnet18); resnet20 has none"),
-            std::string::npos) << irs.out;
+            std::string::npos)
+      << irs.out;
   const auto samples = run_cimtrain("experiment alignment --samples 0 --out " + out);
   EXPECT_EQ(samples.exit_code, 2);
   EXPECT_NE(samples.out.find("--samples must be >= 1, found 0"), std::string::npos) << samples.out;

@@ -1,9 +1,8 @@
 // `experiment table2` in-process, without training: the plan (every training in order, with its folder and
 // config, checked before any work) and the report laid out from hand-made evaluation results (the delta column
 // is the method minus the baseline on the same level).
-#include <gtest/gtest.h>
-
 #include <fmt/core.h>
+#include <gtest/gtest.h>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -81,7 +80,7 @@ TEST(Table2Plan, CleanFirstThenTheContinuedBaselineThenEachMethodPerLevel) {
   EXPECT_EQ(clean.entry.dir, "OUT/runs/small-cnn-clean");
   EXPECT_LT(clean.entry.train_level, 0);
   EXPECT_FALSE(clean.entry.continued);
-  EXPECT_EQ(clean.config.mode, "clean");
+  EXPECT_EQ(cimtrain::common::to_name(clean.config.mode), std::string("clean"));
   EXPECT_EQ(clean.config.init, "");
   EXPECT_EQ(clean.config.epochs, cimtrain::train::TrainConfig{}.epochs);  // the model's usual
   const double fine_tune_lr = clean.config.lr * o.fine_tune_lr;
@@ -91,7 +90,7 @@ TEST(Table2Plan, CleanFirstThenTheContinuedBaselineThenEachMethodPerLevel) {
   EXPECT_EQ(baseline.entry.dir, "OUT/runs/small-cnn-clean-ft");
   EXPECT_TRUE(baseline.entry.continued);
   EXPECT_EQ(cimtrain::experiments::table2_label(baseline.entry), "clean (+ft)");
-  EXPECT_EQ(baseline.config.mode, "clean");
+  EXPECT_EQ(cimtrain::common::to_name(baseline.config.mode), std::string("clean"));
   EXPECT_EQ(baseline.config.init, clean_checkpoint);
   EXPECT_EQ(baseline.config.epochs, 2);
   EXPECT_DOUBLE_EQ(baseline.config.lr, fine_tune_lr);
@@ -107,8 +106,8 @@ TEST(Table2Plan, CleanFirstThenTheContinuedBaselineThenEachMethodPerLevel) {
       EXPECT_EQ(run.entry.dir, fmt::format("OUT/runs/small-cnn-{}-L{:g}", method, level));
       EXPECT_FALSE(run.entry.continued);
       EXPECT_EQ(cimtrain::experiments::table2_label(run.entry), fmt::format("{} (L{:g})", method, level));
-      EXPECT_EQ(run.config.mode, method);
-      EXPECT_EQ(run.config.method, "plain");
+      EXPECT_EQ(cimtrain::common::to_name(run.config.mode), std::string(method));
+      EXPECT_EQ(cimtrain::common::to_name(run.config.method), std::string("plain"));
       EXPECT_EQ(run.config.level, level);
       EXPECT_EQ(run.config.init, clean_checkpoint);
       EXPECT_EQ(run.config.epochs, 2);
@@ -124,15 +123,15 @@ TEST(Table2Plan, ALevelLessMethodTrainsOnceAndAFixedLevelOncePerMethod) {
   EXPECT_EQ(matched[1].entry.dir, "OUT/runs/small-cnn-neft");
   EXPECT_LT(matched[1].entry.train_level, 0);
   EXPECT_EQ(cimtrain::experiments::table2_label(matched[1].entry), "neft");
-  EXPECT_EQ(matched[1].config.mode, "neft");
-  EXPECT_EQ(matched[1].config.method, "plain");
+  EXPECT_EQ(cimtrain::common::to_name(matched[1].config.mode), std::string("neft"));
+  EXPECT_EQ(cimtrain::common::to_name(matched[1].config.method), std::string("plain"));
   EXPECT_EQ(matched[1].config.init, "");  // no fine-tuning: trained from scratch
   EXPECT_EQ(matched[2].entry.dir, "OUT/runs/small-cnn-neft-ovf");
-  EXPECT_EQ(matched[2].config.mode, "neft");
-  EXPECT_EQ(matched[2].config.method, "neft-ovf");
+  EXPECT_EQ(cimtrain::common::to_name(matched[2].config.mode), std::string("neft"));
+  EXPECT_EQ(cimtrain::common::to_name(matched[2].config.method), std::string("neft-ovf"));
   EXPECT_EQ(matched[3].entry.dir, "OUT/runs/small-cnn-ste_neft-ovf-L1");
-  EXPECT_EQ(matched[3].config.mode, "ste");
-  EXPECT_EQ(matched[3].config.method, "neft-ovf");
+  EXPECT_EQ(cimtrain::common::to_name(matched[3].config.mode), std::string("ste"));
+  EXPECT_EQ(cimtrain::common::to_name(matched[3].config.method), std::string("neft-ovf"));
   EXPECT_EQ(matched[4].entry.dir, "OUT/runs/small-cnn-ste_neft-ovf-L2");
 
   o.methods = {"ste"};
@@ -201,15 +200,13 @@ TEST(Table2Report, TheDeltaIsTheMethodMinusTheBaselineOnTheSameLevel) {
 
   // Matched: each method's row shows the level it was trained at, with its delta in points.
   const auto& md = report.markdown;
-  EXPECT_NE(md.find("| small-cnn | clean | 90.00% | 80.00% +- 1.00% |  | 70.00% +- 1.00% |  | 12 |"),
-            std::string::npos) << md;
-  EXPECT_NE(md.find("| small-cnn | ste (L1) | 90.00% | 85.00% +- 1.00% | +5.00 |  |  | 12 |"), std::string::npos)
+  EXPECT_NE(md.find("| small-cnn | clean | 90.00% | 80.00% +- 1.00% |  | 70.00% +- 1.00% |  | 12 |"), std::string::npos)
       << md;
-  EXPECT_NE(md.find("| small-cnn | ste (L2) | 90.00% |  |  | 72.00% +- 1.00% | +2.00 | 12 |"), std::string::npos)
-      << md;
+  EXPECT_NE(md.find("| small-cnn | ste (L1) | 90.00% | 85.00% +- 1.00% | +5.00 |  |  | 12 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| small-cnn | ste (L2) | 90.00% |  |  | 72.00% +- 1.00% | +2.00 | 12 |"), std::string::npos) << md;
   EXPECT_NE(md.find("cimtrain eval --checkpoint OUT/runs/small-cnn-clean/checkpoint.pt\n"), std::string::npos);
   EXPECT_NE(md.find("Training time of the tabulated runs: 36 s in all"), std::string::npos) << md;
-  EXPECT_EQ(md.find("table2.png"), std::string::npos);  // not plotted
+  EXPECT_EQ(md.find("table2.png"), std::string::npos);           // not plotted
   EXPECT_EQ(md.find("## Beside the paper"), std::string::npos);  // small-cnn is not in the paper
   EXPECT_NE(report_table2(o, results, true).markdown.find("](table2.png)"), std::string::npos);
 
@@ -239,7 +236,8 @@ TEST(Table2Report, WithFineTuningTheContinuedBaselineIsTabulatedAndItsStartNamed
   EXPECT_EQ(split(lines[3], ',')[10], "0.050000");
   EXPECT_NE(report.markdown.find("then 2 epoch(s) of fine-tuning at 0.2x the learning rate"), std::string::npos);
   EXPECT_NE(report.markdown.find(" The clean trainings the fine-tunings start from: small-cnn 30 s.\n"),
-            std::string::npos) << report.markdown;
+            std::string::npos)
+      << report.markdown;
   EXPECT_EQ(report.json["rows"][0]["label"], "clean (+ft)");
 }
 

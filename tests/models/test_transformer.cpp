@@ -61,8 +61,8 @@ TEST(Transformer, GptIsCausalAndBertIsNot) {
 
 TEST(Transformer, EveryProjectionIsAnalogAndEmbeddingsAreNot) {
   auto gpt = models::make_gpt(small());
-  const auto report = nn::convert_to_analog(*gpt, nn::AnalogContext::make(nn::GradientMode::kSte,
-                                                                           sim::preset_config("rram"), 1));
+  const auto report =
+      nn::convert_to_analog(*gpt, nn::AnalogContext::make(nn::GradientMode::kSte, sim::preset_config("rram"), 1));
   // Per block qkv, attn_proj, fc, mlp_proj; and the head.
   EXPECT_EQ(report.analog.size(), 2u * 4u + 1u);
   EXPECT_TRUE(report.digital.empty());
@@ -90,8 +90,7 @@ TEST(Transformer, SteVariantsAgreeThroughBlocks) {
     auto gpt = models::make_gpt(small());
     nn::convert_to_analog(*gpt, nn::AnalogContext::make(mode, sim::preset_config("rram"), 7));
     gpt->train();
-    const auto loss =
-        at::cross_entropy_loss(gpt->forward(tokens).reshape({-1, 65}), tokens.reshape({-1}));
+    const auto loss = at::cross_entropy_loss(gpt->forward(tokens).reshape({-1, 65}), tokens.reshape({-1}));
     loss.backward();
     losses.push_back(loss.detach());
     std::vector<at::Tensor> g;

@@ -1,11 +1,11 @@
-// Reading the trainer's CSV files back (train/csv_columns.h): chosen columns, short rows, clear errors, and the
+// Reading the trainer's CSV files back (report/csv_columns.h): chosen columns, short rows, clear errors, and the
 // centred moving average the loss plots draw.
 #include <gtest/gtest.h>
 
 #include <fstream>
 
-#include "test_support.h"
 #include "report/csv_columns.h"
+#include "test_support.h"
 
 namespace {
 

@@ -4,8 +4,8 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "test_support.h"
 #include "report/plot.h"
+#include "test_support.h"
 
 namespace {
 
@@ -26,9 +26,10 @@ TEST(Plot, PanelsDrawIntoOneImageAndMakeTheirFolder) {
   const auto dir = cimtrain::testing_support::fresh_dir("cimtrain_plot_panels");
   using cimtrain::report::Series;
   const cimtrain::report::Panel a{{"left", "step", "loss", false, false},
-                                 {Series{"train", {1, 2, 3}, {3, 2, 1}, {}, false, 1},
-                                  Series{"validation", {1, 3}, {3.2, 1.5}, {}, true, 1, true}}};
-  const cimtrain::report::Panel b{{"right", "level", "cos", false, true}, {Series{"measured", {1, 2}, {0.9, 0.8}, {0.01, 0.02}}}};
+                                  {Series{"train", {1, 2, 3}, {3, 2, 1}, {}, false, 1},
+                                   Series{"validation", {1, 3}, {3.2, 1.5}, {}, true, 1, true}}};
+  const cimtrain::report::Panel b{{"right", "level", "cos", false, true},
+                                  {Series{"measured", {1, 2}, {0.9, 0.8}, {0.01, 0.02}}}};
   const std::string png = dir + "/new/panels.png";  // a folder that does not exist yet
   EXPECT_TRUE(cimtrain::report::plot_panels_png(png, "two panels", {a, b}));
   ASSERT_TRUE(std::filesystem::exists(png));

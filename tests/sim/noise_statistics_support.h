@@ -78,8 +78,8 @@ inline void expect_gaussian(const at::Tensor& x, double mu, double sigma, const 
   const Moments m = moments(x);
   const double n = static_cast<double>(m.n);
   EXPECT_LE(std::abs(m.mean - mu), kZ * sigma / std::sqrt(n)) << what << ": mean " << m.mean << " vs " << mu;
-  EXPECT_LE(std::abs(m.sd - sigma), kZ * sigma / std::sqrt(2.0 * (n - 1))) << what << ": std " << m.sd << " vs "
-                                                                              << sigma;
+  EXPECT_LE(std::abs(m.sd - sigma), kZ * sigma / std::sqrt(2.0 * (n - 1)))
+      << what << ": std " << m.sd << " vs " << sigma;
   EXPECT_LE(std::abs(m.skew), kZ * std::sqrt(6.0 / n)) << what << ": skewness " << m.skew;
   EXPECT_LE(std::abs(m.exkurt), kZ * std::sqrt(24.0 / n)) << what << ": excess kurtosis " << m.exkurt;
   const double d = ks_normal(x, mu, sigma);

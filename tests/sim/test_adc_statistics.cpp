@@ -56,10 +56,10 @@ TEST(NoiseStatsAdc, QuantisesToTheLsbGridAndClipsAtFullScale) {
     const int64_t n = 400001;
     const auto i = at::linspace(-2 * fs, 2 * fs, n, at::kFloat);
     auto gen = make_gen(22);
-    const auto out = adc_convert(i.view({1, n, 1, 1}), at::Tensor(), floats({fs}), cfg, zero_static(1),
-                                 draw_philox_key(gen))
-                         .flatten()
-                         .to(at::kDouble);
+    const auto out =
+        adc_convert(i.view({1, n, 1, 1}), at::Tensor(), floats({fs}), cfg, zero_static(1), draw_philox_key(gen))
+            .flatten()
+            .to(at::kDouble);
     const auto id = i.to(at::kDouble);
     const auto q = out / lsb;
     EXPECT_LT(dbl((q - q.round()).abs().max()), 1e-4) << bits << " bits: not on the LSB grid";
@@ -75,8 +75,8 @@ TEST(NoiseStatsAdc, QuantisesToTheLsbGridAndClipsAtFullScale) {
 }
 
 struct DiscreteLaw {
-  int64_t k0 = 0;            // first code of p
-  std::vector<double> p;     // P(code = k0 + i)
+  int64_t k0 = 0;         // first code of p
+  std::vector<double> p;  // P(code = k0 + i)
   double mean = 0, var = 0, m4 = 0;
 };
 
@@ -104,7 +104,9 @@ DiscreteLaw rounded_gaussian(double mu, double sigma) {
 // sigma = 0.5 and below 1e-7 at sigma = 1 for any u0. At sigma = 0.3 the approximation fails (by up to 0.08) and
 // only the exact law is checked.
 TEST(NoiseStatsAdc, NoisyCodesFollowTheRoundedGaussian) {
-  struct Case { double adc_sigma, read_var_lsb2, u0; };
+  struct Case {
+    double adc_sigma, read_var_lsb2, u0;
+  };
   const std::vector<Case> cases = {{0.5, 0, 10.3}, {1.0, 0, -20.65}, {0.3, 0, 5.45}, {0.5, 0.1875, 7.8}};
   const int64_t rows = 1000, conv = 1000, n = rows * conv;
   uint64_t seed = 30;

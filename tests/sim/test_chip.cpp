@@ -62,17 +62,17 @@ TEST_P(IdealChip, ReproducesTheIntegerProduct) {
   EXPECT_LT((y.to(at::kDouble) - ideal).abs().max().item<double>(), 0.5) << p.name;
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Mappings, IdealChip,
-    ::testing::Values(MappingCase{"one tile", 256, 256, 7, 0, 200, 100, false},
-                      MappingCase{"row and column tiles", 32, 16, 7, 0, 100, 21, false},
-                      MappingCase{"bit slices 2 bits/cell", 64, 64, 2, 0, 130, 40, false},
-                      MappingCase{"bit slices 1 bit/cell", 16, 14, 1, 0, 40, 5, false},
-                      MappingCase{"bit-serial 1 bit/cycle", 64, 64, 7, 1, 70, 20, false},
-                      MappingCase{"bit-serial 3 bits/cycle + slices", 32, 24, 3, 3, 70, 20, false},
-                      MappingCase{"converters on, one tile", 256, 256, 7, 0, 256, 128, true},
-                      MappingCase{"converters on, tiles, slices, bit-serial", 32, 16, 2, 2, 100, 21, true}),
-    [](const auto& info) { return "case" + std::to_string(info.index); });
+INSTANTIATE_TEST_SUITE_P(Mappings, IdealChip,
+                         ::testing::Values(MappingCase{"one tile", 256, 256, 7, 0, 200, 100, false},
+                                           MappingCase{"row and column tiles", 32, 16, 7, 0, 100, 21, false},
+                                           MappingCase{"bit slices 2 bits/cell", 64, 64, 2, 0, 130, 40, false},
+                                           MappingCase{"bit slices 1 bit/cell", 16, 14, 1, 0, 40, 5, false},
+                                           MappingCase{"bit-serial 1 bit/cycle", 64, 64, 7, 1, 70, 20, false},
+                                           MappingCase{"bit-serial 3 bits/cycle + slices", 32, 24, 3, 3, 70, 20, false},
+                                           MappingCase{"converters on, one tile", 256, 256, 7, 0, 256, 128, true},
+                                           MappingCase{"converters on, tiles, slices, bit-serial", 32, 16, 2, 2, 100,
+                                                       21, true}),
+                         [](const auto& info) { return "case" + std::to_string(info.index); });
 
 TEST(Chip, SkipsTheNegativePhaseOnlyWhenInputsAreNonNegative) {
   // Both signed and ReLU-like inputs reproduce the product (the second uses one read phase).

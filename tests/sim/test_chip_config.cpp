@@ -40,7 +40,8 @@ TEST(ChipConfig, JsonOverridesStartFromThePreset) {
 
 TEST(ChipConfig, RejectsUnknownPresetSectionFieldAndWrongType) {
   expect_config_error([] { preset_config("sram"); }, "unknown preset 'sram' (known: rram, pcm)");
-  expect_config_error([] { chip_config_from_json(nlohmann::json::parse(R"({"adcc": {}})")); }, "unknown section 'adcc'");
+  expect_config_error([] { chip_config_from_json(nlohmann::json::parse(R"({"adcc": {}})")); },
+                      "unknown section 'adcc'");
   expect_config_error([] { chip_config_from_json(nlohmann::json::parse(R"({"adc": {"bitz": 3}})")); },
                       "adc: unknown field 'bitz'");
   expect_config_error([] { chip_config_from_json(nlohmann::json::parse(R"({"adc": {"bits": "eight"}})")); }, "adc:");
@@ -60,7 +61,8 @@ TEST(ChipConfig, RejectsImpossibleValues) {
   expect_config_error(with([](ChipConfig& c) { c.mapping.tile_rows = 0; }), "mapping.tile_rows must be >= 1, found 0");
   expect_config_error(with([](ChipConfig& c) { c.mapping.tile_cols = 0; }), "mapping.tile_cols");
   expect_config_error(with([](ChipConfig& c) { c.mapping.g_min_uS = 60; }), "mapping.g_min_uS");
-  expect_config_error(with([](ChipConfig& c) { c.mapping.bits_per_cell = 8; }), "bits_per_cell must be <= weight_bits - 1");
+  expect_config_error(with([](ChipConfig& c) { c.mapping.bits_per_cell = 8; }),
+                      "bits_per_cell must be <= weight_bits - 1");
   expect_config_error(with([](ChipConfig& c) { c.dac.input_bits_per_cycle = 9; }), "dac.input_bits_per_cycle");
   expect_config_error(with([](ChipConfig& c) { c.level = -1; }), "level must be in [0, 100], found -1");
   expect_config_error(with([](ChipConfig& c) { c.thermal.t_ref_K = 0; }), "thermal.t_ref_K");

@@ -47,9 +47,8 @@ TEST(NoiseStatsDac, FewerBitsQuantiseToTheDacLevels) {
     const double levels = std::ldexp(1.0, bits) - 1;
     const auto u = at::arange(0, u_max + 1, at::kFloat).view({1, u_max + 1});
     auto gen = make_gen(51);
-    const auto v = dac_convert(u, u_max, quiet_dac(bits), at::zeros({u_max + 1}), draw_philox_key(gen))
-                       .flatten()
-                       .to(at::kDouble);
+    const auto v =
+        dac_convert(u, u_max, quiet_dac(bits), at::zeros({u_max + 1}), draw_philox_key(gen)).flatten().to(at::kDouble);
     const auto level = v * levels;
     EXPECT_LT(dbl((level - level.round()).abs().max()), 1e-4) << bits << " bits: off the level grid";
     EXPECT_EQ(std::get<0>(at::_unique(level.round())).numel(), int64_t{1} << bits) << bits << " bits";
@@ -63,9 +62,8 @@ TEST(NoiseStatsDac, FewerBitsLevelsSpanTheFullScale) {
     const double levels = std::ldexp(1.0, bits) - 1;
     const auto u = at::arange(0, u_max + 1, at::kFloat).view({1, u_max + 1});
     auto gen = make_gen(52);
-    const auto v = dac_convert(u, u_max, quiet_dac(bits), at::zeros({u_max + 1}), draw_philox_key(gen))
-                       .flatten()
-                       .to(at::kDouble);
+    const auto v =
+        dac_convert(u, u_max, quiet_dac(bits), at::zeros({u_max + 1}), draw_philox_key(gen)).flatten().to(at::kDouble);
     EXPECT_NEAR(dbl(v[u_max]), 1.0, 1e-6) << bits << " bits: the full-scale code must give v_read";
     const double err = dbl((v - u.flatten().to(at::kDouble) / u_max).abs().max());
     EXPECT_LE(err, 0.5 / levels + 1e-6) << bits << " bits: error " << err * levels << " steps";

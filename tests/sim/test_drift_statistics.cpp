@@ -161,8 +161,8 @@ TEST(NoiseStatsDrift, ChipOutputsShrinkByTheLognormalMeanAndCompensationRestores
   const auto y = inst.infer(x, gen).to(at::kDouble);
   const double ratio = dbl(y.mean()) / ideal;
   EXPECT_LE(std::abs(ratio / mean_factor - 1), kZ * rel_se)
-      << "mean output factor " << ratio << " vs E[(t/t0)^-nu] = " << mean_factor << " (exp(-mu a) = "
-      << std::exp(-c.drift.nu_mean * a) << ")";
+      << "mean output factor " << ratio << " vs E[(t/t0)^-nu] = " << mean_factor
+      << " (exp(-mu a) = " << std::exp(-c.drift.nu_mean * a) << ")";
   // Given the sampled exponents, the chip's outputs are exactly the drifted sums.
   const auto nu = inst.drift_exponents().to(at::kDouble);  // [1, 2, rows, outputs]
   const auto f = at::pow(rc.time_s / c.drift.t0_s, -nu);

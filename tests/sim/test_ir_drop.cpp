@@ -1,8 +1,7 @@
 // Tests of the IR-drop models: exact solver vs a dense nodal solve, fast cumsum factors vs their reference,
 // and the measured accuracy of the first-order model against the exact solver.
-#include <gtest/gtest.h>
-
 #include <ATen/ATen.h>
+#include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdio>
@@ -28,8 +27,7 @@ double rel(const at::Tensor& a, const at::Tensor& b, const at::Tensor& ref) {
 }
 
 // Sense currents [T,B,C] in uA from the full 2RC x 2RC nodal system, built node by node and solved densely.
-at::Tensor dense_reference(const at::Tensor& G /*[T,R,C] uS*/, const at::Tensor& V /*[T,B,R] V*/,
-                           double r_ohm) {
+at::Tensor dense_reference(const at::Tensor& G /*[T,R,C] uS*/, const at::Tensor& V /*[T,B,R] V*/, double r_ohm) {
   const int64_t T = G.size(0), R = G.size(1), C = G.size(2), B = V.size(1), N = 2 * R * C;
   const double gw = 1e6 / r_ohm;
   auto out = at::empty({T, B, C}, at::kDouble);
@@ -56,8 +54,8 @@ at::Tensor dense_reference(const at::Tensor& G /*[T,R,C] uS*/, const at::Tensor&
       }
     }
     for (int64_t k = 0; k < C; ++k) m[bit(R - 1, k)][bit(R - 1, k)] += gw;  // sense amplifier at 0 V
-    const auto x = at::linalg_solve(M, rhs);                                  // [N, B]
-    out[t] = gw * x.narrow(0, R * C + (R - 1) * C, C).t();                    // current into the sense amp
+    const auto x = at::linalg_solve(M, rhs);                                // [N, B]
+    out[t] = gw * x.narrow(0, R * C + (R - 1) * C, C).t();                  // current into the sense amp
   }
   return out;
 }
@@ -108,7 +106,8 @@ TEST(IrDropConfig, RejectsBadValues) {
   cfg = IrDropConfig{};
   cfg.solver_max_iterations = 0;
   expect_reject(cfg, "solver_max_iterations");
-  EXPECT_THROW(cimtrain::common::parse_strict<IrDropConfig>(nlohmann::json{{"r_wire", 1.0}}, "ir_drop"), cimtrain::common::ConfigError);
+  EXPECT_THROW(cimtrain::common::parse_strict<IrDropConfig>(nlohmann::json{{"r_wire", 1.0}}, "ir_drop"),
+               cimtrain::common::ConfigError);
 }
 
 TEST(IrDropExact, MatchesDenseNodalSolve) {
@@ -161,8 +160,8 @@ TEST(IrDropExact, ThrowsWhenNotConverged) {
 
 TEST(IrDropExact, RejectsMismatchedShapes) {
   const auto G = at::ones({2, 5, 4}, at::kDouble);
-  for (const auto& V : {at::ones({2, 3, 4}, at::kDouble), at::ones({3, 3, 5}, at::kDouble),
-                        at::ones({3, 5}, at::kDouble)}) {
+  for (const auto& V :
+       {at::ones({2, 3, 4}, at::kDouble), at::ones({3, 3, 5}, at::kDouble), at::ones({3, 5}, at::kDouble)}) {
     try {
       solve_crossbar_currents(G, V, exact_config(1.0));
       ADD_FAILURE() << "accepted V of shape " << V.sizes();
@@ -243,10 +242,10 @@ TEST(IrDropFast, AccuracyAgainstExactSolver) {
       const auto exact = solve_crossbar_currents(G, V, exact_config(r, 1e-9));
       const auto fast = at::matmul(V, G * ir_drop_fast_factors(G, r));
       const double e_none = rel(ideal, exact, exact), e_fast = rel(fast, exact, exact);
-      std::printf("IR drop %ldx%ld, r_wire %.1f ohm: e_none %.4g, e_fast %.4g, e_fast/e_none %.4g\n", (long)n,
-                  (long)n, r, e_none, e_fast, rel(fast, exact, ideal - exact));
+      std::printf("IR drop %ldx%ld, r_wire %.1f ohm: e_none %.4g, e_fast %.4g, e_fast/e_none %.4g\n", (long)n, (long)n,
+                  r, e_none, e_fast, rel(fast, exact, ideal - exact));
       EXPECT_GT(e_none, 1.5 * last_none) << n << "x" << n << ", r_wire " << r;  // the effect grows with r
-      EXPECT_LT(e_fast, e_none) << n << "x" << n << ", r_wire " << r;            // better than no model
+      EXPECT_LT(e_fast, e_none) << n << "x" << n << ", r_wire " << r;           // better than no model
       const double share = rel(fast, exact, ideal - exact);
       EXPECT_LT(share, n == 64 ? 0.03 : 0.05) << n << "x" << n << ", r_wire " << r;
       if (e_none < 0.5) {
@@ -261,8 +260,12 @@ TEST(IrDropFast, AccuracyAgainstExactSolver) {
 // layouts (row and column tiles, bit slices, padding rows, partly used column tiles), IR drop off and fast,
 // with and without read noise, including cells at 0 uS.
 TEST(ReadOperands, FastPassEqualsTheReference) {
-  struct Case { int tile_rows, tile_cols, bits_per_cell; int64_t inputs, outputs; };
-  const std::vector<Case> cases = {{256, 256, 7, 27, 16}, {64, 32, 7, 150, 40}, {32, 24, 3, 70, 9}, {16, 256, 7, 16, 200}};
+  struct Case {
+    int tile_rows, tile_cols, bits_per_cell;
+    int64_t inputs, outputs;
+  };
+  const std::vector<Case> cases = {
+      {256, 256, 7, 27, 16}, {64, 32, 7, 150, 40}, {32, 24, 3, 70, 9}, {16, 256, 7, 16, 200}};
   for (const auto& c : cases) {
     MappingConfig m;
     m.tile_rows = c.tile_rows;
@@ -279,8 +282,8 @@ TEST(ReadOperands, FastPassEqualsTheReference) {
       for (bool noise : {false, true}) {
         const auto ref = read_operands_reference(g, noise ? sd : at::Tensor(), l, ir);
         const auto fast = read_operands_fast(g, noise ? sd : at::Tensor(), l, ir);
-        const std::string what = std::string(cimtrain::common::to_name(mode)) + (noise ? " + noise, " : ", ") + std::to_string(c.inputs) + "x" +
-                                 std::to_string(c.outputs);
+        const std::string what = std::string(cimtrain::common::to_name(mode)) + (noise ? " + noise, " : ", ") +
+                                 std::to_string(c.inputs) + "x" + std::to_string(c.outputs);
         ASSERT_EQ(fast.signal.sizes(), ref.signal.sizes()) << what;
         EXPECT_LT((fast.signal - ref.signal).abs().max().item<double>(), 1e-4) << what;
         ASSERT_EQ(fast.variance.defined(), noise) << what;

@@ -1,10 +1,9 @@
 // Tests for the Philox4x32-10 + Box-Muller Gaussian generator: known answers, distribution (tails included),
 // independence, determinism, and independence from thread count and chunking.
-#include <gtest/gtest.h>
-
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
+#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <array>
@@ -233,8 +232,8 @@ TEST(NormalRng, OffsetsMatchSlicesOfLongerFill) {
   const int64_t n = 200'000;
   const std::vector<float> whole = fill(key, n);
   // Unaligned starts and lengths, tiny ranges inside one block, and ranges spanning parallel chunks.
-  const std::pair<int64_t, int64_t> ranges[] = {{0, 1},      {1, 2},     {3, 1},      {2, 5},
-                                                {5, 70001},  {16383, 3}, {16385, 40000}, {123457, 76543}};
+  const std::pair<int64_t, int64_t> ranges[] = {{0, 1},     {1, 2},     {3, 1},         {2, 5},
+                                                {5, 70001}, {16383, 3}, {16385, 40000}, {123457, 76543}};
   for (auto [first, len] : ranges) {
     const std::vector<float> part = fill(key, len, first);
     for (int64_t k = 0; k < len; ++k) {
@@ -349,4 +348,3 @@ TEST(UniformRng, RangeMomentsAndOffsets) {
   fill_uniform(part.data(), 1001, key, 4999);
   for (int64_t i = 0; i < 1001; ++i) ASSERT_EQ(part[i], u[4999 + i]) << i;
 }
-

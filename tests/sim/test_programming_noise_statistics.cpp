@@ -73,9 +73,14 @@ TEST(NoiseStatsProgramming, StuckFaultFractionsMatchProbabilitiesAndIgnoreLevel)
 // pcm: G_p - G_t = sigma L s(r) xi, s(r) = (0.26348 + 1.9650 r - 1.1731 r^2) g_max / 25 uS, r = G_t / g_max.
 // Cases keep the clips at 0 and g_max >= 5.8 std away.
 TEST(NoiseStatsProgramming, PcmAdditiveStdFollowsThePolynomial) {
-  struct Case { double r, level, sigma, g_max; };
-  const std::vector<Case> cases = {{0.2, 1.0, 1.0, 25.0}, {0.5, 1.0, 1.0, 25.0}, {0.75, 1.0, 1.0, 25.0},
-                                   {0.5, 2.0, 1.0, 25.0}, {0.3, 2.0, 0.5, 50.0}};
+  struct Case {
+    double r, level, sigma, g_max;
+  };
+  const std::vector<Case> cases = {{0.2, 1.0, 1.0, 25.0},
+                                   {0.5, 1.0, 1.0, 25.0},
+                                   {0.75, 1.0, 1.0, 25.0},
+                                   {0.5, 2.0, 1.0, 25.0},
+                                   {0.3, 2.0, 0.5, 50.0}};
   const int64_t n = 200000;
   uint64_t seed = 300;
   for (const auto& cs : cases) {
@@ -101,7 +106,13 @@ TEST(NoiseStatsProgramming, PcmAdditiveStdFollowsThePolynomial) {
 // weights_to_cell_levels -> cell_levels_to_conductance -> program_conductances, for the same generator state:
 // every model, faults, bit slices and the noise-free case; only exp's float rounding may differ.
 TEST(NoiseStatsProgramming, FusedProgrammingEqualsTheReferenceChain) {
-  struct Case { const char* name; const char* model; double sigma, p_off, p_on, level; int bits_per_cell; bool enabled; };
+  struct Case {
+    const char* name;
+    const char* model;
+    double sigma, p_off, p_on, level;
+    int bits_per_cell;
+    bool enabled;
+  };
   const std::vector<Case> cases = {{"lognormal + faults", "lognormal", 0.1, 0.02, 0.01, 2.0, 7, true},
                                    {"lognormal, 3 slices", "lognormal", 0.1, 0.0, 0.0, 1.0, 3, true},
                                    {"pcm", "pcm", 1.0, 0.01, 0.0, 1.5, 7, true},
@@ -120,8 +131,8 @@ TEST(NoiseStatsProgramming, FusedProgrammingEqualsTheReferenceChain) {
     cfg.enabled = cs.enabled;
     const auto l = make_layout(m, w.size(1), w.size(0));
     auto g1 = make_gen(78), g2 = make_gen(78);
-    const auto ref = program_conductances(cell_levels_to_conductance(weights_to_cell_levels(w, m, l), m), cfg, m,
-                                          cs.level, g1);
+    const auto ref =
+        program_conductances(cell_levels_to_conductance(weights_to_cell_levels(w, m, l), m), cfg, m, cs.level, g1);
     const auto fast = program_weights(w, m, l, cfg, cs.level, g2);
     ASSERT_EQ(fast.sizes(), ref.sizes()) << cs.name;
     const double rel = ((fast - ref).abs() / ref.abs().clamp_min(1e-6)).max().item<double>();
@@ -129,9 +140,9 @@ TEST(NoiseStatsProgramming, FusedProgrammingEqualsTheReferenceChain) {
     EXPECT_EQ(g1.current_seed(), g2.current_seed()) << cs.name;
     EXPECT_TRUE(at::equal(at::randn({4}, g1), at::randn({4}, g2))) << cs.name << ": the generators must stay in step";
   }
-  EXPECT_THROW(program_weights(w * 2, rram_mapping(), make_layout(rram_mapping(), 300, 37), ProgrammingNoiseConfig{},
-                               1.0, wgen),
-               c10::Error);
+  EXPECT_THROW(
+      program_weights(w * 2, rram_mapping(), make_layout(rram_mapping(), 300, 37), ProgrammingNoiseConfig{}, 1.0, wgen),
+      c10::Error);
 }
 
 }  // namespace

@@ -49,11 +49,18 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         KernelCase{"rram defaults, signed", [](ChipConfig&) {}, true},
         KernelCase{"rram defaults, relu", [](ChipConfig&) {}, false},
-        KernelCase{"pcm", [](ChipConfig& c) { c = preset_config("pcm"); c.mapping.tile_rows = 64; }, true},
-        KernelCase{"bit slices + bit-serial", [](ChipConfig& c) {
+        KernelCase{"pcm",
+                   [](ChipConfig& c) {
+                     c = preset_config("pcm");
+                     c.mapping.tile_rows = 64;
+                   },
+                   true},
+        KernelCase{"bit slices + bit-serial",
+                   [](ChipConfig& c) {
                      c.mapping.bits_per_cell = 3;
                      c.dac.input_bits_per_cycle = 2;
-                   }, true},
+                   },
+                   true},
         KernelCase{"coarse DAC", [](ChipConfig& c) { c.dac.bits = 4; }, true},
         KernelCase{"ADC off, read noise on", [](ChipConfig& c) { c.adc.enabled = false; }, true},
         KernelCase{"saturation", [](ChipConfig& c) { c.device_nonlinearity.saturation_uA = 20; }, true},
@@ -61,11 +68,13 @@ INSTANTIATE_TEST_SUITE_P(
         KernelCase{"exact IR drop", [](ChipConfig& c) { c.ir_drop.mode = IrDropMode::kExact; }, false},
         // 150 inputs on one 256-row tile: the fused read skips the unused rows, the reference drives them at 0 V.
         KernelCase{"one partly used row tile", [](ChipConfig& c) { c.mapping.tile_rows = 256; }, true},
-        KernelCase{"one partly used row tile, bit-serial, slices", [](ChipConfig& c) {
+        KernelCase{"one partly used row tile, bit-serial, slices",
+                   [](ChipConfig& c) {
                      c.mapping.tile_rows = 256;
                      c.mapping.bits_per_cell = 4;
                      c.dac.input_bits_per_cycle = 4;
-                   }, true}),
+                   },
+                   true}),
     [](const auto& info) { return "case" + std::to_string(info.index); });
 
 TEST(FusedRead, CalibratedFullScaleIsUsedByBothPaths) {

@@ -29,7 +29,10 @@ namespace {
 // the pooled statistic over all outputs, chi2(K (n - 1)), to kZ sqrt(2 / (K (n - 1))); standardised residuals
 // Gaussian in shape.
 TEST(NoiseStatsRead, ChipOutputVarianceMatchesTheSumOfCellVariances) {
-  struct Case { double level; bool reference; };
+  struct Case {
+    double level;
+    bool reference;
+  };
   for (const Case cs : {Case{1.0, false}, Case{2.5, false}, Case{1.0, true}}) {
     ChipConfig c = ideal_config(preset_config("rram"));
     c.read_noise.enabled = true;
@@ -51,29 +54,29 @@ TEST(NoiseStatsRead, ChipOutputVarianceMatchesTheSumOfCellVariances) {
 
     const auto& m = c.mapping;
     const auto wd = w.to(at::kDouble), xd = x.to(at::kDouble);
-    const auto gpos = wd.clamp_min(0) * m.g_step_uS() + m.g_min_uS;   // [outputs, inputs]
+    const auto gpos = wd.clamp_min(0) * m.g_step_uS() + m.g_min_uS;  // [outputs, inputs]
     const auto gneg = (-wd).clamp_min(0) * m.g_step_uS() + m.g_min_uS;
-    const auto v = xd.abs() / m.input_max() * c.dac.v_read_V;         // [1, inputs]
+    const auto v = xd.abs() / m.input_max() * c.dac.v_read_V;  // [1, inputs]
     const double s = c.read_noise.sigma * cs.level;
     const double unit = m.g_step_uS() * c.dac.v_read_V / m.input_max();
     const auto var = ((gpos.square() + gneg.square()) * v.square()).sum(1) * (s * s / (unit * unit));  // [outputs]
     const auto ideal = at::matmul(xd, wd.t()).squeeze(0);
 
-    const std::string what = std::string(cs.reference ? "infer_reference" : "infer") + " at L = " +
-                             std::to_string(cs.level);
+    const std::string what =
+        std::string(cs.reference ? "infer_reference" : "infer") + " at L = " + std::to_string(cs.level);
     const auto mean = y.mean(0), svar = y.var(0);
     double pooled = 0;
     for (int64_t k = 0; k < outputs; ++k) {
       const double vk = dbl(var[k]);
       EXPECT_LE(std::abs(dbl(mean[k]) - dbl(ideal[k])), kZ * std::sqrt(vk / n)) << what << ", output " << k;
       const double ratio = dbl(svar[k]) / vk;
-      EXPECT_LE(std::abs(ratio - 1.0), kZ * std::sqrt(2.0 / (n - 1))) << what << ", output " << k
-                                                                       << ": var ratio " << ratio;
+      EXPECT_LE(std::abs(ratio - 1.0), kZ * std::sqrt(2.0 / (n - 1)))
+          << what << ", output " << k << ": var ratio " << ratio;
       pooled += ratio;
     }
     pooled /= outputs;
-    EXPECT_LE(std::abs(pooled - 1.0), kZ * std::sqrt(2.0 / (outputs * (n - 1.0)))) << what << ": pooled var ratio "
-                                                                                     << pooled;
+    EXPECT_LE(std::abs(pooled - 1.0), kZ * std::sqrt(2.0 / (outputs * (n - 1.0))))
+        << what << ": pooled var ratio " << pooled;
     expect_gaussian((y - ideal) / var.sqrt(), 0.0, 1.0, what + ": standardised output noise");
   }
 }

@@ -10,12 +10,12 @@
 #include <string>
 #include <vector>
 
-#include "data/data_error.h"
 #include "common/errors.h"
+#include "data/data_error.h"
+#include "eval/perplexity_on_chip.h"
 #include "test_support.h"
 #include "train/checkpoint.h"
 #include "train/language_model_checkpoint.h"
-#include "eval/perplexity_on_chip.h"
 #include "train/trainer.h"
 #include "transformer_support.h"
 
@@ -42,7 +42,7 @@ TrainConfig tiny_lm_config(const std::string& model, const std::string& mode, co
   TrainConfig c = language_model_defaults();
   c.model = model;
   c.data = text;
-  c.mode = mode;
+  c.mode = cimtrain::common::parse_choice<cimtrain::nn::GradientMode>(mode);
   c.level = 2;
   c.context = 16;
   c.layers = 1;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "data/fashion_mnist.h"
+#include "eval/monte_carlo.h"
 #include "models/irs_heads.h"
 #include "models/model_registry.h"
 #include "nn/analog_linear.h"
@@ -23,7 +24,6 @@
 #include "sim/presets.h"
 #include "test_support.h"
 #include "train/checkpoint.h"
-#include "eval/monte_carlo.h"
 #include "train/neft_method.h"
 #include "train/trainer.h"
 
@@ -32,7 +32,6 @@ using namespace cimtrain;
 namespace {
 
 namespace fs = std::filesystem;
-
 
 TEST(NeftMethod, FeedbackLogitsFollowTheFormulaOnAHandExample) {
   const auto out = at::tensor({1.0, 2.0, 3.0}).view({1, 3});
@@ -213,10 +212,10 @@ train::TrainConfig tiny_irs_config() {
   c.model = "vgg8";
   c.data = "fashion-mnist";
   c.data_dir = data::default_fashion_mnist_dir();
-  c.method = "neft-irs";
-  c.mode = "neft";
+  c.method = train::TrainingMethod::kNeftIrs;
+  c.mode = nn::GradientMode::kNeft;
   c.neft_device = "rram4";
-  c.optimizer = "adam";
+  c.optimizer = train::OptimizerKind::kAdam;
   c.lr = 1e-3;
   c.epochs = 1;
   c.batch = 16;
@@ -293,10 +292,11 @@ TEST(NeftMethod, CommandLineTrainsEvaluatesUnderNeftNoiseAndRejectsBadInput) {
   };
   const auto out = testing_support::fresh_dir("cimtrain_neft_cli_bad", false);
   fails_with(tiny + "--model resnet20 --method neft-irs --out " + out, "has none");
-  fails_with(tiny + "--model small-cnn --method neft-sideways --out " + out, "method must be plain, neft-ovf or neft-irs");
+  fails_with(tiny + "--model small-cnn --method neft-sideways --out " + out,
+             "--method: method must be one of plain, neft-ovf, neft-irs; found 'neft-sideways'");
   fails_with(tiny + "--model small-cnn --mode neft --device pcm3 --out " + out, "unknown NeFT device 'pcm3'");
   fails_with("train --model gpt --method neft-ovf --epochs 1 --out " + out, "for the vision models");
-  fails_with("eval --checkpoint " + dir + "/checkpoint.pt --noise thermal", "--noise must be chip or neft");
+  fails_with("eval --checkpoint " + dir + "/checkpoint.pt --noise thermal", "--noise must be one of chip, neft; found 'thermal'");
   fails_with("eval --checkpoint " + dir + "/checkpoint.pt --noise neft --sigma -0.1", "--sigma values must be in");
   fails_with("eval --checkpoint " + dir + "/checkpoint.pt --noise neft --level 2", "not at chip --level values");
 }

@@ -33,14 +33,13 @@ std::string fresh_dir(const std::string& name) {
   return testing_support::fresh_dir("cimtrain_training_" + name, false);
 }
 
-
 // small-cnn on 256 Fashion-MNIST images, batch 32: 8 steps per epoch.
 TrainConfig tiny_config(const std::string& mode) {
   TrainConfig c;
   c.model = "small-cnn";
   c.data = "fashion-mnist";
   c.data_dir = data::default_fashion_mnist_dir();
-  c.mode = mode;
+  c.mode = cimtrain::common::parse_choice<cimtrain::nn::GradientMode>(mode);
   c.level = 1;
   c.epochs = 2;
   c.batch = 32;
