@@ -48,10 +48,11 @@ void apply_noise_flags(const CLI::App& cmd, TrainOptions& o) {
   auto& c = o.config;
   if (c.method != train::TrainingMethod::kPlain && cmd.count("--mode") == 0) c.mode = nn::GradientMode::kNeft;
   if (!o.sigma) return;
-  if (c.mode == nn::GradientMode::kGaussian)
-    c.gaussian_sigma = *o.sigma;
-  else
+  if (c.mode == nn::GradientMode::kGaussian) {
+    if (*o.sigma != 0) c.gaussian_sigma = *o.sigma;  // 0: measured from the chip, as when not given
+  } else {
     c.neft_sigma = *o.sigma;
+  }
 }
 
 void run_train(TrainOptions& o) {
@@ -98,7 +99,7 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--chip-config", c.chip_config, "chip config JSON (overrides --preset)");
   cmd->add_option("--level", c.level, "chip noise level L in training")->capture_default_str();
   add_optional_option(cmd, "--sigma", o->sigma,
-                      "noise of the mode: gaussian: weight noise std / max|W| (default: measured from the chip at "
+                      "noise of the mode: gaussian: weight noise std / max|W| (default or 0: measured from the chip at "
                       "--level); neft and the NeFT methods: NeFT's sigma (default 0.1)");
   add_choice_option(cmd, "--method", c.method,
                     "neft-ovf (3 extra forwards at raised noise) or neft-irs (auxiliary heads): NeFT's negative "

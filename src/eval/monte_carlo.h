@@ -36,7 +36,8 @@ struct ChipEvalOptions {
 
 // Programs chip instance `k` of noise level `level` (seeded by (seed, level, k): the k-th instance
 // monte_carlo_on_chip evaluates) into the model's analog layers, seeds its read noise, and calibrates it once
-// with `calibration_forward` when given (the context is left as it was); nn::clear_chip undoes the programming.
+// with `calibration_forward` when given (the context keeps its settings; its generator is reseeded for the
+// instance's read noise); nn::clear_chip undoes the programming.
 void program_instance(torch::nn::Module& model, nn::AnalogContext& context, uint64_t seed, double level, int k,
                       const std::function<void()>& calibration_forward = {});
 

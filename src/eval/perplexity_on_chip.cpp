@@ -1,4 +1,4 @@
-// Perplexity in float and on chip instances (see perplexity.h).
+// Perplexity in float and on chip instances (see perplexity_on_chip.h).
 #include "eval/perplexity_on_chip.h"
 
 #include <ATen/CPUGeneratorImpl.h>

@@ -65,7 +65,7 @@ train::TrainConfig bench_train_config(const StepBenchConfig& config) {
 }
 
 // The training task on synthetic data of the model's input (the cost does not depend on the data): one batch
-// of normal-looking images and uniform labels, or of uniform characters of a 65-character vocabulary (tiny
+// of uniform random pixels (normalised and, for CIFAR-10, augmented by the task's loader) and uniform labels, or of uniform characters of a 65-character vocabulary (tiny
 // Shakespeare's size) at the model's context.
 std::unique_ptr<train::TrainingTask> synthetic_task(const StepBenchConfig& config, const train::TrainConfig& tc) {
   auto gen = at::make_generator<at::CPUGeneratorImpl>(config.seed);

@@ -48,7 +48,7 @@ struct StepBenchResult {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(StepBenchResult, mode, threads, step_s, step_s_median, step_s_min,
                                                 step_s_max, peak_rss_mb, avg_rss_mb, cpu_util, breakdown_s)
 
-// Builds the model on the chip, runs `warmup` then `steps` SGD steps on synthetic batches (normal images and
+// Builds the model on the chip, runs `warmup` then `steps` SGD steps on synthetic batches (uniform random pixels and
 // uniform labels, or uniform character windows of the model's context, BERT's masked: the cost does not
 // depend on the data) in this process, and measures them.
 StepBenchResult run_step_bench(const StepBenchConfig& config);

@@ -23,6 +23,8 @@ void run_generate(const GenerateCommandOptions& o) {
   if (o.temperature < 0)
     throw common::ConfigError("--temperature must be >= 0, found " + std::to_string(o.temperature));
   if (o.levels.empty() && !o.include_float) throw common::ConfigError("nothing to run: give --level and/or --float");
+  if (o.calibration < 0)
+    throw common::ConfigError("--calibration must be >= 0 windows, found " + std::to_string(o.calibration));
   auto lm = train::load_language_model(o.checkpoint, o.preset, o.chip_config);
   auto& model = *lm.am.model;
   auto& context = *lm.am.context;

@@ -19,7 +19,7 @@ struct GenerateCommandOptions {
   uint64_t seed = 0;
   double time_s = 3600.0;
   std::string preset, chip_config, data_dir;
-  int64_t calibration = 64;  // as eval's default for language models
+  int64_t calibration = 64;  // windows (as eval's default for language models; 0: per-batch ranges)
 };
 
 // Runs the command's work and prints its report.

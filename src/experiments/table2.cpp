@@ -15,7 +15,6 @@
 #include "common/atomic_file.h"
 #include "common/errors.h"
 #include "common/subprocess.h"
-#include "eval/step_bench.h"
 #include "experiments/run_cache.h"
 #include "models/model_registry.h"
 #include "report/report_files.h"
@@ -57,9 +56,6 @@ train::TrainConfig base_config(const Table2Options& o, const std::string& model)
   return c;
 }
 
-// A method entry: a gradient mode ("ste", "gaussian", "neft"), a NeFT method ("neft-ovf": in NeFT's own noise
-// model), or MODE+METHOD ("ste+neft-irs").
-
 std::string safe_name(std::string s) {
   std::replace(s.begin(), s.end(), '+', '_');
   return s;
@@ -81,6 +77,11 @@ void check_options(const Table2Options& o) {
   if (o.instances < 1) throw common::ConfigError("--instances must be >= 1, found " + std::to_string(o.instances));
   if (o.fine_tune < 0) throw common::ConfigError("--fine-tune must be >= 0 epochs");
   if (!(o.fine_tune_lr > 0)) throw common::ConfigError("--fine-tune-lr must be > 0");
+  if (o.calibration && *o.calibration < 0)
+    throw common::ConfigError("--calibration must be >= 0 examples, found " + std::to_string(*o.calibration));
+  for (const auto& [flag, value] : {std::pair{"--epochs", o.epochs}, std::pair{"--batch", o.batch}})
+    if (value && *value < 1)
+      throw common::ConfigError(std::string(flag) + " must be >= 1, found " + std::to_string(*value));
 }
 
 // Every training of the table, in order (clean first, so that fine-tunings find it), with its config.

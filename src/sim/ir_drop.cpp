@@ -164,7 +164,7 @@ void IrDropConfig::validate() const {
 // 1 - r (A + B): the same first-order term, but it never goes negative and it follows the exact solver far
 // better once the drop is large (the drop lowers the line currents that cause it, which the reciprocal
 // form captures to leading order): measured on 256 x 256 tiles, G in [1, 100] uS, its error against the
-// exact solver is ~25x smaller than the linear form's (see tests/test_ir_drop.cpp).
+// exact solver is ~25x smaller than the linear form's (see tests/sim/test_ir_drop.cpp).
 at::Tensor ir_drop_fast_factors(const at::Tensor& G_uS, double r_wire_ohm) {
   check_conductances(G_uS, "ir_drop_fast_factors");
   check_r_wire(r_wire_ohm, "ir_drop_fast_factors");

@@ -2,7 +2,7 @@
 // and the I-V non-linearity in one pass over the inputs (the ADC side is in read_kernels_adc.cpp). They apply
 // the reference ops of dac.cpp and device_nonlinearity.cpp in the same order, so results agree to float
 // rounding (reciprocal multiplies and a Taylor series for sinh differ from the reference in the last bits;
-// tests/test_read_kernels.cpp bounds the effect).
+// tests/sim/test_read_kernels.cpp bounds the effect).
 #include "sim/read_kernels.h"
 
 #include <ATen/Parallel.h>

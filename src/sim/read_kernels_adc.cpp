@@ -2,7 +2,7 @@
 // digital recombination in one pass over the column currents, with the ADC noise generated in place) and
 // max_abs_per_slice (the largest current per slice, which sets the ADC full scale). They apply the reference
 // ops of adc.cpp in the same order, so results agree to float rounding (the vectorised common case multiplies
-// by reciprocals, which differs from the reference in the last bits; tests/test_read_kernels.cpp bounds it).
+// by reciprocals, which differs from the reference in the last bits; tests/sim/test_read_kernels.cpp bounds it).
 #include <ATen/Parallel.h>
 
 #include <algorithm>

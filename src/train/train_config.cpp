@@ -17,8 +17,9 @@ using common::require;
 void TrainConfig::validate() const {
   require(level >= 0 && level <= 10, "level must be in [0, 10], found " + std::to_string(level));
   if (gaussian_sigma)
-    require(*gaussian_sigma >= 0 && *gaussian_sigma < 10,
-            "gaussian sigma must be in [0, 10), found " + std::to_string(*gaussian_sigma));
+    require(
+        *gaussian_sigma > 0 && *gaussian_sigma < 10,
+        "gaussian sigma must be in (0, 10) (unset: measured from the chip), found " + std::to_string(*gaussian_sigma));
   require(epochs >= 1, "epochs must be >= 1, found " + std::to_string(epochs));
   require(batch >= 1, "batch must be >= 1, found " + std::to_string(batch));
   require(lr > 0 && std::isfinite(lr), "lr must be > 0, found " + std::to_string(lr));

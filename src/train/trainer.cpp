@@ -251,7 +251,7 @@ TrainOutcome resume(const std::string& out_dir, int64_t steps, int64_t epochs, c
   TrainConfig config;
   try {
     config = train_config_from_json(meta.at("config"));
-  } catch (const nlohmann::json::exception& e) {
+  } catch (const std::exception& e) {
     throw std::runtime_error("checkpoint '" + paths.checkpoint + "': its config is unreadable: " + e.what());
   }
   if (steps > 0) config.steps = steps;

@@ -102,8 +102,12 @@ TEST(TrainConfig, OptionalValuesAreCheckedWhenSet) {
   c.irs_sigma = 12;
   EXPECT_THROW(c.validate(), common::ConfigError);
   c.irs_sigma = 0.05;
-  c.gaussian_sigma = 0.0;  // set: no noise (not "measured")
+  c.gaussian_sigma = 0.0;  // "measured" is spelled unset: a set sigma is > 0
+  EXPECT_THROW(c.validate(), common::ConfigError);
+  c.gaussian_sigma = 0.03;
   EXPECT_NO_THROW(c.validate());
+  const auto back = train::train_config_from_json(nlohmann::json(c));
+  EXPECT_EQ(*back.gaussian_sigma, 0.03);
 }
 
 }  // namespace
