@@ -117,11 +117,10 @@ sim::ChipConfig chip_report_config(const ChipOptions& o) {
   using namespace cimtrain::sim;
   ChipConfig cfg;
   if (!o.config_file.empty()) {
-    if (o.preset_given)
-      throw common::ConfigError("give either --preset or --config (whose 'preset' field names its base)");
+    if (o.preset) throw common::ConfigError("give either --preset or --config (whose 'preset' field names its base)");
     cfg = chip_config_from_file(o.config_file);
   } else {
-    cfg = preset_config(o.preset);
+    cfg = preset_config(o.preset.value_or("rram"));
   }
   if (o.level) cfg.level = *o.level;
   if (o.ir_drop) cfg.ir_drop.mode = *o.ir_drop;

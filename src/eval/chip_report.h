@@ -16,8 +16,7 @@
 namespace cimtrain::eval {
 
 struct ChipOptions {
-  std::string preset = "rram";
-  bool preset_given = false;
+  std::optional<std::string> preset;  // unset: rram (with --config: the config's own)
   std::string config_file;
   std::optional<double> level;  // default: the config's level (1 for a preset)
   int64_t rows = 256;

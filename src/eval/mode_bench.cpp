@@ -209,6 +209,7 @@ void run_bench(const BenchOptions& o) {
     return;
   }
   o.step.validate();
+  if (o.repeats < 1) throw common::ConfigError("--repeats must be >= 1, found " + std::to_string(o.repeats));
   for (const auto& m : o.modes) {  // reject unknown modes before any work
     auto c = o.step;
     c.mode = m;

@@ -14,6 +14,7 @@
 #include "models/model_registry.h"
 #include "report/plot.h"
 #include "report/report_files.h"
+#include "train/train_config.h"
 
 namespace cimtrain::experiments {
 
@@ -83,6 +84,8 @@ void run_table3(const Table3Options& o) {
   if (o.models.empty() || o.modes.empty()) throw common::ConfigError("--models and --modes need at least one entry");
   if (std::find(o.modes.begin(), o.modes.end(), "clean") == o.modes.end())
     throw common::ConfigError("--modes must include clean (the baseline of the ratios)");
+  for (const auto& mode : o.modes) train::parse_mode_and_method(mode);  // unknown names, before any work
+  if (o.repeats < 1) throw common::ConfigError("--repeats must be >= 1, found " + std::to_string(o.repeats));
   std::vector<std::string> commands;
   std::vector<nlohmann::json> results;
   for (const auto& model : o.models) results.push_back(bench(o, model, commands));

@@ -136,7 +136,7 @@ TEST(ChipReport, BadOptionsNameTheFlag) {
   o.rows = 0;
   EXPECT_NE(message_of<common::ConfigError>([&] { measure_chip(o); }).find("--rows"), std::string::npos);
   o = small_matrix();
-  o.preset_given = true;
+  o.preset = "rram";
   o.config_file = "chip.json";
   EXPECT_NE(message_of<common::ConfigError>([&] { measure_chip(o); }).find("--preset or --config"), std::string::npos);
   o = small_matrix();
