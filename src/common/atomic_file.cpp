@@ -13,12 +13,17 @@ void write_file(const std::string& path, const std::string& text) {
   const fs::path p(path);
   if (p.has_parent_path()) fs::create_directories(p.parent_path());
   const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text;
-    if (!out) throw std::runtime_error("cannot write '" + path + "'");
+  std::ofstream out(tmp, std::ios::trunc);
+  out << text;
+  out.close();  // the data reach the file system here: a full disk shows now
+  if (out.fail()) {
+    std::error_code ec;
+    fs::remove(tmp, ec);
+    throw std::runtime_error("cannot write '" + path + "' (disk full or not writable?)");
   }
-  fs::rename(tmp, path);
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) throw std::runtime_error("cannot write '" + path + "': " + ec.message());
 }
 
 }  // namespace cimtrain::common

@@ -13,6 +13,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/atomic_file.h"
+#include "common/folder_lock.h"
 #include "common/seed_streams.h"
 #include "report/csv_columns.h"
 #include "report/plot.h"
@@ -232,12 +234,8 @@ TrainOutcome TrainingRun::run(const std::atomic<bool>* stop) {
 TrainOutcome train(const TrainConfig& config, const std::string& out_dir, const std::atomic<bool>* stop, bool quiet) {
   config.validate();
   const TrainPaths paths(out_dir);
-  fs::create_directories(paths.dir);
-  {
-    std::ofstream out(paths.config + ".tmp");
-    out << nlohmann::json(config).dump(2) << '\n';
-  }
-  fs::rename(paths.config + ".tmp", paths.config);
+  const common::FolderLock lock(paths.dir);  // one writer, and a folder it can write, before any work
+  common::write_file(paths.config, nlohmann::json(config).dump(2) + "\n");
   fs::remove(paths.steps_csv);
   fs::remove(paths.epochs_csv);
   fs::remove(paths.validation_csv);
@@ -248,6 +246,7 @@ TrainOutcome resume(const std::string& out_dir, int64_t steps, int64_t epochs, c
                     bool quiet) {
   const TrainPaths paths(out_dir);
   const auto meta = read_checkpoint_meta(paths.checkpoint);
+  const common::FolderLock lock(paths.dir);
   TrainConfig config;
   try {
     config = train_config_from_json(meta.at("config"));

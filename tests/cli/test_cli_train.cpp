@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "common/folder_lock.h"
 #include "data/fashion_mnist.h"
 #include "test_support.h"
 #include "train/checkpoint.h"
@@ -168,6 +169,19 @@ TEST(CliTrain, InterruptSavesAndResumeFinishes) {
   const auto resumed = run_cimtrain("train --resume " + dir + " --quiet");
   ASSERT_EQ(resumed.exit_code, 0) << resumed.out;
   EXPECT_NE(resumed.out.find("finished: 128 steps"), std::string::npos) << resumed.out;
+}
+
+// One writer per run folder: a training into a folder another process is writing is refused before any work,
+// and leaves that folder as it was.
+TEST(CliTrain, ASecondTrainingIntoTheSameFolderIsRefused) {
+  CIMTRAIN_REQUIRE_DATA(cimtrain::testing_support::have_fashion_mnist(), "fashion-mnist");
+  const std::string dir = fresh_dir("locked");
+  const cimtrain::common::FolderLock held(dir);  // as a running training holds it
+  auto r = run_cimtrain(kTiny + "--model small-cnn --batch 32 --mode clean --out " + dir);
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("is in use by another cimtrain process"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(dir + "/config.json"));
+  EXPECT_FALSE(fs::exists(dir + "/checkpoint.pt"));
 }
 
 // A clone without the project's data: every data set's error names $CIMTRAIN_DATA and where to download it.
