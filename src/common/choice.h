@@ -8,8 +8,8 @@
 // from_json, so that config structs keep reading and writing the names; fmt prints the name too.
 #pragma once
 
-#include <map>
 #include <fmt/format.h>
+
 #include <nlohmann/json.hpp>
 #include <string>
 #include <type_traits>
@@ -42,14 +42,6 @@ E parse_choice(const std::string& name) {
   for (const auto& [v, n] : choice_names(E{}))
     if (name == n) return v;
   throw ConfigError(std::string(choice_what(E{})) + " must be one of " + choice_list<E>() + "; found '" + name + "'");
-}
-
-// Name -> choice, for CLI11's CheckedTransformer (a flag bound to the enum itself).
-template <class E>
-std::map<std::string, E> choice_map() {
-  std::map<std::string, E> m;
-  for (const auto& [v, n] : choice_names(E{})) m.emplace(n, v);
-  return m;
 }
 
 template <class E>

@@ -17,8 +17,6 @@ std::shared_ptr<AnalogContext> AnalogContext::make(GradientMode mode, sim::ChipC
   return std::make_shared<AnalogContext>(mode, std::move(chip), seed);
 }
 
-void AnalogContext::set_chip(sim::ChipConfig chip) { chip_ = sim::Chip(std::move(chip)); }
-
 void AnalogContext::set_level(double level) {
   if (level == chip_.config().level) return;
   auto config = chip_.config();

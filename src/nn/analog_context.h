@@ -36,7 +36,6 @@ class AnalogContext {
 
   // Lasting settings (the run's setup). Each validates its value and throws common::ConfigError.
   void set_mode(GradientMode mode) { mode_ = mode; }
-  void set_chip(sim::ChipConfig chip);
   void set_level(double level);
   void set_conditions(const sim::ReadConditions& conditions);
   void set_gaussian_sigma(double sigma);

@@ -2,7 +2,6 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
-
 #include <string>
 #include <vector>
 
@@ -24,10 +23,7 @@ CIMTRAIN_CHOICE(GradientMode, "mode", {GradientMode::kClean, "clean"}, {Gradient
                 {GradientMode::kFull, "full"}, {GradientMode::kSte, "ste"}, {GradientMode::kSteNograd, "ste-nograd"},
                 {GradientMode::kSteDetach, "ste-detach"}, {GradientMode::kNeft, "neft"})
 
-const std::vector<std::string>& gradient_mode_names();  // in enum order: clean, gaussian, full, ste, ...
 std::string to_string(GradientMode mode);
-// Throws common::ConfigError (an std::invalid_argument) listing the known names.
-GradientMode gradient_mode_from_string(const std::string& name);
 // True for the modes whose training forward runs the chip simulator.
 bool uses_chip(GradientMode mode);
 

@@ -77,13 +77,13 @@ ModeAndMethod parse_mode_and_method(const std::string& name) {
 TrainConfig train_config_from_json(const nlohmann::json& j) {
   if (!j.is_object()) throw common::ConfigError("a training config must be a JSON object, found " + j.dump());
   auto normalised = j;
-  const auto legacy_unset = [&](const char* key, bool unset) {
-    if (normalised.contains(key) && normalised[key].is_number() && unset) normalised[key] = nullptr;
+  // Before the values were optional, "not set" was a number: gaussian_sigma 0, irs_sigma and beta < 0.
+  const auto unset_when = [&](const char* key, bool (*legacy)(double)) {
+    if (j.contains(key) && j.at(key).is_number() && legacy(j.at(key).get<double>())) normalised[key] = nullptr;
   };
-  legacy_unset("gaussian_sigma",
-               j.value("gaussian_sigma", nlohmann::json()).is_number() && j.at("gaussian_sigma").get<double>() == 0.0);
-  for (const char* key : {"irs_sigma", "beta"})
-    legacy_unset(key, j.value(key, nlohmann::json()).is_number() && j.at(key).get<double>() < 0);
+  unset_when("gaussian_sigma", [](double v) { return v == 0.0; });
+  unset_when("irs_sigma", [](double v) { return v < 0.0; });
+  unset_when("beta", [](double v) { return v < 0.0; });
   try {
     return normalised.get<TrainConfig>();
   } catch (const nlohmann::json::exception& e) {

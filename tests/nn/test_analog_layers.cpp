@@ -249,7 +249,7 @@ TEST(AnalogLayers, BadShapesGetClearErrors) {
   }
   auto conv = make_conv();
   EXPECT_THROW(conv->forward(torch::randn({4, 2, 9, 9})), c10::Error);
-  EXPECT_THROW(nn::gradient_mode_from_string("stee"), std::invalid_argument);
+  EXPECT_THROW(common::parse_choice<nn::GradientMode>("stee"), std::invalid_argument);
 }
 
 TEST(AnalogLayers, CalibratedChipKeepsItsRangesAndClipsBeyondThem) {
