@@ -5,8 +5,11 @@ BUILD_DIR="${CIMTRAIN_BUILD_DIR:-$ROOT/build}"
 
 # libopenblas0-pthread: Debian's LibTorch otherwise multiplies matrices with the reference BLAS (~13x slower).
 # dataset-fashion-mnist: the Fashion-MNIST IDX files under /usr/share/datasets/fashion-mnist (the main job trains on it).
+# python3-torch (the same libtorch build as libtorch-dev), python3-dev and pybind11-dev: the Python package;
+# python3-pytest and python3-torchvision: its tests and examples.
 PACKAGES=(build-essential cmake libtorch-dev libopenblas0-pthread libcli11-dev nlohmann-json3-dev libfmt-dev
-          libgtest-dev libbenchmark-dev gnuplot-nox zlib1g-dev dataset-fashion-mnist)
+          libgtest-dev libbenchmark-dev gnuplot-nox zlib1g-dev dataset-fashion-mnist
+          python3-dev python3-torch pybind11-dev python3-pytest python3-torchvision)
 
 install_missing_packages() {
   local missing=()

@@ -5,6 +5,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <fmt/core.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cmath>
 #include <fstream>
@@ -13,6 +14,7 @@
 #include <sstream>
 
 #include "common/errors.h"
+#include "nn/quantize.h"
 #include "report/progress_bar.h"
 #include "report/report_files.h"
 #include "sim/chip.h"
@@ -116,7 +118,9 @@ void print_error_row(const std::string& name, const sim::ErrorStats& s) {
 sim::ChipConfig chip_report_config(const ChipOptions& o) {
   using namespace cimtrain::sim;
   ChipConfig cfg;
-  if (!o.config_file.empty()) {
+  if (o.config) {
+    cfg = *o.config;
+  } else if (!o.config_file.empty()) {
     if (o.preset) throw common::ConfigError("give either --preset or --config (whose 'preset' field names its base)");
     cfg = chip_config_from_file(o.config_file);
   } else {
@@ -142,7 +146,12 @@ ChipReport measure_chip(const ChipOptions& o) {
 
   auto gen = at::detail::createCPUGenerator(o.seed);
   at::Tensor w;
-  if (!o.weights_file.empty()) {
+  if (o.weights.defined()) {
+    if (o.weights.dim() != 2 || o.weights.numel() == 0)
+      throw common::ConfigError(fmt::format("weights must be a non-empty matrix [outputs, inputs], found shape [{}]",
+                                            fmt::join(o.weights.sizes(), ", ")));
+    w = nn::quantize_per_row(o.weights.detach().to(at::kCPU, at::kFloat), cfg.mapping.weight_max()).values;
+  } else if (!o.weights_file.empty()) {
     w = read_weights_file(o.weights_file, cfg.mapping.weight_max());
   } else {
     if (o.rows < 1 || o.cols < 1)

@@ -18,6 +18,7 @@ namespace cimtrain::eval {
 struct ChipOptions {
   std::optional<std::string> preset;  // unset: rram (with --config: the config's own)
   std::string config_file;
+  std::optional<sim::ChipConfig> config;  // a config given in code (the Python package): used instead of both
   std::optional<double> level;  // default: the config's level (1 for a preset)
   int64_t rows = 256;
   int64_t cols = 256;
@@ -29,6 +30,7 @@ struct ChipOptions {
   std::optional<sim::IrDropMode> ir_drop;  // not set: the config's
   int instances = 1;
   std::string weights_file;
+  at::Tensor weights;  // float weights [outputs, inputs] given in code, quantised per row as a layer programs them
   std::string inputs = "gaussian";
   bool json = false;
   bool print_config = false;

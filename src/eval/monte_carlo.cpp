@@ -4,7 +4,9 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/csrc/api/include/torch/utils.h>
 
+#include <algorithm>
 #include <cmath>
+#include <memory>
 
 #include "common/seed_streams.h"
 #include "nn/context_override.h"
@@ -42,28 +44,64 @@ LevelResult summarize(double level, std::vector<double> values) {
   return r;
 }
 
+namespace {
+at::Generator instance_generator(uint64_t seed, double level, int k) {
+  return at::make_generator<at::CPUGeneratorImpl>(
+      common::stream_seed(common::SeedStream::kInstanceProgramming, {seed, common::double_bits(level), uint64_t(k)}));
+}
+uint64_t instance_read_seed(uint64_t seed, double level, int k) {
+  return common::stream_seed(common::SeedStream::kInstanceReadNoise, {seed, common::double_bits(level), uint64_t(k)});
+}
+}  // namespace
+
 void program_instance(torch::nn::Module& model, nn::AnalogContext& context, uint64_t seed, double level, int k,
                       const std::function<void()>& calibration_forward) {
-  const uint64_t level_bits = common::double_bits(level);
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(
-      common::stream_seed(common::SeedStream::kInstanceProgramming, {seed, level_bits, uint64_t(k)}));
+  auto gen = instance_generator(seed, level, k);
   {
     nn::ContextOverride at_level(context);
     at_level.level(level);
     nn::program_chip(model, gen);
   }
-  context.reseed(
-      common::stream_seed(common::SeedStream::kInstanceReadNoise, {seed, level_bits, uint64_t(k)}));  // read noise
+  context.reseed(instance_read_seed(seed, level, k));
   if (calibration_forward) {
     torch::NoGradGuard no_grad;
     nn::calibrate_chip(model, calibration_forward, context);
   }
 }
 
-void program_neft_instance(torch::nn::Module& model, uint64_t seed, double sigma, double s, int k) {
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(
+void program_instance(const std::vector<nn::AnalogLayer*>& layers, uint64_t seed, double level, int k) {
+  std::vector<nn::AnalogContext*> contexts;
+  for (auto* layer : layers)
+    if (layer->context() && std::find(contexts.begin(), contexts.end(), layer->context().get()) == contexts.end())
+      contexts.push_back(layer->context().get());
+  auto gen = instance_generator(seed, level, k);
+  {
+    std::vector<std::unique_ptr<nn::ContextOverride>> at_level;
+    for (auto* context : contexts) at_level.emplace_back(std::make_unique<nn::ContextOverride>(*context))->level(level);
+    std::vector<nn::AnalogLayer*> with_context;
+    for (auto* layer : layers)
+      if (layer->context()) with_context.push_back(layer);
+    nn::program_chip(with_context, gen);
+  }
+  const uint64_t read_seed = instance_read_seed(seed, level, k);
+  for (size_t n = 0; n < contexts.size(); ++n)
+    contexts[n]->reseed(n == 0 ? read_seed : common::mix_seed({read_seed, uint64_t(n)}));
+}
+
+namespace {
+at::Generator neft_instance_generator(uint64_t seed, double sigma, int k) {
+  return at::make_generator<at::CPUGeneratorImpl>(
       common::stream_seed(common::SeedStream::kNeftInstance, {seed, common::double_bits(sigma), uint64_t(k)}));
-  nn::program_neft(model, gen, sigma, s);
+}
+}  // namespace
+
+void program_neft_instance(torch::nn::Module& model, uint64_t seed, double sigma, double s, int k) {
+  program_neft_instance(nn::analog_layer_list(model), seed, sigma, s, k);
+}
+
+void program_neft_instance(const std::vector<nn::AnalogLayer*>& layers, uint64_t seed, double sigma, double s, int k) {
+  auto gen = neft_instance_generator(seed, sigma, k);
+  nn::program_neft(layers, gen, sigma, s);
 }
 
 std::vector<LevelResult> monte_carlo_on_chip(torch::nn::Module& model, nn::AnalogContext& context,

@@ -9,6 +9,7 @@
 #include "data/batch_loader.h"
 #include "models/classifier.h"
 #include "nn/analog_context.h"
+#include "nn/analog_layer.h"
 
 namespace cimtrain::eval {
 
@@ -41,9 +42,15 @@ struct ChipEvalOptions {
 void program_instance(torch::nn::Module& model, nn::AnalogContext& context, uint64_t seed, double level, int k,
                       const std::function<void()>& calibration_forward = {});
 
+// The same instance for layers listed by the caller (a Python model's), which may hold several contexts: every
+// context met is at `level` while the layers are programmed (in this order, from the generator program_instance
+// uses), then reseeded for the instance's read noise: the first with program_instance's seed, the n-th with that
+// seed mixed with n. Layers without a context are skipped. No calibration (the caller's forward does it).
+void program_instance(const std::vector<nn::AnalogLayer*>& layers, uint64_t seed, double level, int k);
 // Draws instance `k` of NeFT's device model at `sigma` (multiplier s; seeded by (seed, sigma, k)) into the
 // model's analog layers; nn::clear_chip undoes it.
 void program_neft_instance(torch::nn::Module& model, uint64_t seed, double sigma, double s, int k);
+void program_neft_instance(const std::vector<nn::AnalogLayer*>& layers, uint64_t seed, double sigma, double s, int k);
 
 // The Monte-Carlo loop itself, for any metric: at each level, `instances` chip instances, each programmed
 // once (and calibrated once by `calibration_forward`, when given, as a deployed chip), then `metric()`.

@@ -41,6 +41,9 @@ class AnalogContext {
   void set_gaussian_sigma(double sigma);
   void set_neft(double sigma, double s);
   void set_calibrating(bool on) { calibrating_ = on; }
+  // A user's perturbation of every instance's programmed conductances (sim::ConductanceHook); empty: none.
+  void set_conductance_hook(sim::ConductanceHook hook) { conductance_hook_ = std::move(hook); }
+  const sim::ConductanceHook& conductance_hook() const { return conductance_hook_; }
 
  private:
   GradientMode mode_;
@@ -50,6 +53,7 @@ class AnalogContext {
   double neft_sigma_ = 0.1;
   double neft_s_ = 1.0;
   bool calibrating_ = false;
+  sim::ConductanceHook conductance_hook_;
   at::Generator gen_;
 };
 

@@ -20,7 +20,7 @@ void AnalogLayer::program(at::Generator& gen, const at::Tensor& weight) {
   torch::NoGradGuard no_grad;
   const auto& chip = context_->chip();
   const auto wq = quantize_per_row(as_matrix(weight).detach().to(at::kFloat), chip.config().mapping.weight_max());
-  programmed_ = Programmed{std::make_shared<sim::ChipInstance>(chip.program(wq.values, gen, context_->conditions())),
+  programmed_ = Programmed{std::make_shared<sim::ChipInstance>(chip.program(wq.values, gen, context_->conditions(), context_->conductance_hook())),
                            wq.scale, at::Tensor(), at::Tensor()};
 }
 
@@ -70,7 +70,7 @@ at::Tensor AnalogLayer::chip_output(const at::Tensor& x, const at::Tensor& w2d, 
     std::optional<common::StageTimer> part(std::in_place, "program.quantize weights");
     const auto wq = quantize_per_row(w2d.detach(), m.weight_max());
     part.reset();
-    instance = std::make_shared<sim::ChipInstance>(ctx.chip().program(wq.values, ctx.generator(), ctx.conditions()));
+    instance = std::make_shared<sim::ChipInstance>(ctx.chip().program(wq.values, ctx.generator(), ctx.conditions(), ctx.conductance_hook()));
     w_scale = wq.scale;
     if (w_int) *w_int = wq.values;
   }

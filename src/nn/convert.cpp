@@ -52,12 +52,24 @@ ConversionReport convert_to_analog(torch::nn::Module& model, std::shared_ptr<Ana
   return report;
 }
 
-void program_chip(torch::nn::Module& model, at::Generator& gen) {
-  for (auto& [name, layer] : analog_layers(model)) layer->program(gen);
+std::vector<AnalogLayer*> analog_layer_list(torch::nn::Module& model) {
+  std::vector<AnalogLayer*> layers;
+  for (auto& named : analog_layers(model)) layers.push_back(named.second);
+  return layers;
+}
+
+void program_chip(torch::nn::Module& model, at::Generator& gen) { program_chip(analog_layer_list(model), gen); }
+
+void program_chip(const std::vector<AnalogLayer*>& layers, at::Generator& gen) {
+  for (auto* layer : layers) layer->program(gen);
 }
 
 void program_neft(torch::nn::Module& model, at::Generator& gen, double sigma, double s) {
-  for (auto& [name, layer] : analog_layers(model)) layer->program_neft(gen, sigma, s);
+  program_neft(analog_layer_list(model), gen, sigma, s);
+}
+
+void program_neft(const std::vector<AnalogLayer*>& layers, at::Generator& gen, double sigma, double s) {
+  for (auto* layer : layers) layer->program_neft(gen, sigma, s);
 }
 
 void calibrate_chip(torch::nn::Module& model, const std::function<void()>& forward_calibration_batch,
@@ -74,8 +86,10 @@ void calibrate_chip(torch::nn::Module& model, const std::function<void()>& forwa
   model.train(was_training);
 }
 
-void clear_chip(torch::nn::Module& model) {
-  for (auto& [name, layer] : analog_layers(model)) layer->clear_programmed();
+void clear_chip(torch::nn::Module& model) { clear_chip(analog_layer_list(model)); }
+
+void clear_chip(const std::vector<AnalogLayer*>& layers) {
+  for (auto* layer : layers) layer->clear_programmed();
 }
 
 }  // namespace cimtrain::nn

@@ -31,16 +31,23 @@ struct ConversionReport {
 ConversionReport convert_to_analog(torch::nn::Module& model, std::shared_ptr<AnalogContext> context,
                                    const std::vector<std::string>& digital_layers = {});
 
+// The analog layers of analog_layers(model), without their names.
+std::vector<AnalogLayer*> analog_layer_list(torch::nn::Module& model);
+
 // Programs every analog layer onto one chip instance drawn from `gen` (eval-mode forwards read it).
 void program_chip(torch::nn::Module& model, at::Generator& gen);
+// The same for layers listed by the caller (e.g. a Python model's), programmed from `gen` in this order.
+void program_chip(const std::vector<AnalogLayer*>& layers, at::Generator& gen);
 // Draws NeFT device noise (sigma, multiplier s; nn/neft_noise.h) once for every analog layer from `gen`:
 // eval-mode forwards add it to the weights (`eval --noise neft`).
 void program_neft(torch::nn::Module& model, at::Generator& gen, double sigma, double s);
+void program_neft(const std::vector<AnalogLayer*>& layers, at::Generator& gen, double sigma, double s);
 // Calibrates the programmed chip on `images` (eval mode, no autograd): each analog layer fixes its input
 // quantisation scale and its ADC full scales from this batch, as a deployed chip is calibrated once.
 void calibrate_chip(torch::nn::Module& model, const std::function<void()>& forward_calibration_batch,
                     AnalogContext& context);
 // Forgets the programmed instances: eval-mode forwards compute the float model again.
 void clear_chip(torch::nn::Module& model);
+void clear_chip(const std::vector<AnalogLayer*>& layers);
 
 }  // namespace cimtrain::nn

@@ -26,7 +26,8 @@ void ReadConditions::validate() const {
 
 Chip::Chip(ChipConfig config) : config_(std::move(config)) { config_.validate(); }
 
-ChipInstance Chip::program(const at::Tensor& w_int, at::Generator& gen, const ReadConditions& conditions) const {
+ChipInstance Chip::program(const at::Tensor& w_int, at::Generator& gen, const ReadConditions& conditions,
+                           const ConductanceHook& hook) const {
   TORCH_CHECK(w_int.dim() == 2, "weights must be a matrix [outputs, inputs], found shape ", w_int.sizes());
   conditions.validate();
   ChipInstance c;
@@ -36,6 +37,7 @@ ChipInstance Chip::program(const at::Tensor& w_int, at::Generator& gen, const Re
   const auto& l = c.layout_;
   std::optional<common::StageTimer> timer(std::in_place, "program.cells");
   c.g_prog_ = program_weights(w_int.cpu(), m, l, config_.programming_noise, config_.level, gen);
+  if (hook) c.g_prog_ = apply_conductance_hook(hook, c.g_prog_);
   timer.emplace("program.static");
   c.nu_ = sample_drift_exponents(c.g_prog_, config_.drift, m, config_.level, gen);
   c.tile_dT_ = sample_tile_temperature_offsets(config_.thermal, l.row_tiles, l.col_tiles, config_.level, gen);

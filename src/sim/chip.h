@@ -8,6 +8,7 @@
 
 #include "sim/adc.h"
 #include "sim/chip_config.h"
+#include "sim/conductance_hook.h"
 #include "sim/mapping.h"
 #include "sim/read_kernels.h"
 
@@ -132,8 +133,11 @@ class Chip {
  public:
   explicit Chip(ChipConfig config);  // validates the config
   const ChipConfig& config() const { return config_; }
-  // Programs integer weights [outputs, inputs] (values in [-weight_max, weight_max]) onto a fresh instance.
-  ChipInstance program(const at::Tensor& w_int, at::Generator& gen, const ReadConditions& conditions = {}) const;
+  // Programs integer weights [outputs, inputs] (values in [-weight_max, weight_max]) onto a fresh instance;
+  // `hook`, when given, replaces the programmed conductances (throws std::invalid_argument for a result of
+  // another shape, a non-finite or a negative conductance).
+  ChipInstance program(const at::Tensor& w_int, at::Generator& gen, const ReadConditions& conditions = {},
+                       const ConductanceHook& hook = {}) const;
 
  private:
   ChipConfig config_;

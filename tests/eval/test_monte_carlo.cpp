@@ -1,11 +1,17 @@
 // The Monte-Carlo summary statistics of chip evaluation: mean, sample standard deviation and the Student-t
-// 95% interval over instances, and their JSON form.
+// 95% interval over instances, and their JSON form; chip instances programmed from a list of layers.
 #include <gtest/gtest.h>
+#include <torch/nn/module.h>
+#include <torch/utils.h>
 
 #include <cmath>
 
 #include "eval/monte_carlo.h"
+#include "nn/analog_linear.h"
+#include "nn/convert.h"
+#include "sim/presets.h"
 
+using namespace cimtrain;
 using namespace cimtrain::eval;
 
 namespace {
@@ -40,3 +46,37 @@ TEST(MonteCarlo, SummarizeMatchesHandComputedStatistics) {
 }
 
 }  // namespace
+
+namespace {
+struct TwoLayers : torch::nn::Module {
+  TwoLayers() {
+    a = register_module("a", nn::AnalogLinear(12, 9));
+    b = register_module("b", nn::AnalogLinear(9, 5));
+  }
+  at::Tensor forward(const at::Tensor& x) { return b->forward(at::relu(a->forward(x))); }
+  nn::AnalogLinear a{nullptr}, b{nullptr};
+};
+}  // namespace
+
+TEST(MonteCarlo, ProgrammingListedLayersGivesTheModelsInstance) {
+  torch::manual_seed(3);
+  TwoLayers model, copy;
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& item : copy.named_parameters()) item.value().copy_(model.named_parameters()[item.key()]);
+  }
+  auto context = nn::AnalogContext::make(nn::GradientMode::kSte, sim::preset_config("rram"), 9);
+  auto other = nn::AnalogContext::make(nn::GradientMode::kSte, sim::preset_config("rram"), 123);
+  nn::convert_to_analog(model, context);
+  nn::convert_to_analog(copy, other);
+  model.eval();
+  copy.eval();
+  const auto x = torch::randn({4, 12});
+  program_instance(model, *context, 7, 2.0, 3);
+  program_instance(nn::analog_layer_list(copy), 7, 2.0, 3);
+  EXPECT_EQ(other->level(), 1.0);  // the level was changed only while programming
+  EXPECT_TRUE(at::equal(model.forward(x), copy.forward(x)));
+  nn::clear_chip(nn::analog_layer_list(copy));
+  EXPECT_TRUE(at::equal(copy.forward(x), copy.b->forward(at::relu(copy.a->forward(x)))));
+  EXPECT_FALSE(copy.a->programmed());
+}

@@ -172,3 +172,33 @@ TEST(Chip, AdcCalibrationFixesTheFullScale) {
 }
 
 }  // namespace
+
+TEST(Chip, ConductanceHookReplacesTheProgrammedCellsAndIsChecked) {
+  const ChipConfig c = preset_config("rram");
+  const auto w = random_ints({8, 20}, 127, 3);
+  auto plain_gen = at::detail::createCPUGenerator(5);
+  const auto plain = Chip(c).program(w, plain_gen).programmed_conductances();
+  at::Tensor seen;
+  auto hook_gen = at::detail::createCPUGenerator(5);
+  const auto hooked = Chip(c).program(w, hook_gen, {}, [&](const at::Tensor& g) {
+    seen = g.clone();
+    return g * 0.5;
+  });
+  EXPECT_TRUE(at::equal(seen, plain));  // the hook sees the programmed cells, before drift
+  EXPECT_TRUE(at::allclose(hooked.programmed_conductances(), plain * 0.5));
+  // The same random stream follows: the hook draws nothing from the chip's generator.
+  EXPECT_TRUE(at::equal(plain_gen.get_state(), hook_gen.get_state()));
+  auto gen = at::detail::createCPUGenerator(0);
+  const auto message = [&](const ConductanceHook& hook) {
+    try {
+      Chip(c).program(w, gen, {}, hook);
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message([](const at::Tensor& g) { return g.flatten(); }).find("must return a tensor of shape"),
+            std::string::npos);
+  EXPECT_NE(message([](const at::Tensor& g) { return -g; }).find(">= 0 uS"), std::string::npos);
+  EXPECT_NE(message([](const at::Tensor& g) { return g / 0.0; }).find("finite"), std::string::npos);
+}

@@ -1,0 +1,153 @@
+"""Deployment of a converted model: chip instances programmed as `cimtrain eval` programs them (instance k of
+level L seeded by (seed, L, k)), calibration, Monte-Carlo evaluation over instances with eval's statistics, and
+the chip's error budget (`cimtrain chip --json`)."""
+import contextlib
+import json
+
+import torch
+
+from . import _C
+from .chip_config import ChipConfig
+from .convert import analog_modules, contexts_of
+
+
+def _cores(model):
+    """The C++ cores of the model's analog layers, their weights set for programming."""
+    cores = []
+    for _, m in analog_modules(model):
+        if m.context is not None:
+            m._core.set_weight(m.weight)
+            cores.append(m._core)
+    return cores
+
+
+def _single_level(model, level):
+    if level is not None:
+        return float(level)
+    levels = {c.level for c in contexts_of(model)}
+    if len(levels) != 1:
+        raise ValueError(f"the model's contexts have levels {sorted(levels)}: give program_chip a level")
+    return levels.pop()
+
+
+def program_chip(model, seed=0, instance=0, level=None):
+    """Programs chip instance `instance` of noise `level` (default the contexts') into every analog layer: the
+    instance `cimtrain eval --seed seed` evaluates as its instance k. Eval-mode forwards then read it; the
+    contexts' generators are reseeded for its read noise. Returns the model."""
+    if not contexts_of(model):
+        raise ValueError("program_chip: the model has no analog layer with a context (convert_to_analog first)")
+    _C.program_instance(_cores(model), int(seed), _single_level(model, level), int(instance))
+    return model
+
+
+def program_neft(model, sigma, s=1.0, seed=0, instance=0):
+    """Draws instance `instance` of NeFT's device model (sigma, multiplier s) into every analog layer, as
+    `cimtrain eval --noise neft` does: eval-mode forwards add that weight noise."""
+    _C.program_neft_instance(_cores(model), int(seed), float(sigma), float(s), int(instance))
+    return model
+
+
+def clear_chip(model):
+    """Forgets the programmed instances: eval-mode forwards compute the float model again."""
+    _C.clear_chip([m._core for _, m in analog_modules(model)])
+    return model
+
+
+def _images_of(batches):
+    if torch.is_tensor(batches):
+        return batches
+    images = [b[0] if isinstance(b, (tuple, list)) else b for b in batches]
+    if not images:
+        raise ValueError("calibrate: no calibration batches")
+    return torch.cat(images)
+
+
+def calibrate(model, batches):
+    """Fixes every programmed layer's input scale and ADC full scales from one forward of `batches` (a tensor,
+    or an iterable of tensors or (inputs, targets) pairs, concatenated), as a deployed chip is calibrated once."""
+    for name, m in analog_modules(model):
+        if m.context is not None and not m.programmed:
+            raise ValueError(f"calibrate: layer '{name}' is not programmed (program_chip first)")
+    images = _images_of(batches)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad(), contextlib.ExitStack() as stack:
+            for c in contexts_of(model):
+                stack.enter_context(c.override(calibrating=True))
+            model(images)
+    finally:
+        model.train(was_training)
+    return model
+
+
+def accuracy(model, data):
+    """The fraction of correctly classified examples over `data`, an iterable of (inputs, labels) batches, in
+    eval mode without autograd (as the program's accuracy)."""
+    was_training = model.training
+    model.eval()
+    correct = seen = 0
+    try:
+        with torch.no_grad():
+            for x, y in data:
+                correct += int(model(x).argmax(1).eq(y).sum())
+                seen += int(y.numel())
+    finally:
+        model.train(was_training)
+    return correct / seen if seen else 0.0
+
+
+def evaluate_on_chips(model, data, metric=accuracy, levels=(1, 2, 3), instances=5, seed=0, time_s=3600.0,
+                      temperature_K=300.0, calibration=None, noise="chip", neft_s=1.0, progress=True):
+    """Monte-Carlo evaluation: at each level, `instances` chip instances, each programmed once (and calibrated
+    once on `calibration`, when given), then metric(model, data). noise="neft": NeFT's device model instead,
+    `levels` being its sigmas and `neft_s` its multiplier (no calibration). Returns, per level, a dict with
+    level, mean, std (over instances), ci95 (Student t interval of the mean), instances and values: the same
+    numbers `cimtrain eval` reports for the same model, data, seed and calibration images."""
+    if noise not in ("chip", "neft"):
+        raise ValueError(f"noise must be 'chip' or 'neft', found {noise!r}")
+    if int(instances) < 1:
+        raise ValueError(f"instances must be >= 1, found {instances}")
+    contexts = contexts_of(model)
+    if not contexts:
+        raise ValueError("evaluate_on_chips: the model has no analog layer (convert_to_analog first)")
+    levels = [float(level) for level in levels]
+    bar = _C.ProgressBar("chips", len(levels) * int(instances), "chips") if progress else None
+    results = []
+    with contextlib.ExitStack() as stack:
+        for c in contexts:
+            stack.enter_context(c.override(time_s=time_s, temperature_K=temperature_K))
+        for level in levels:
+            values = []
+            for k in range(int(instances)):
+                if noise == "neft":
+                    program_neft(model, level, neft_s, seed, k)
+                else:
+                    program_chip(model, seed, k, level)
+                    if calibration is not None:
+                        calibrate(model, calibration)
+                try:
+                    values.append(float(metric(model, data)))
+                finally:
+                    clear_chip(model)
+                if bar:
+                    bar.update(len(results) * int(instances) + k + 1)
+            results.append(json.loads(_C.summarize(level, values)))
+    if bar:
+        bar.finish()
+    return results
+
+
+def chip_error_budget(chip=None, weights=None, rows=256, cols=256, batch=128, time_s=3600.0, temperature_K=300.0,
+                      seed=0, instances=1, inputs="gaussian"):
+    """The error of the chip's matrix product against the ideal integer product, in total and per non-ideality
+    alone: the report of `cimtrain chip --json` as a dict. weights: a float matrix [outputs, inputs] (e.g. a
+    layer's weight, quantised per row as a layer programs it), default a Gaussian cols x rows matrix;
+    inputs: gaussian, relu or uniform random inputs."""
+    chip = chip if chip is not None else ChipConfig.preset("rram")
+    if not isinstance(chip, ChipConfig):
+        raise TypeError(f"chip must be a cimtrain.ChipConfig, found {type(chip).__name__}")
+    if weights is not None and weights.dim() > 2:  # a convolution's kernel: its crossbar matrix
+        weights = weights.detach().flatten(1)
+    return json.loads(_C.chip_error_budget(json.dumps(chip.to_json()), weights, int(rows), int(cols), int(batch),
+                                           float(time_s), float(temperature_K), int(seed), int(instances), inputs))
