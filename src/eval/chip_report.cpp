@@ -90,6 +90,8 @@ nlohmann::json chip_report_json(const ChipReport& r, const ChipOptions& o) {
   j["relative_error"] = budget.total.mean();
   j["relative_error_std"] = budget.total.stddev();
   j["relative_error_per_instance"] = budget.total.per_instance;
+  j["breakdown"] = nlohmann::json::object();  // the chip's enabled non-idealities (none for an ideal chip)
+  j["breakdown_std"] = nlohmann::json::object();
   for (const auto& [name, stats] : budget.breakdown) {
     j["breakdown"][name] = stats.mean();
     j["breakdown_std"][name] = stats.stddev();
@@ -162,7 +164,7 @@ ChipReport measure_chip(const ChipOptions& o) {
   r.inputs = w.size(1);
   r.outputs = w.size(0);
 
-  report::ProgressBar bar("chip", static_cast<int>(nonideality_names().size()) + 1, "configs");
+  report::ProgressBar bar("chip", static_cast<int>(enabled_nonidealities(cfg).size()) + 1, "configs");
   r.budget = measure_error_budget(cfg, w, x, cond, o.instances, o.seed + 1, [&](int done, int) { bar.update(done); });
   bar.finish();
   r.layout = make_layout(cfg.mapping, w.size(1), w.size(0));

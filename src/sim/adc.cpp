@@ -12,6 +12,8 @@ void AdcConfig::validate() const {
   common::require_non_negative("adc.inl_lsb", inl_lsb);
   common::require(headroom > 0 && headroom <= 100,
                   "adc.headroom must be in (0, 100], found " + std::to_string(headroom));
+  common::require(full_scale_units > 0 && std::isfinite(full_scale_units),
+                  "adc.full_scale_units must be a finite value > 0, found " + std::to_string(full_scale_units));
 }
 
 AdcStatic sample_adc_static(const AdcConfig& cfg, at::IntArrayRef converters, at::Generator& gen) {

@@ -5,10 +5,18 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/choice.h"
 #include "common/errors.h"
 #include "sim/normal_rng.h"
 
 namespace cimtrain::sim {
+
+// The ADC's full scale: batch, set from each read batch's largest column current (training), or fixed once
+// from a calibration batch (deployment, ChipInstance::calibrate_adc); fixed, a constant of the hardware in
+// physical units (full_scale_units cells' full current), as on a deployed chip without range calibration
+// and as aihwkit's out_bound.
+enum class AdcRange { kBatch, kFixed };
+CIMTRAIN_CHOICE(AdcRange, "adc.range", {AdcRange::kBatch, "batch"}, {AdcRange::kFixed, "fixed"})
 
 struct AdcConfig {
   bool enabled = true;            // false: ideal read-out (no quantisation, clipping, offset, INL or ADC noise)
@@ -16,13 +24,15 @@ struct AdcConfig {
   double noise_sigma_lsb = 0.5;   // Gaussian input-referred noise per conversion, LSB
   double offset_sigma_lsb = 0.2;  // std over converters of the fixed offset, LSB
   double inl_lsb = 0.25;          // std over converters of the S-shaped INL amplitude, LSB
-  double headroom = 1.0;          // full scale = headroom x the largest |column current| of the batch/calibration
+  double headroom = 1.0;          // batch: full scale = headroom x the largest |column current| of the batch/calibration
+  AdcRange range = AdcRange::kBatch;
+  double full_scale_units = 12.0;  // fixed: full scale in units of one fully-driven cell's (g_max - g_min) v_read, uA
 
   void validate() const;
   double code_max() const { return static_cast<double>((int64_t{1} << (bits - 1)) - 1); }
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(AdcConfig, enabled, bits, noise_sigma_lsb, offset_sigma_lsb, inl_lsb,
-                                                headroom)
+                                                headroom, range, full_scale_units)
 
 // Per-converter static errors, sampled once per chip instance (LSB), each of shape `converters`.
 struct AdcStatic {

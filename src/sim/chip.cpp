@@ -39,71 +39,21 @@ ChipInstance Chip::program(const at::Tensor& w_int, at::Generator& gen, const Re
   c.g_prog_ = program_weights(w_int.cpu(), m, l, config_.programming_noise, config_.level, gen);
   if (hook) c.g_prog_ = apply_conductance_hook(hook, c.g_prog_);
   timer.emplace("program.static");
-  c.nu_ = sample_drift_exponents(c.g_prog_, config_.drift, m, config_.level, gen);
+  // The pcm drift exponent follows the target conductance (aihwkit), the power law none.
+  const bool nu_from_target = config_.drift.enabled && config_.drift.model == DriftModel::kPcm;
+  c.nu_ = sample_drift_exponents(
+      nu_from_target ? cell_levels_to_conductance(weights_to_cell_levels(checked_weights(w_int.cpu(), m, l), m, l), m)
+                     : c.g_prog_,
+      config_.drift, m, config_.level, gen);
   c.tile_dT_ = sample_tile_temperature_offsets(config_.thermal, l.row_tiles, l.col_tiles, config_.level, gen);
   c.dac_inl_ = sample_dac_inl(config_.dac, l.padded_rows(), gen);
   c.adc_static_ = sample_adc_static(config_.adc, {l.row_tiles, l.slices, l.outputs}, gen);
+  const auto& rn = config_.read_noise;
+  if (rn.enabled && rn.sampling == ReadNoiseSampling::kPerConditions) c.noise_key_ = draw_philox_key(gen);
+  c.fixed_full_scale_ = c.hardware_full_scale();
   timer.reset();
   c.set_conditions(conditions);
   return c;
-}
-
-namespace {
-
-// Output of an all-ones reference read, summed over |outputs|: the global drift compensation's measure.
-double reference_read(const at::Tensor& g, const MappingConfig& m) {
-  const auto diff = g.select(1, 0) - g.select(1, 1);  // [S, rows, outputs]
-  auto per_output = at::zeros({diff.size(2)}, diff.options());
-  for (int64_t s = 0; s < diff.size(0); ++s)
-    per_output += diff[s].sum(0) * std::ldexp(1.0, m.bits_per_cell * static_cast<int>(s));
-  return per_output.abs().sum().item<double>();
-}
-
-}  // namespace
-
-void ChipInstance::set_conditions(const ReadConditions& conditions) {
-  conditions.validate();
-  conditions_ = conditions;
-  const auto& cfg = config_;
-  const auto& l = layout_;
-  std::optional<common::StageTimer> timer(std::in_place, "program.drift+thermal");
-  const auto tile_T = tile_dT_ + conditions.temperature_K;
-  const auto tile_gain = thermal_conductance_factor(tile_T, cfg.thermal);
-  const auto tile_t_eff = arrhenius_time_factor(tile_T, cfg.thermal) * conditions.time_s;
-  at::Tensor g_now;
-  if (cfg.drift.enabled && cfg.drift.relaxation_tau_s > 0) {
-    g_now = drifted_conductances(g_prog_, nu_, tile_values_to_cells(tile_t_eff, l), cfg.drift, cfg.mapping) *
-            tile_values_to_cells(tile_gain, l);
-  } else {  // one pass with the per-tile time and gain
-    g_now = drifted_conductances_per_tile(g_prog_, nu_, tile_t_eff, tile_gain, cfg.drift, l);
-  }
-
-  // IR drop and read noise -> what the products multiply (one pass per tile unless the IR drop is exact).
-  timer.emplace("program.operands");
-  const auto sd = read_noise_std(g_now, g_prog_, cfg.read_noise, cfg.mapping, cfg.level, conditions.time_s);
-  const bool exact = cfg.ir_drop.enabled() && cfg.ir_drop.mode == IrDropMode::kExact;
-  auto ops = exact ? read_operands_reference(g_now, sd, l, cfg.ir_drop) : read_operands_fast(g_now, sd, l, cfg.ir_drop);
-  signal_ = std::move(ops.signal);
-  read_var_ = std::move(ops.variance);
-
-  // Column DAC noise: word-line voltage noise e_i (std v_read * noise_sigma) adds sum_i f'(0) e_i G_i to a
-  // column's current to first order, a Gaussian of variance (v_read noise_sigma f'(0))^2 sum_i G_i^2.
-  dac_col_var_ = at::Tensor();
-  if (cfg.dac.column_noise()) {
-    const auto& nl = cfg.device_nonlinearity;
-    const double slope = nl.enabled && nl.alpha != 0 ? (1 - nl.alpha) + nl.alpha * nl.k / std::sinh(nl.k) : 1.0;
-    const double sd_V = cfg.dac.v_read_V * cfg.dac.noise_sigma * slope;
-    dac_col_var_ = (signal_.square().sum(1) * (sd_V * sd_V)).contiguous();
-  }
-
-  timer.emplace("program.compensation");
-  drift_compensation_ = 1.0;
-  if (cfg.drift.enabled && cfg.drift.compensation) {
-    // A reference read right after programming and one now; noise-free (the chip averages reference reads).
-    const double before = reference_read(g_prog_, cfg.mapping);
-    const double now = reference_read(g_now, cfg.mapping);
-    if (before > 0 && now > 0) drift_compensation_ = before / now;
-  }
 }
 
 ReadShape ChipInstance::read_shape(const at::Tensor& x) const {
@@ -356,6 +306,7 @@ at::Tensor ChipInstance::infer_conv(const at::Tensor& x_in, const ConvGeometry& 
 
 void ChipInstance::calibrate_adc_conv(const at::Tensor& x_int, const ConvGeometry& g, at::Generator& gen) {
   (void)gen;  // the calibration read is noise-free, as calibrate_adc's signal currents
+  if (config_.adc.range == AdcRange::kFixed) return;  // the hardware's full scale stays
   const auto x = conv_input(x_int);
   double scale = 1.0;
   const ReadShape sh = conv_read_shape(x, scale);
@@ -376,6 +327,7 @@ at::Tensor ChipInstance::effective_weights() const {
 }
 
 void ChipInstance::calibrate_adc(const at::Tensor& x_int, at::Generator& gen) {
+  if (config_.adc.range == AdcRange::kFixed) return;  // the hardware's full scale stays
   const auto x = x_int.to(at::kFloat);
   const ReadShape sh = read_shape(x);
   const auto V = word_line_voltages(x, sh, draw_philox_key(gen));

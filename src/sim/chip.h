@@ -71,7 +71,8 @@ class ChipInstance {
   void calibrate_adc(const at::Tensor& x_int, at::Generator& gen);
   // The same for the convolution read, from input maps [batch, C, H, W].
   void calibrate_adc_conv(const at::Tensor& x_int, const ConvGeometry& geometry, at::Generator& gen);
-  void clear_adc_calibration() { fixed_full_scale_ = at::Tensor(); }
+  // Back to the configured range (adc.range batch: every read's own; fixed: the hardware's full scale).
+  void clear_adc_calibration();
 
   // The instance's noise-free linear transfer in integer units, [outputs, inputs]: what the programmed,
   // drifted, heated and IR-dropped cells (with drift compensation) make of each integer weight, as seen by
@@ -87,6 +88,9 @@ class ChipInstance {
   const at::Tensor& tile_temperature_offsets() const { return tile_dT_; }
   // Drift exponents [S, 2, padded_rows, outputs] (undefined when drift is off).
   const at::Tensor& drift_exponents() const { return nu_; }
+  // The conductances at the present read conditions [S, 2, padded_rows, outputs], uS: drifted, at the tiles'
+  // temperatures, with the frozen read noise when read_noise.sampling is per_conditions (before IR drop).
+  const at::Tensor& present_conductances() const { return g_now_; }
 
  private:
   friend class Chip;
@@ -105,6 +109,11 @@ class ChipInstance {
   // Codes' range of input maps at scale s (0: per tensor, set here) -> the read's shape.
   ReadShape conv_read_shape(const at::Tensor& x, double& input_scale) const;
   double saturation_uA() const;  // the column current saturation, uA (0: none)
+  // adc.range fixed: the hardware's full scale per slice [S], uA; batch: undefined.
+  at::Tensor hardware_full_scale() const;
+  // The read noise frozen at these conditions (read_noise.sampling per_conditions) added to g_now, or the
+  // per-read noise std per cell (undefined: none).
+  at::Tensor apply_read_noise(at::Tensor& g_now, const ReadConditions& conditions);
   // The ADC full scale per slice: the calibrated one, or from this read's signal currents.
   at::Tensor full_scale_for(const std::vector<at::Tensor>& current, const ReadShape& shape) const;
   // Reference path: inputs -> word-line voltages [row_tiles, M, tile_rows], volts.
@@ -119,9 +128,12 @@ class ChipInstance {
   at::Tensor g_prog_;     // [S, 2, padded_rows, outputs] programmed conductances, uS
   at::Tensor nu_;         // [S, 2, padded_rows, outputs] drift exponents (or undefined)
   at::Tensor tile_dT_;    // [row_tiles, col_tiles] tile temperature offsets, K
+  PhiloxKey noise_key_{};    // per_conditions read noise: the instance's key, drawn at programming
+  uint64_t noise_draws_ = 0;  // per_conditions read noise: draws so far (one per set_conditions)
   at::Tensor dac_inl_;    // [padded_rows] DAC INL amplitudes, LSB
   AdcStatic adc_static_;  // [row_tiles, S, outputs] ADC offsets and INL, LSB
   // Derived for the present conditions by set_conditions().
+  at::Tensor g_now_;        // [S, 2, padded_rows, outputs] present conductances, uS
   at::Tensor signal_;       // [row_tiles, tile_rows, S * outputs] differential conductance G+ - G-, uS
   at::Tensor read_var_;     // [row_tiles, tile_rows, S * outputs] read-noise variance per V^2, uS^2 (or undefined)
   at::Tensor dac_col_var_;  // [row_tiles, S * outputs] column DAC-noise variance per read, uA^2 (or undefined)

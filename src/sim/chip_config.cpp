@@ -106,6 +106,16 @@ const std::vector<std::string>& nonideality_names() {
   return names;
 }
 
+std::vector<std::string> enabled_nonidealities(const ChipConfig& c) {
+  const bool on[] = {c.dac.enabled,           c.adc.enabled,        c.device_nonlinearity.enabled,
+                     c.programming_noise.enabled, c.read_noise.enabled, c.thermal.enabled,
+                     c.drift.enabled,         c.ir_drop.enabled()};
+  std::vector<std::string> names;
+  for (size_t i = 0; i < nonideality_names().size(); ++i)
+    if (on[i]) names.push_back(nonideality_names()[i]);
+  return names;
+}
+
 ChipConfig only_nonideality(const ChipConfig& base, const std::string& name) {
   ChipConfig c = ideal_config(base);
   if (name == "dac")

@@ -47,6 +47,8 @@ ChipConfig ideal_config(ChipConfig base);
 
 // Names of the non-idealities a config can switch on one at a time, in report order.
 const std::vector<std::string>& nonideality_names();
+// The names of nonideality_names() that `config` switches on, in the same order.
+std::vector<std::string> enabled_nonidealities(const ChipConfig& config);
 // The ideal chip with only `name` switched on, as `base` configures it.
 ChipConfig only_nonideality(const ChipConfig& base, const std::string& name);
 

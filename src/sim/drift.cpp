@@ -20,21 +20,23 @@ void DriftConfig::validate() const {
   common::require_range("drift.relaxation_rest_fraction", relaxation_rest_fraction, 0.0, 1.0);
 }
 
-at::Tensor sample_drift_exponents(const at::Tensor& g_prog_uS, const DriftConfig& cfg, const MappingConfig& mapping,
+at::Tensor sample_drift_exponents(const at::Tensor& g_uS, const DriftConfig& cfg, const MappingConfig& mapping,
                                   double level, at::Generator& gen) {
   if (!cfg.enabled) return at::Tensor();
-  const auto xi = randn_philox(g_prog_uS.sizes(), gen);
+  const auto xi = randn_philox(g_uS.sizes(), gen);
   if (cfg.model == DriftModel::kPowerLaw) return xi * (cfg.nu_std * level) + cfg.nu_mean;
-  const auto log_r = (g_prog_uS / mapping.g_max_uS).clamp_min(1e-6).log();
+  const auto log_r = (g_uS / mapping.g_max_uS).clamp_min(1e-7).log();  // aihwkit pcm.py: |G / g_max| >= 1e-7
   const auto mu = (log_r * -0.0155 + 0.0244).clamp(0.049, 0.1);
   const auto sd = (log_r * -0.0125 - 0.0059).clamp(0.008, 0.045);
-  return mu + sd * level * xi;
+  return (mu + sd * level * xi).abs();  // aihwkit folds the exponent: PCM cells never drift upwards
 }
+
 
 at::Tensor drifted_conductances(const at::Tensor& g_prog_uS, const at::Tensor& nu, const at::Tensor& time_s,
                                 const DriftConfig& cfg, const MappingConfig& mapping) {
   if (!cfg.enabled) return g_prog_uS;
-  const auto ratio = (time_s / cfg.t0_s).clamp_min(1.0);  // no drift before t0
+  const auto ratio = cfg.model == DriftModel::kPcm ? (time_s + cfg.t0_s) / cfg.t0_s
+                                                   : (time_s / cfg.t0_s).clamp_min(1.0);  // no drift before t0
   auto g = g_prog_uS * at::pow(ratio, -nu);
   if (cfg.relaxation_tau_s > 0) {
     const double g_rest = mapping.g_min_uS + cfg.relaxation_rest_fraction * (mapping.g_max_uS - mapping.g_min_uS);
@@ -54,8 +56,10 @@ at::Tensor drifted_conductances_per_tile(const at::Tensor& g_prog_uS, const at::
   const auto g = g_prog_uS.to(at::kFloat).contiguous();
   const bool drift = cfg.enabled && nu.defined();
   const auto n = drift ? nu.to(at::kFloat).contiguous() : at::Tensor();
-  // Per tile: ln(max(t_eff / t0, 1)) (drift) and the thermal gain.
-  const auto log_ratio = (t_eff_per_tile.to(at::kDouble) / cfg.t0_s).clamp_min(1.0).log().to(at::kFloat).contiguous();
+  // Per tile: ln of the drift's time ratio (max(t / t0, 1); pcm: (t + t0) / t0) and the thermal gain.
+  const auto t_eff = t_eff_per_tile.to(at::kDouble);
+  const auto ratio = cfg.model == DriftModel::kPcm ? (t_eff + cfg.t0_s) / cfg.t0_s : (t_eff / cfg.t0_s).clamp_min(1.0);
+  const auto log_ratio = ratio.log().to(at::kFloat).contiguous();
   const auto gain = gain_per_tile.to(at::kFloat).contiguous();
   auto out = at::empty_like(g);
   const float* gp = g.data_ptr<float>();
@@ -71,7 +75,7 @@ at::Tensor drifted_conductances_per_tile(const at::Tensor& g_prog_uS, const at::
         const int64_t tile = rt * ct + o / opt;
         const int64_t i = r * O + o;
         float v = gp[i];
-        if (np) v = v * std::exp(-np[i] * lr[tile]);  // (t / t0)^-nu
+        if (np) v = v * std::exp(-np[i] * lr[tile]);  // ratio^-nu
         op[i] = std::max(v, 0.0f) * gn[tile];
       }
     }

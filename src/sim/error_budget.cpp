@@ -51,7 +51,7 @@ ErrorBudget measure_error_budget(const ChipConfig& config, const at::Tensor& w_i
                                  const ReadConditions& conditions, int instances, uint64_t seed,
                                  const std::function<void(int, int)>& progress) {
   ErrorBudget budget;
-  const auto& names = nonideality_names();
+  const auto names = enabled_nonidealities(config);  // the chip's own components only
   const int steps = static_cast<int>(names.size()) + 1;
   budget.total = measure_relative_error(config, w_int, x_int, conditions, instances, seed);
   if (progress) progress(1, steps);

@@ -28,7 +28,7 @@ ErrorStats measure_relative_error(const ChipConfig& config, const at::Tensor& w_
 
 struct ErrorBudget {
   ErrorStats total;
-  std::vector<std::pair<std::string, ErrorStats>> breakdown;  // in nonideality_names() order
+  std::vector<std::pair<std::string, ErrorStats>> breakdown;  // each enabled non-ideality, nonideality_names() order
 };
 
 // Total and per-non-ideality errors; every configuration uses the same seed (paired comparison).

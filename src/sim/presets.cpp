@@ -55,27 +55,44 @@ ChipConfig rram() {
   return c;
 }
 
-// The PCM statistical model of Joshi et al., Nat. Commun. 11, 2473 (2020) and Nandakumar et al. (2019),
-// with the I/O of IBM aihwkit's defaults (docs/design.md, appendix A).
+// The PCM model of Joshi et al., Nat. Commun. 11, 2473 (2020), as IBM aihwkit implements it
+// (InferenceRPUConfig with PCMLikeNoiseModel and GlobalDriftCompensation; aihwkit file:line as read at commit
+// 4545f11, docs/simulator.md "The pcm preset"): its programming noise, drift, 1/f read noise and compensation,
+// with aihwkit's default I/O, and nothing else. Every other effect is off; a user turns it on.
 ChipConfig pcm() {
-  ChipConfig c = rram();
+  ChipConfig c;
   c.preset = "pcm";
-  c.mapping.tile_rows = 512;  // aihwkit: tiles up to 512 x 512
-  c.mapping.tile_cols = 512;
-  c.mapping.g_max_uS = 25.0;      // Joshi 2020 / aihwkit PCMLikeNoiseModel g_max = 25 uS
-  c.mapping.g_min_uS = 0.0;       // aihwkit maps |w| onto [0, g_max]
-  c.dac.bits = 7;                 // aihwkit inp_res = 1/126: 7-bit magnitude + sign
-  c.adc.bits = 9;                 // aihwkit out_res = 1/510: 9 bits
-  c.adc.noise_sigma_lsb = 1.275;  // aihwkit out_noise 0.06 of out_bound 12 = 0.06 / (24/510) LSB
-  c.programming_noise.model = ProgrammingNoiseModel::kPcm;  // Joshi 2020: additive, polynomial std in G/g_max
-  c.programming_noise.sigma = 1.0;
-  c.read_noise.model = ReadNoiseModel::kPcm;  // Joshi 2020: 1/f read noise
-  c.read_noise.sigma = 1.0;
-  c.read_noise.t_read_s = 250e-9;    // aihwkit pcm.py t_read
-  c.drift.model = DriftModel::kPcm;  // Joshi 2020: nu(G)
-  c.drift.t0_s = 20.0;               // aihwkit pcm.py t_0
-  c.thermal.tcr_per_K = 0.002;       // assumed as for rram
-  c.ir_drop.r_wire_ohm = 0.2;        // assumed as for rram
+  c.mapping.tile_rows = 512;       // aihwkit MappingParameter max_input_size = 512
+  c.mapping.tile_cols = 1024;      // max_output_size = 512 outputs, two columns (G+, G-) each
+  c.mapping.weight_bits = 16;      // aihwkit weights are continuous: 16 bits (one slice of 15 magnitude bits)
+  c.mapping.bits_per_cell = 15;    //   make the weight quantisation negligible (25 uS / 32767 per step)
+  c.mapping.input_bits = 7;        // IOParameters inp_res = 1/126: steps of 1/63, 63 levels per sign (+-63)
+  c.mapping.g_max_uS = 25.0;       // pcm.py / SinglePairConductanceConverter g_max = 25 uS
+  c.mapping.g_min_uS = 0.0;        //   g_min = 0
+  c.dac.bits = 6;                  // 63 magnitude levels (cimtrain counts DAC bits without the sign)
+  c.dac.noise_sigma = 0.0;         // inp_noise = 0
+  c.dac.inl_lsb = 0.0;             // no DAC non-linearity in aihwkit
+  c.adc.bits = 9;                  // out_res = 1/510 over +-out_bound: +-255 codes (ADC bits with the sign)
+  c.adc.range = AdcRange::kFixed;  // out_bound = 12: a fixed full scale of 12 fully driven g_max cells
+  c.adc.full_scale_units = 12.0;
+  c.adc.noise_sigma_lsb = 1.275;   // out_noise = 0.06 of a unit = 0.06 / (24 / 510) LSB
+  c.adc.offset_sigma_lsb = 0.0;    // no converter offset in aihwkit
+  c.adc.inl_lsb = 0.0;             // no converter INL
+  c.device_nonlinearity.enabled = false;  // out_nonlinearity = 0: ohmic cells
+  c.programming_noise.model = ProgrammingNoiseModel::kPcm;  // pcm.py: additive, polynomial std in G / g_max
+  c.programming_noise.sigma = 1.0;                          // prog_noise_scale = 1
+  c.programming_noise.p_stuck_off = 0.0;                    // no stuck cells in the model
+  c.programming_noise.p_stuck_on = 0.0;
+  c.read_noise.model = ReadNoiseModel::kPcm;  // pcm.py: 1/f read noise Q_s(G) sqrt(ln((t + t_read) / 2 t_read))
+  c.read_noise.sigma = 1.0;                   // read_noise_scale = 1
+  c.read_noise.t_read_s = 250e-9;             // t_read = 250 ns
+  c.read_noise.sampling = ReadNoiseSampling::kPerConditions;  // drawn once per drift time (drift_weights)
+  c.thermal.enabled = false;                  // no temperature model in aihwkit
+  c.drift.model = DriftModel::kPcm;           // pcm.py: nu(G_target), folded, ((t + t0) / t0)^-nu
+  c.drift.t0_s = 20.0;                        // t_0 = 20 s
+  c.drift.compensation = true;                // InferenceRPUConfig drift_compensation = GlobalDriftCompensation
+  c.drift.compensation_read = CompensationRead::kOneHot;  // its readout: mean |output| of one-hot reads
+  c.ir_drop.mode = IrDropMode::kOff;          // IOParameters ir_drop = 0
   return c;
 }
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "sim/normal_rng.h"
@@ -31,7 +32,8 @@ at::Tensor program_conductances(const at::Tensor& target_uS, const ProgrammingNo
     const auto std_uS = (0.26348 + 1.9650 * r - 1.1731 * r.square()) * (mapping.g_max_uS / 25.0);
     g = target_uS + randn_philox(target_uS.sizes(), gen, target_uS.options()) * std_uS * s;
   }
-  g = g.clamp(0.0, mapping.g_max_uS);
+  // The published PCM model clips at 0 only; a lognormal device stays within its window.
+  g = cfg.model == ProgrammingNoiseModel::kPcm ? g.clamp_min(0.0) : g.clamp(0.0, mapping.g_max_uS);
   if (cfg.p_stuck_off > 0 || cfg.p_stuck_on > 0) {
     const auto u = rand_philox(target_uS.sizes(), gen);
     g = at::where(u < cfg.p_stuck_off, at::full_like(g, mapping.g_min_uS), g);
@@ -65,7 +67,7 @@ inline float exp_approx(float x) {
 struct CellParams {
   int64_t inputs, outputs, padded_rows;
   int bits_per_cell, mask;
-  float g_min, g_step, g_max, noise, p_off, p_on_end;
+  float g_min, g_step, g_max, g_clip, noise, p_off, p_on_end;  // g_clip: the upper clip (pcm: none)
   bool lognormal, pcm, faults;
 };
 
@@ -98,7 +100,7 @@ __attribute__((target_clones("avx2", "default"))) void program_rows(const CellPa
         const float t = gr[o], qn = t / P.g_max;
         gr[o] = t + xr[o] * ((0.26348f + 1.9650f * qn - 1.1731f * qn * qn) * (P.g_max / 25.0f)) * P.noise;
       }
-    for (int64_t o = 0; o < O; ++o) gr[o] = std::min(std::max(gr[o], 0.0f), P.g_max);
+    for (int64_t o = 0; o < O; ++o) gr[o] = std::min(std::max(gr[o], 0.0f), P.g_clip);
     if (P.faults)
       for (int64_t o = 0; o < O; ++o) gr[o] = ur[o] < P.p_off ? P.g_min : (ur[o] < P.p_on_end ? P.g_max : gr[o]);
   }
@@ -120,6 +122,8 @@ at::Tensor program_weights(const at::Tensor& w_int, const MappingConfig& m, cons
                static_cast<float>(m.g_min_uS),
                static_cast<float>(m.g_step_uS()),
                static_cast<float>(m.g_max_uS),
+               cfg.enabled && cfg.model == ProgrammingNoiseModel::kPcm ? std::numeric_limits<float>::infinity()
+                                                                       : static_cast<float>(m.g_max_uS),
                static_cast<float>(sd),
                static_cast<float>(cfg.p_stuck_off),
                static_cast<float>(cfg.p_stuck_off + cfg.p_stuck_on),

@@ -19,8 +19,9 @@ CIMTRAIN_CHOICE(ProgrammingNoiseModel, "programming_noise.model", {ProgrammingNo
 struct ProgrammingNoiseConfig {
   bool enabled = true;
   // lognormal: G_p = G_t exp(sigma L xi)  (multiplicative, the paper's "log-normal noise level");
-  // pcm:       G_p = G_t + sigma L s(G_t/g_max) xi, s(r) = (0.26348 + 1.9650 r - 1.1731 r^2) g_max/25 uS
-  //            (Joshi et al., Nat. Commun. 2020, as in aihwkit inference/noise/pcm.py).
+  // pcm:       G_p = max(G_t + sigma L s(G_t/g_max) xi, 0), s(r) = (0.26348 + 1.9650 r - 1.1731 r^2) g_max/25 uS
+  //            (Joshi et al., Nat. Commun. 2020, as in aihwkit inference/noise/pcm.py: clipped at 0 only).
+  // lognormal conductances are clipped to [0, g_max] (a device's window).
   ProgrammingNoiseModel model = ProgrammingNoiseModel::kLognormal;
   double sigma = 0.1;          // lognormal: std of ln G at level 1; pcm: multiplier of s(r) (1 = published)
   double p_stuck_off = 0.001;  // probability a cell is stuck at g_min (not scaled by the level)

@@ -144,11 +144,16 @@ TEST(Chip, ErrorGrowsWithTheNoiseLevel) {
 
 TEST(Chip, EveryNonIdealityContributesAtLevelOne) {
   for (const auto& preset : preset_names()) {
-    const auto w = random_ints({64, 300}, 127, 12);
-    const auto x = random_ints({16, 300}, 127, 13);
+    const auto& m = preset_config(preset).mapping;
+    const auto w = random_ints({64, 300}, m.weight_max(), 12);
+    const auto x = random_ints({16, 300}, m.input_max(), 13);
     const auto budget = measure_error_budget(preset_config(preset), w, x, ReadConditions{}, 1, 3);
-    ASSERT_EQ(budget.breakdown.size(), nonideality_names().size());
-    for (const auto& [name, stats] : budget.breakdown) EXPECT_GT(stats.mean(), 1e-4) << preset << " " << name;
+    ASSERT_EQ(budget.breakdown.size(), enabled_nonidealities(preset_config(preset)).size());
+    for (const auto& [name, stats] : budget.breakdown) {
+      // pcm's 6-bit DAC drives its 63 input levels exactly (aihwkit's input quantisation is the layer's).
+      if (preset == "pcm" && name == "dac") continue;
+      EXPECT_GT(stats.mean(), 1e-4) << preset << " " << name;
+    }
     EXPECT_GT(budget.total.mean(), budget.breakdown.front().second.mean());
   }
 }

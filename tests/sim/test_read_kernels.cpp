@@ -26,8 +26,9 @@ TEST_P(FusedRead, MatchesTheReference) {
   c.mapping.tile_cols = 48;
   p.change(c);
   auto gen = at::detail::createCPUGenerator(1);
-  const auto w = at::randint(-127, 128, {40, 150}, gen).to(at::kFloat);
-  auto x = at::randint(-127, 128, {13, 150}, gen).to(at::kFloat);
+  const int64_t wmax = c.mapping.weight_max(), xmax = c.mapping.input_max();
+  const auto w = at::randint(-wmax, wmax + 1, {40, 150}, gen).to(at::kFloat);
+  auto x = at::randint(-xmax, xmax + 1, {13, 150}, gen).to(at::kFloat);
   if (!p.signed_inputs) x = x.clamp_min(0);
   const auto inst = Chip(c).program(w, gen);
   auto g1 = at::detail::createCPUGenerator(7), g2 = at::detail::createCPUGenerator(7);
@@ -62,6 +63,14 @@ INSTANTIATE_TEST_SUITE_P(
                    },
                    true},
         KernelCase{"coarse DAC", [](ChipConfig& c) { c.dac.bits = 4; }, true},
+        KernelCase{"fixed ADC range",
+                   [](ChipConfig& c) {
+                     c.adc.range = AdcRange::kFixed;
+                     c.adc.full_scale_units = 30;
+                   },
+                   true},
+        KernelCase{"read noise frozen per conditions",
+                   [](ChipConfig& c) { c.read_noise.sampling = ReadNoiseSampling::kPerConditions; }, true},
         KernelCase{"ADC off, read noise on", [](ChipConfig& c) { c.adc.enabled = false; }, true},
         KernelCase{"saturation", [](ChipConfig& c) { c.device_nonlinearity.saturation_uA = 20; }, true},
         KernelCase{"ideal", [](ChipConfig& c) { c = ideal_config(c); }, true},
