@@ -3,6 +3,7 @@
 
 #include "cli/typed_options.h"
 #include "common/errors.h"
+#include "eval/ablation.h"
 #include "eval/checkpoint_eval.h"
 
 namespace cimtrain::cli {
@@ -41,10 +42,17 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--plot", o->plot, "accuracy-vs-level PNG (default: eval.png next to the checkpoint)");
   cmd->add_flag("--json", o->json, "print one JSON object instead of the table");
   cmd->add_option("--json-out", o->json_out, "also write the JSON object to this file");
-  cmd->callback([o, cmd]() {
+  auto ablation = std::make_shared<bool>(false);
+  cmd->add_flag("--ablation", *ablation,
+                "the accuracy budget: one checkpoint on the ideal chip, on the chip, and with each of the chip's "
+                "non-idealities alone and all but it (table, JSON, bar chart: ablation.png)");
+  cmd->callback([o, cmd, ablation]() {
     if (o->noise == eval::EvalNoise::kNeft && cmd->count("--level") > 0)
       throw common::ConfigError("--noise neft evaluates at NeFT's --sigma values, not at chip --level values");
-    eval::run_eval(*o);
+    if (*ablation)
+      eval::run_ablation(*o);
+    else
+      eval::run_eval(*o);
   });
 }
 

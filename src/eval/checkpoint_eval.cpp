@@ -2,6 +2,8 @@
 // JSON object, and run_eval composing them with the table and the plot (eval_report.cpp).
 #include "eval/checkpoint_eval.h"
 
+#include "common/atomic_file.h"
+
 #include <fmt/core.h>
 #include <torch/utils.h>
 
@@ -57,6 +59,7 @@ CheckpointResult evaluate_language_model(const std::string& path, const EvalOpti
   r.path = path;
   r.config = lm.config;
   r.metric = "perplexity";
+  if (o.chip) lm.am.context->set_chip_config(*o.chip);
   lm.am.context->set_conditions({o.time_s, o.temperature_K});
   r.preset = lm.am.context->chip_config().preset;
   train::PerplexityOptions po;
@@ -97,6 +100,7 @@ CheckpointResult evaluate_classifier(const std::string& path, const nlohmann::js
 
   auto am = train::build_model(config, meta.at("in_channels").get<int64_t>(), meta.at("num_classes").get<int64_t>());
   train::load_checkpoint(path, *am.model);
+  if (o.chip) am.context->set_chip_config(*o.chip);
   am.context->set_conditions({o.time_s, o.temperature_K});
   r.preset = am.context->chip_config().preset;
   r.clean = train::accuracy(*am.model, loader);
@@ -132,12 +136,8 @@ nlohmann::json to_json(const CheckpointResult& r, const EvalOptions& o) {
           {r.metric == "perplexity" ? "calibration_windows" : "calibration_images", r.calibration}};
 }
 
-// Writes the JSON object to `path` (2-space indent, a final newline).
-void write_json_file(const nlohmann::json& j, const std::string& path) {
-  std::ofstream out(path);
-  out << j.dump(2) << '\n';
-  if (!out) throw std::runtime_error("cannot write '" + path + "'");
-}
+// Writes the JSON object to `path` atomically (2-space indent, a final newline); write errors are reported.
+void write_json_file(const nlohmann::json& j, const std::string& path) { common::write_file(path, j.dump(2) + "\n"); }
 
 }  // namespace
 

@@ -11,6 +11,7 @@
 
 #include "common/choice.h"
 #include "eval/monte_carlo.h"
+#include "sim/chip_config.h"
 #include "train/train_config.h"
 
 namespace cimtrain::eval {
@@ -27,6 +28,7 @@ struct EvalOptions {
   double temperature_K = 300.0;
   std::string preset;  // default: the training preset
   std::string chip_config;
+  std::optional<sim::ChipConfig> chip;  // a chip given in code (the ablation's variants): replaces the others
   uint64_t seed = 0;
   std::string data_dir;
   int64_t limit = 0;

@@ -6,29 +6,13 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "eval/metric_format.h"
 #include "nn/neft_noise.h"
 #include "report/plot.h"
 
 namespace cimtrain::eval {
 
 namespace {
-
-// How a metric is shown: accuracy in percent, perplexity as it is (lower is better).
-struct MetricFormat {
-  double scale;
-  std::string unit, name, items;
-};
-MetricFormat format_of(const std::string& metric) {
-  if (metric == "perplexity") return {1.0, "", "validation perplexity", "validation characters"};
-  return {100.0, "%", "test accuracy", "test images"};
-}
-std::string show(const MetricFormat& f, double v) {
-  return f.unit.empty() ? fmt::format("{:.3f}", v * f.scale) : fmt::format("{:.2f}{}", v * f.scale, f.unit);
-}
-// A difference: points of accuracy (2 decimals) or of perplexity (3).
-std::string show_delta(const MetricFormat& f, double d) {
-  return f.unit.empty() ? fmt::format("{:+.3f}", d * f.scale) : fmt::format("{:+.2f}", d * f.scale);
-}
 
 // The checkpoint as the table and the plot name it: model, method, training mode and level, and the run it
 // was fine-tuned from.

@@ -24,6 +24,8 @@ void AnalogContext::set_level(double level) {
   chip_ = sim::Chip(std::move(config));
 }
 
+void AnalogContext::set_chip_config(sim::ChipConfig config) { chip_ = sim::Chip(std::move(config)); }
+
 void AnalogContext::set_conditions(const sim::ReadConditions& conditions) {
   conditions.validate();
   conditions_ = conditions;

@@ -37,6 +37,7 @@ class AnalogContext {
   // Lasting settings (the run's setup). Each validates its value and throws common::ConfigError.
   void set_mode(GradientMode mode) { mode_ = mode; }
   void set_level(double level);
+  void set_chip_config(sim::ChipConfig config);  // validated; the chip is rebuilt
   void set_conditions(const sim::ReadConditions& conditions);
   void set_gaussian_sigma(double sigma);
   void set_neft(double sigma, double s);

@@ -116,26 +116,39 @@ std::vector<std::string> enabled_nonidealities(const ChipConfig& c) {
   return names;
 }
 
-ChipConfig only_nonideality(const ChipConfig& base, const std::string& name) {
-  ChipConfig c = ideal_config(base);
+namespace {
+// Copies the section of non-ideality `name` from `from` into `to`.
+void copy_nonideality(ChipConfig& to, const ChipConfig& from, const std::string& name) {
   if (name == "dac")
-    c.dac = base.dac;
+    to.dac = from.dac;
   else if (name == "adc")
-    c.adc = base.adc;
+    to.adc = from.adc;
   else if (name == "device_nonlinearity")
-    c.device_nonlinearity = base.device_nonlinearity;
+    to.device_nonlinearity = from.device_nonlinearity;
   else if (name == "programming_noise")
-    c.programming_noise = base.programming_noise;
+    to.programming_noise = from.programming_noise;
   else if (name == "read_noise")
-    c.read_noise = base.read_noise;
+    to.read_noise = from.read_noise;
   else if (name == "thermal")
-    c.thermal = base.thermal;
+    to.thermal = from.thermal;
   else if (name == "drift")
-    c.drift = base.drift;
+    to.drift = from.drift;
   else if (name == "ir_drop")
-    c.ir_drop = base.ir_drop;
+    to.ir_drop = from.ir_drop;
   else
     throw common::ConfigError("unknown non-ideality '" + name + "'");
+}
+}  // namespace
+
+ChipConfig without_nonideality(const ChipConfig& base, const std::string& name) {
+  ChipConfig c = base;
+  copy_nonideality(c, ideal_config(base), name);
+  return c;
+}
+
+ChipConfig only_nonideality(const ChipConfig& base, const std::string& name) {
+  ChipConfig c = ideal_config(base);
+  copy_nonideality(c, base, name);
   return c;
 }
 

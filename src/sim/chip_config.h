@@ -49,6 +49,8 @@ ChipConfig ideal_config(ChipConfig base);
 const std::vector<std::string>& nonideality_names();
 // The names of nonideality_names() that `config` switches on, in the same order.
 std::vector<std::string> enabled_nonidealities(const ChipConfig& config);
+// `base` with `name` switched off (the rest as configured).
+ChipConfig without_nonideality(const ChipConfig& base, const std::string& name);
 // The ideal chip with only `name` switched on, as `base` configures it.
 ChipConfig only_nonideality(const ChipConfig& base, const std::string& name);
 

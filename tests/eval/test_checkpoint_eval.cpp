@@ -15,6 +15,7 @@
 #include "common/errors.h"
 #include "data/fashion_mnist.h"
 #include "eval/checkpoint_eval.h"
+#include "eval/checkpoint_support.h"
 #include "test_support.h"
 #include "train/checkpoint.h"
 #include "train/model_setup.h"
@@ -26,23 +27,6 @@ namespace {
 using cimtrain::testing_support::message_of;
 
 namespace fs = std::filesystem;
-
-// An untrained small-cnn for Fashion-MNIST (seeded), saved as `cimtrain train` saves a classifier; its path.
-std::string write_small_cnn_checkpoint(const std::string& name) {
-  train::TrainConfig config;
-  config.model = "small-cnn";
-  config.data = "fashion-mnist";
-  config.data_dir = data::default_fashion_mnist_dir();
-  config.mode = nn::GradientMode::kClean;
-  config.seed = 3;
-  torch::manual_seed(3);
-  const auto am = train::build_model(config, 1, 10);
-  const std::string path = testing_support::fresh_dir("cimtrain_checkpoint_eval_" + name) + "/checkpoint.pt";
-  const nlohmann::json meta = {
-      {"kind", "classifier"}, {"config", nlohmann::json(config)}, {"in_channels", 1}, {"num_classes", 10}};
-  train::save_checkpoint(path, *am.model, nullptr, meta);
-  return path;
-}
 
 // Levels 1 and 2, two instances each, on the first 64 test images, ranges calibrated on 32 training images.
 EvalOptions small_eval(const std::string& checkpoint) {
@@ -59,7 +43,7 @@ EvalOptions small_eval(const std::string& checkpoint) {
 
 TEST(CheckpointEval, ClassifierInFloatAndOnTwoInstancesPerLevel) {
   CIMTRAIN_REQUIRE_DATA(cimtrain::testing_support::have_fashion_mnist(), "fashion-mnist");
-  const auto path = write_small_cnn_checkpoint("classifier");
+  const auto path = testing_support::write_small_cnn_checkpoint("classifier");
   const auto results = evaluate_checkpoints(small_eval(path));
   ASSERT_EQ(results.size(), 1u);
   const auto& r = results.front();
@@ -87,7 +71,7 @@ TEST(CheckpointEval, ClassifierInFloatAndOnTwoInstancesPerLevel) {
 
 TEST(CheckpointEval, SameOptionsSameResults) {
   CIMTRAIN_REQUIRE_DATA(cimtrain::testing_support::have_fashion_mnist(), "fashion-mnist");
-  const auto o = small_eval(write_small_cnn_checkpoint("deterministic"));
+  const auto o = small_eval(testing_support::write_small_cnn_checkpoint("deterministic"));
   const auto a = evaluate_checkpoints(o);
   const auto b = evaluate_checkpoints(o);
   ASSERT_EQ(a.size(), 1u);
@@ -101,7 +85,7 @@ TEST(CheckpointEval, SameOptionsSameResults) {
 
 TEST(CheckpointEval, JsonOfOneCheckpointAndOfACheckpointComparedWithItself) {
   CIMTRAIN_REQUIRE_DATA(cimtrain::testing_support::have_fashion_mnist(), "fashion-mnist");
-  const auto path = write_small_cnn_checkpoint("json");
+  const auto path = testing_support::write_small_cnn_checkpoint("json");
   auto o = small_eval(path);
   const auto one = evaluate_checkpoints(o);
   const auto j = evaluation_json(one, o);
@@ -135,7 +119,7 @@ TEST(CheckpointEval, JsonOfOneCheckpointAndOfACheckpointComparedWithItself) {
 
 TEST(CheckpointEval, NeftNoiseEvaluatesAtTheSigmas) {
   CIMTRAIN_REQUIRE_DATA(cimtrain::testing_support::have_fashion_mnist(), "fashion-mnist");
-  auto o = small_eval(write_small_cnn_checkpoint("neft"));
+  auto o = small_eval(testing_support::write_small_cnn_checkpoint("neft"));
   o.noise = EvalNoise::kNeft;
   o.device = "fefet2";
   o.sigmas = {0.05};
