@@ -1,10 +1,13 @@
 // Chip programming and analog inference (see chip.h).
 #include "sim/chip.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include <algorithm>
 #include <cmath>
 #include <optional>
 
+#include "common/seed_streams.h"
 #include "common/stage_timer.h"
 #include "sim/dac.h"
 #include "sim/device_nonlinearity.h"
@@ -24,6 +27,11 @@ void ReadConditions::validate() const {
                   "temperature must be in (0, 1000) K, found " + std::to_string(temperature_K));
 }
 
+namespace {
+// The instance's random streams, one per component (tags fixed: changing one changes every instance).
+enum class InstanceStream : uint64_t { kCells = 1, kDrift = 2, kThermal = 3, kDac = 4, kAdc = 5, kReadNoise = 6 };
+}  // namespace
+
 Chip::Chip(ChipConfig config) : config_(std::move(config)) { config_.validate(); }
 
 ChipInstance Chip::program(const at::Tensor& w_int, at::Generator& gen, const ReadConditions& conditions,
@@ -35,21 +43,33 @@ ChipInstance Chip::program(const at::Tensor& w_int, at::Generator& gen, const Re
   c.layout_ = make_layout(config_.mapping, w_int.size(1), w_int.size(0));
   const auto& m = config_.mapping;
   const auto& l = c.layout_;
+  // Every component of the instance draws from a stream of its own, all derived from one draw of `gen`: switching
+  // one component off (an ablation, a config) leaves the others' draws as they were, so that instances of
+  // different configs with one seed are the same chip but for that component.
+  const PhiloxKey instance_key = draw_philox_key(gen);
+  const auto stream = [&](InstanceStream s) {
+    return at::make_generator<at::CPUGeneratorImpl>(
+        common::mix_seed({instance_key.seed, instance_key.offset, static_cast<uint64_t>(s)}));
+  };
   std::optional<common::StageTimer> timer(std::in_place, "program.cells");
-  c.g_prog_ = program_weights(w_int.cpu(), m, l, config_.programming_noise, config_.level, gen);
+  auto cells_gen = stream(InstanceStream::kCells);
+  c.g_prog_ = program_weights(w_int.cpu(), m, l, config_.programming_noise, config_.level, cells_gen);
   if (hook) c.g_prog_ = apply_conductance_hook(hook, c.g_prog_);
   timer.emplace("program.static");
   // The pcm drift exponent follows the target conductance (aihwkit), the power law none.
   const bool nu_from_target = config_.drift.enabled && config_.drift.model == DriftModel::kPcm;
+  auto drift_gen = stream(InstanceStream::kDrift), thermal_gen = stream(InstanceStream::kThermal);
+  auto dac_gen = stream(InstanceStream::kDac), adc_gen = stream(InstanceStream::kAdc);
   c.nu_ = sample_drift_exponents(
       nu_from_target ? cell_levels_to_conductance(weights_to_cell_levels(checked_weights(w_int.cpu(), m, l), m, l), m)
                      : c.g_prog_,
-      config_.drift, m, config_.level, gen);
-  c.tile_dT_ = sample_tile_temperature_offsets(config_.thermal, l.row_tiles, l.col_tiles, config_.level, gen);
-  c.dac_inl_ = sample_dac_inl(config_.dac, l.padded_rows(), gen);
-  c.adc_static_ = sample_adc_static(config_.adc, {l.row_tiles, l.slices, l.outputs}, gen);
+      config_.drift, m, config_.level, drift_gen);
+  c.tile_dT_ = sample_tile_temperature_offsets(config_.thermal, l.row_tiles, l.col_tiles, config_.level, thermal_gen);
+  c.dac_inl_ = sample_dac_inl(config_.dac, l.padded_rows(), dac_gen);
+  c.adc_static_ = sample_adc_static(config_.adc, {l.row_tiles, l.slices, l.outputs}, adc_gen);
+  auto read_gen = stream(InstanceStream::kReadNoise);
   const auto& rn = config_.read_noise;
-  if (rn.enabled && rn.sampling == ReadNoiseSampling::kPerConditions) c.noise_key_ = draw_philox_key(gen);
+  if (rn.enabled && rn.sampling == ReadNoiseSampling::kPerConditions) c.noise_key_ = draw_philox_key(read_gen);
   c.fixed_full_scale_ = c.hardware_full_scale();
   timer.reset();
   c.set_conditions(conditions);

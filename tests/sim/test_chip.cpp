@@ -207,3 +207,21 @@ TEST(Chip, ConductanceHookReplacesTheProgrammedCellsAndIsChecked) {
   EXPECT_NE(message([](const at::Tensor& g) { return -g; }).find(">= 0 uS"), std::string::npos);
   EXPECT_NE(message([](const at::Tensor& g) { return g / 0.0; }).find("finite"), std::string::npos);
 }
+
+TEST(Chip, SwitchingOneComponentOffLeavesTheOthersDrawsAsTheyWere) {
+  const ChipConfig c = preset_config("rram");
+  const auto w = random_ints({40, 300}, 127, 21);
+  const auto program = [&](const ChipConfig& config) {
+    auto gen = at::detail::createCPUGenerator(8);
+    return Chip(config).program(w, gen);
+  };
+  const auto all = program(c);
+  const auto no_thermal = program(without_nonideality(c, "thermal"));
+  const auto no_programming = program(without_nonideality(c, "programming_noise"));
+  EXPECT_TRUE(at::equal(no_thermal.programmed_conductances(), all.programmed_conductances()));
+  EXPECT_TRUE(at::equal(no_thermal.drift_exponents(), all.drift_exponents()));
+  EXPECT_TRUE(at::equal(no_programming.tile_temperature_offsets(), all.tile_temperature_offsets()));
+  EXPECT_FALSE(at::equal(no_programming.programmed_conductances(), all.programmed_conductances()));
+  // With thermal off the tiles sit at the ambient temperature; the rest of the instance is the same chip.
+  EXPECT_EQ(no_thermal.tile_temperature_offsets().abs().max().item<double>(), 0.0);
+}
