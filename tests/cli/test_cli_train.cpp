@@ -89,6 +89,16 @@ TEST(CliTrain, TrainWritesItsFilesAndEvalPrintsJson) {
   if (have_gnuplot()) {
     EXPECT_TRUE(fs::exists(plot));
   }
+
+  // The accuracy budget of the same checkpoint: the pcm chip's five components, alone and all but each.
+  const auto ablation = run_cimtrain("eval --checkpoint " + dir + "/checkpoint.pt --ablation --preset pcm --level 1 "
+                                     "--instances 1 --limit 32 --calibration 16 --json --plot " + dir + "/abl.png",
+                                     /*with_stderr=*/false);
+  ASSERT_EQ(ablation.exit_code, 0) << ablation.out;
+  const auto a = nlohmann::json::parse(ablation.out);
+  EXPECT_EQ(a["format"], "cimtrain.ablation");
+  EXPECT_EQ(a["components"].size(), 5u);
+  EXPECT_EQ(a["variants"].size(), 12u);
 }
 
 TEST(CliTrain, BadInputGetsAClearMessage) {
