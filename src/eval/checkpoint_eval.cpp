@@ -87,7 +87,10 @@ CheckpointResult evaluate_classifier(const std::string& path, const nlohmann::js
   r.path = path;
   r.config = train::train_config_from_json(meta.at("config"));
   auto config = r.config;
-  if (!o.preset.empty()) config.preset = o.preset;
+  if (!o.preset.empty()) {  // another preset replaces the trained chip, its config file included (as for gpt/bert)
+    config.preset = o.preset;
+    config.chip_config.clear();
+  }
   if (!o.chip_config.empty()) config.chip_config = o.chip_config;
   const auto test_set = data::load_image_dataset(config.data, o.data_dir.empty() ? config.data_dir : o.data_dir, false,
                                                  o.limit > 0 ? o.limit : -1);

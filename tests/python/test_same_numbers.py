@@ -23,7 +23,7 @@ def batch(n=24):
     return x, y
 
 
-@pytest.mark.parametrize("mode", ["ste", "full", "clean", "gaussian", "neft", "ste-nograd"])
+@pytest.mark.parametrize("mode", ["ste", "full", "clean", "gaussian", "neft", "ste-nograd", "ste-detach"])
 def test_training_outputs_gradients_and_chip_instances_are_bit_identical(small_cnn_checkpoint, mode):
     path, meta = small_cnn_checkpoint
     x, y = batch()
