@@ -19,7 +19,7 @@ from .context import AnalogContext
 from . import nn
 from .convert import analog_modules, contexts_of, convert_to_analog, convert_to_digital, set_level, set_mode
 from .deploy import (accuracy, calibrate, chip_error_budget, clear_chip, evaluate_on_chips, program_chip,
-                     program_neft)
+                     program_neft, reestimate_batchnorm, trained_batchnorm)
 from . import neft, data, models
 
 __version__ = "0.2.0"
@@ -35,4 +35,5 @@ def set_threads(threads: int = 0) -> int:
 __all__ = ["ChipConfig", "AnalogContext", "ConfigError", "DataError", "nn", "neft", "data", "models",
            "convert_to_analog", "convert_to_digital", "analog_modules", "contexts_of", "set_mode", "set_level",
            "program_chip", "program_neft", "calibrate", "clear_chip", "evaluate_on_chips", "accuracy",
+           "reestimate_batchnorm", "trained_batchnorm",
            "chip_error_budget", "set_threads", "GRADIENT_MODES"]

@@ -81,6 +81,55 @@ def calibrate(model, batches):
     return model
 
 
+_BATCHNORMS = (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d, torch.nn.BatchNorm3d)
+
+
+@contextlib.contextmanager
+def trained_batchnorm(model):
+    """A with-block that restores every BatchNorm layer's running statistics (mean, var, batch count) on exit."""
+    saved = [(m, m.running_mean.clone(), m.running_var.clone(), m.num_batches_tracked.clone())
+             for m in model.modules() if isinstance(m, _BATCHNORMS) and m.track_running_stats]
+    try:
+        yield model
+    finally:
+        with torch.no_grad():
+            for m, mean, var, count in saved:
+                m.running_mean.copy_(mean)
+                m.running_var.copy_(var)
+                m.num_batches_tracked.copy_(count)
+
+
+def reestimate_batchnorm(model, batches, batch_size=128):
+    """Deployment calibration of BatchNorm (as `cimtrain eval --batchnorm`): every BatchNorm layer's running
+    statistics become the plain average (momentum None) of its batch statistics over `batches` (a tensor, cut
+    into batches of `batch_size`, or an iterable of tensors or (inputs, targets) pairs), read through whatever
+    the analog layers compute in eval mode -- the programmed chip instance, or the float model. Everything but
+    BatchNorm stays in eval mode; no gradients; modes and momenta are restored. Returns the number of
+    BatchNorm layers re-estimated; wrap in trained_batchnorm(model) to get the trained statistics back."""
+    norms = [m for m in model.modules() if isinstance(m, _BATCHNORMS) and m.track_running_stats]
+    if not norms:
+        return 0
+    if torch.is_tensor(batches):
+        batches = torch.split(batches, int(batch_size))
+    modes = [(m, m.training) for m in model.modules()]
+    momenta = [m.momentum for m in norms]
+    try:
+        model.eval()
+        for m in norms:
+            m.reset_running_stats()
+            m.momentum = None
+            m.train()
+        with torch.no_grad():
+            for b in batches:
+                model(b[0] if isinstance(b, (tuple, list)) else b)
+    finally:
+        for m, momentum in zip(norms, momenta):
+            m.momentum = momentum
+        for m, training in modes:
+            m.training = training
+    return len(norms)
+
+
 def accuracy(model, data):
     """The fraction of correctly classified examples over `data`, an iterable of (inputs, labels) batches, in
     eval mode without autograd (as the program's accuracy)."""
@@ -98,9 +147,11 @@ def accuracy(model, data):
 
 
 def evaluate_on_chips(model, data, metric=accuracy, levels=(1, 2, 3), instances=5, seed=0, time_s=3600.0,
-                      temperature_K=300.0, calibration=None, noise="chip", neft_s=1.0, progress=True):
-    """Monte-Carlo evaluation: at each level, `instances` chip instances, each programmed once (and calibrated
-    once on `calibration`, when given), then metric(model, data). noise="neft": NeFT's device model instead,
+                      temperature_K=300.0, calibration=None, noise="chip", neft_s=1.0, progress=True,
+                      batchnorm=None):
+    """Monte-Carlo evaluation: at each level, `instances` chip instances, each programmed once (its BatchNorm
+    statistics re-estimated on `batchnorm` through it, then its ranges calibrated once on `calibration`, when
+    given; the trained statistics come back after each instance), then metric(model, data). noise="neft": NeFT's device model instead,
     `levels` being its sigmas and `neft_s` its multiplier (no calibration). Returns, per level, a dict with
     level, mean, std (over instances), ci95 (Student t interval of the mean), instances and values: the same
     numbers `cimtrain eval` reports for the same model, data, seed and calibration images."""
@@ -120,16 +171,21 @@ def evaluate_on_chips(model, data, metric=accuracy, levels=(1, 2, 3), instances=
         for level in levels:
             values = []
             for k in range(int(instances)):
-                if noise == "neft":
-                    program_neft(model, level, neft_s, seed, k)
-                else:
-                    program_chip(model, seed, k, level)
-                    if calibration is not None:
-                        calibrate(model, calibration)
-                try:
-                    values.append(float(metric(model, data)))
-                finally:
-                    clear_chip(model)
+                with trained_batchnorm(model):
+                    if noise == "neft":
+                        program_neft(model, level, neft_s, seed, k)
+                        if batchnorm is not None:
+                            reestimate_batchnorm(model, batchnorm)
+                    else:
+                        program_chip(model, seed, k, level)
+                        if batchnorm is not None:
+                            reestimate_batchnorm(model, batchnorm)
+                        if calibration is not None:
+                            calibrate(model, calibration)
+                    try:
+                        values.append(float(metric(model, data)))
+                    finally:
+                        clear_chip(model)
                 if bar:
                     bar.update(len(results) * int(instances) + k + 1)
             results.append(json.loads(_C.summarize(level, values)))

@@ -21,7 +21,7 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--warmup", s.warmup, "untimed steps first")->capture_default_str();
   cmd->add_option("--repeats", o->repeats, "run every mode this many times, interleaved (medians pool them)")
       ->capture_default_str();
-  cmd->add_option("--preset", s.preset, "chip preset: rram or pcm")->capture_default_str();
+  cmd->add_option("--preset", s.preset, "chip preset: rram (after NeuRRAM), rram-harsh or pcm")->capture_default_str();
   cmd->add_option("--chip-config", s.chip_config, "chip config JSON (overrides --preset)");
   cmd->add_option("--level", s.level, "chip noise level L")->capture_default_str();
   cmd->add_option("--seed", s.seed, "seed of initialisation, data and chip noise")->capture_default_str();

@@ -9,7 +9,7 @@ namespace cimtrain::cli {
 void add_chip_command(CLI::App& app) {
   auto o = std::make_shared<eval::ChipOptions>();
   auto* cmd = app.add_subcommand("chip", "Error budget of one layer on a simulated chip: total and per non-ideality");
-  add_optional_option(cmd, "--preset", o->preset, "chip preset: rram or pcm (default rram)");
+  add_optional_option(cmd, "--preset", o->preset, "chip preset: rram (after NeuRRAM), rram-harsh or pcm (default rram)");
   cmd->add_option("--config", o->config_file, "chip config JSON (starts from its 'preset'; overrides --preset)");
   cmd->add_option("--level", o->level, "noise level L (scales the stochastic device noise; default: the config's, 1)");
   cmd->add_option("--rows", o->rows, "inputs (word lines) of the random weight matrix")->capture_default_str();

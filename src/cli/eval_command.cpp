@@ -39,6 +39,11 @@ void add_eval_command(CLI::App& app) {
       cmd, "--calibration", o->calibration,
       "training images (gpt/bert: windows) each chip instance's input and ADC ranges are calibrated on, "
       "once (default 512 images, 64 windows; 0: every read batch sets its own ranges, as in training)");
+  cmd->add_option("--batchnorm", o->batchnorm,
+                  "training images BatchNorm's running statistics are re-estimated on, per chip instance read "
+                  "through it (before its range calibration), and once in float for a second float figure "
+                  "(0: the trained statistics)")
+      ->capture_default_str();
   cmd->add_option("--plot", o->plot, "accuracy-vs-level PNG (default: eval.png next to the checkpoint)");
   cmd->add_flag("--json", o->json, "print one JSON object instead of the table");
   cmd->add_option("--json-out", o->json_out, "also write the JSON object to this file");

@@ -95,7 +95,7 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--heads", c.heads, "gpt/bert: attention heads (divide --dim)")->capture_default_str();
   cmd->add_option("--dim", c.dim, "gpt/bert: model width")->capture_default_str();
   add_choice_option(cmd, "--mode", c.mode, "gradient mode (neft: NeFT's device noise)");
-  cmd->add_option("--preset", c.preset, "chip preset: rram or pcm")->capture_default_str();
+  cmd->add_option("--preset", c.preset, "chip preset: rram (after NeuRRAM), rram-harsh or pcm")->capture_default_str();
   cmd->add_option("--chip-config", c.chip_config, "chip config JSON (overrides --preset)");
   cmd->add_option("--level", c.level, "chip noise level L in training")->capture_default_str();
   add_optional_option(cmd, "--sigma", o->sigma,

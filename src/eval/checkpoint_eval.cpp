@@ -17,6 +17,7 @@
 #include "eval/eval_report.h"
 #include "eval/monte_carlo.h"
 #include "eval/perplexity_on_chip.h"
+#include "nn/batchnorm_reestimation.h"
 #include "nn/neft_noise.h"
 #include "report/progress_bar.h"
 #include "report/report_files.h"
@@ -52,6 +53,8 @@ eval::ChipEvalOptions chip_eval_options(const EvalOptions& o) {
 int instance_count(const EvalOptions& o) { return static_cast<int>(evaluated_levels(o).size()) * o.instances; }
 
 CheckpointResult evaluate_language_model(const std::string& path, const EvalOptions& o, int index, int count) {
+  if (o.batchnorm > 0)
+    throw common::ConfigError("--batchnorm: " + path + " is a language model; gpt and bert have no BatchNorm layers");
   auto lm = train::load_language_model(path, o.preset, o.chip_config);
   const auto corpus = train::load_model_corpus(lm, o.data_dir);
   auto& model = *lm.am.model;
@@ -115,6 +118,17 @@ CheckpointResult evaluate_classifier(const std::string& path, const nlohmann::js
         data::load_image_dataset(config.data, o.data_dir.empty() ? config.data_dir : o.data_dir, true, r.calibration);
     eo.calibration_images = data::normalize(calib.images, opts.norm);
   }
+  r.batchnorm = o.batchnorm;
+  if (r.batchnorm > 0) {
+    if (nn::batchnorm_layers(*am.model).empty())
+      throw common::ConfigError("--batchnorm: " + config.model + " has no BatchNorm layers to re-estimate");
+    const auto images =
+        data::load_image_dataset(config.data, o.data_dir.empty() ? config.data_dir : o.data_dir, true, r.batchnorm);
+    eo.batchnorm_images = data::normalize(images.images, opts.norm);
+    nn::BatchNormStatsBackup trained(*am.model);
+    nn::reestimate_batchnorm(*am.model, [&] { eval::forward_in_batches(*am.model, eo.batchnorm_images, eo.batchnorm_batch); });
+    r.clean_batchnorm = train::accuracy(*am.model, loader);
+  }
   r.levels = eval::evaluate_on_chip(*am.model, *am.context, loader, eo, [&](int done, int) { bar.update(done); });
   bar.finish();
   return r;
@@ -136,7 +150,9 @@ nlohmann::json to_json(const CheckpointResult& r, const EvalOptions& o) {
           {"temperature_K", o.temperature_K},
           {r.metric == "perplexity" ? "validation_characters" : "test_images", r.test_items},
           {"seed", o.seed},
-          {r.metric == "perplexity" ? "calibration_windows" : "calibration_images", r.calibration}};
+          {r.metric == "perplexity" ? "calibration_windows" : "calibration_images", r.calibration},
+          {"batchnorm_images", r.batchnorm},
+          {"clean_batchnorm", r.clean_batchnorm ? nlohmann::json(*r.clean_batchnorm) : nlohmann::json()}};
 }
 
 // Writes the JSON object to `path` atomically (2-space indent, a final newline); write errors are reported.
@@ -153,6 +169,8 @@ std::string axis_name(const EvalOptions& o) { return o.noise == EvalNoise::kNeft
 void validate_eval_options(const EvalOptions& o) {
   if (o.calibration && *o.calibration < 0)
     throw common::ConfigError("--calibration must be >= 0 examples, found " + std::to_string(*o.calibration));
+  if (o.batchnorm < 0)
+    throw common::ConfigError("--batchnorm must be >= 0 images, found " + std::to_string(o.batchnorm));
   if (o.noise == EvalNoise::kNeft) {
     try {
       nn::neft_device(o.device);

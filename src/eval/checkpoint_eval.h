@@ -36,6 +36,9 @@ struct EvalOptions {
   // Training examples the deployed chip's ranges are calibrated on (0: per batch; unset: 512 images or 64
   // windows).
   std::optional<int64_t> calibration;
+  // Training images BatchNorm's running statistics are re-estimated on, per chip instance through the instance
+  // (deployment calibration) and once in float for a second float figure; 0: the trained statistics.
+  int64_t batchnorm = 0;
   EvalNoise noise = EvalNoise::kChip;  // the chip at the levels, or NeFT's device model at the sigmas
   std::string device = "rram1";        // --noise neft: the device (its s)
   std::vector<double> sigmas = {0.1};  // --noise neft: NeFT's sigmas (in place of the levels)
@@ -53,6 +56,8 @@ struct CheckpointResult {
   int64_t test_items = 0;           // test images, or validation characters scored
   double clean = 0;
   int64_t calibration = 0;  // training images or windows each instance was calibrated on
+  int64_t batchnorm = 0;    // training images BatchNorm was re-estimated on (0: trained statistics)
+  std::optional<double> clean_batchnorm;  // the float metric with BatchNorm re-estimated in float
   std::vector<eval::LevelResult> levels;
 };
 

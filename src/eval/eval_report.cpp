@@ -84,7 +84,10 @@ void print_evaluation_table(const std::vector<CheckpointResult>& results, const 
   size_t width = 24;
   for (const auto& r : results) width = std::max(width, describe(r).size());
   for (const auto& r : results)
-    fmt::print("  {:<{}} {}  float {} {}\n", describe(r), width, r.path, f.name, show(f, r.clean));
+    fmt::print("  {:<{}} {}  float {} {}{}\n", describe(r), width, r.path, f.name, show(f, r.clean),
+               r.clean_batchnorm ? fmt::format(" ({} with BatchNorm re-estimated on {} images)",
+                                               show(f, *r.clean_batchnorm), r.batchnorm)
+                                 : "");
   fmt::print("\n{:>6}", axis_name(o));
   for (const auto& r : results) fmt::print(" {:>{}}", describe(r), width);
   for (size_t k = 1; k < results.size(); ++k) fmt::print(" {:>12}", fmt::format("delta {}-1", k + 1));

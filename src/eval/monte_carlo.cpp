@@ -7,8 +7,10 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <optional>
 
 #include "common/seed_streams.h"
+#include "nn/batchnorm_reestimation.h"
 #include "nn/context_override.h"
 #include "nn/convert.h"
 #include "train/metrics.h"
@@ -54,8 +56,14 @@ uint64_t instance_read_seed(uint64_t seed, double level, int k) {
 }
 }  // namespace
 
+void forward_in_batches(models::Classifier& model, const at::Tensor& images, int64_t batch) {
+  torch::NoGradGuard no_grad;
+  for (int64_t i = 0; i < images.size(0); i += batch) model.forward(images.narrow(0, i, std::min(batch, images.size(0) - i)));
+}
+
 void program_instance(torch::nn::Module& model, nn::AnalogContext& context, uint64_t seed, double level, int k,
-                      const std::function<void()>& calibration_forward) {
+                      const std::function<void()>& calibration_forward,
+                      const std::function<void()>& batchnorm_forward) {
   auto gen = instance_generator(seed, level, k);
   {
     nn::ContextOverride at_level(context);
@@ -63,6 +71,7 @@ void program_instance(torch::nn::Module& model, nn::AnalogContext& context, uint
     nn::program_chip(model, gen);
   }
   context.reseed(instance_read_seed(seed, level, k));
+  if (batchnorm_forward) nn::reestimate_batchnorm(model, batchnorm_forward);
   if (calibration_forward) {
     torch::NoGradGuard no_grad;
     nn::calibrate_chip(model, calibration_forward, context);
@@ -107,17 +116,22 @@ void program_neft_instance(const std::vector<nn::AnalogLayer*>& layers, uint64_t
 std::vector<LevelResult> monte_carlo_on_chip(torch::nn::Module& model, nn::AnalogContext& context,
                                              const ChipEvalOptions& options, const std::function<double()>& metric,
                                              const std::function<void()>& calibration_forward,
-                                             const std::function<void(int, int)>& on_instance) {
+                                             const std::function<void(int, int)>& on_instance,
+                                             const std::function<void()>& batchnorm_forward) {
   std::vector<LevelResult> results;
   const int total = static_cast<int>(options.levels.size()) * options.instances;
   int done = 0;
   for (const double level : options.levels) {
     std::vector<double> values;
     for (int k = 0; k < options.instances; ++k) {
-      if (options.neft_s > 0)
+      std::optional<nn::BatchNormStatsBackup> trained_statistics;
+      if (batchnorm_forward) trained_statistics.emplace(model);
+      if (options.neft_s > 0) {
         program_neft_instance(model, options.seed, level, options.neft_s, k);
-      else
-        program_instance(model, context, options.seed, level, k, calibration_forward);
+        if (batchnorm_forward) nn::reestimate_batchnorm(model, batchnorm_forward);
+      } else {
+        program_instance(model, context, options.seed, level, k, calibration_forward, batchnorm_forward);
+      }
       values.push_back(metric());
       nn::clear_chip(model);
       if (on_instance) on_instance(++done, total);
@@ -130,10 +144,12 @@ std::vector<LevelResult> monte_carlo_on_chip(torch::nn::Module& model, nn::Analo
 std::vector<LevelResult> evaluate_on_chip(models::Classifier& model, nn::AnalogContext& context,
                                           data::BatchLoader& loader, const ChipEvalOptions& options,
                                           const std::function<void(int, int)>& on_instance) {
-  std::function<void()> calibrate;
+  std::function<void()> calibrate, reestimate;
   if (options.calibration_images.defined()) calibrate = [&] { model.forward(options.calibration_images); };
+  if (options.batchnorm_images.defined())
+    reestimate = [&] { forward_in_batches(model, options.batchnorm_images, options.batchnorm_batch); };
   return monte_carlo_on_chip(
-      model, context, options, [&] { return train::accuracy(model, loader); }, calibrate, on_instance);
+      model, context, options, [&] { return train::accuracy(model, loader); }, calibrate, on_instance, reestimate);
 }
 
 nlohmann::json to_json(const LevelResult& r) {

@@ -33,14 +33,25 @@ struct ChipEvalOptions {
   // Normalised images [N, C, H, W] each programmed instance is calibrated on once (input scales and ADC full
   // scales fixed, docs/design.md §3.3); undefined: every read batch sets its own ranges, as in training.
   at::Tensor calibration_images;
+  // Normalised images [N, C, H, W] BatchNorm's running statistics are re-estimated on per instance, read
+  // through it before its range calibration (nn/batchnorm_reestimation.h; the trained statistics are restored
+  // after each instance); undefined: the trained statistics.
+  at::Tensor batchnorm_images;
+  int64_t batchnorm_batch = 128;  // images per re-estimation batch (BatchNorm normalises by batch statistics)
 };
+
+// Runs `images` through `model` in batches of `batch` (no gradients), for calibration and re-estimation.
+void forward_in_batches(models::Classifier& model, const at::Tensor& images, int64_t batch);
 
 // Programs chip instance `k` of noise level `level` (seeded by (seed, level, k): the k-th instance
 // monte_carlo_on_chip evaluates) into the model's analog layers, seeds its read noise, and calibrates it once
 // with `calibration_forward` when given (the context keeps its settings; its generator is reseeded for the
-// instance's read noise); nn::clear_chip undoes the programming.
+// instance's read noise); nn::clear_chip undoes the programming. `batchnorm_forward`, when given, runs the
+// batches BatchNorm's statistics are re-estimated on, through the instance, before the range calibration
+// (the caller keeps the trained statistics: nn::BatchNormStatsBackup).
 void program_instance(torch::nn::Module& model, nn::AnalogContext& context, uint64_t seed, double level, int k,
-                      const std::function<void()>& calibration_forward = {});
+                      const std::function<void()>& calibration_forward = {},
+                      const std::function<void()>& batchnorm_forward = {});
 
 // The same instance for layers listed by the caller (a Python model's), which may hold several contexts: every
 // context met is at `level` while the layers are programmed (in this order, from the generator program_instance
@@ -53,11 +64,14 @@ void program_neft_instance(torch::nn::Module& model, uint64_t seed, double sigma
 void program_neft_instance(const std::vector<nn::AnalogLayer*>& layers, uint64_t seed, double sigma, double s, int k);
 
 // The Monte-Carlo loop itself, for any metric: at each level, `instances` chip instances, each programmed
-// once (and calibrated once by `calibration_forward`, when given, as a deployed chip), then `metric()`.
+// once (its BatchNorm statistics re-estimated by `batchnorm_forward` and its ranges calibrated once by
+// `calibration_forward`, when given, as a deployed chip), then `metric()`; the trained BatchNorm statistics
+// are back after each instance.
 std::vector<LevelResult> monte_carlo_on_chip(torch::nn::Module& model, nn::AnalogContext& context,
                                              const ChipEvalOptions& options, const std::function<double()>& metric,
                                              const std::function<void()>& calibration_forward = {},
-                                             const std::function<void(int done, int total)>& on_instance = {});
+                                             const std::function<void(int done, int total)>& on_instance = {},
+                                             const std::function<void()>& batchnorm_forward = {});
 
 // Accuracy of `model` on `loader` on `instances` chip instances at each level; `context` is the model's
 // analog context (its chip level is set per level and restored). `on_instance` reports progress.

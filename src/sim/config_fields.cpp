@@ -8,7 +8,7 @@ const std::vector<ConfigField>& chip_config_fields() {
   static const std::vector<ConfigField> fields = {
       {"format", "", "always \"cimtrain.chip_config\""},
       {"version", "", "config format version"},
-      {"preset", "", "the preset this configuration started from (rram, pcm)"},
+      {"preset", "", "the preset this configuration started from (rram, rram-harsh, pcm)"},
       {"level", "", "noise level L: multiplies the std of the stochastic device noise"},
       {"mapping.tile_rows", "word lines", "inputs per crossbar tile"},
       {"mapping.tile_cols", "bit lines", "physical columns per tile; one output uses 2 x slices of them"},
@@ -38,7 +38,7 @@ const std::vector<ConfigField>& chip_config_fields() {
       {"device_nonlinearity.k", "", "steepness of the sinh law at full-scale voltage"},
       {"device_nonlinearity.saturation_uA", "uA", "column current saturation I_sat tanh(I / I_sat); 0: none"},
       {"programming_noise.enabled", "", "false: cells programmed exactly"},
-      {"programming_noise.model", "", "lognormal or pcm (Joshi et al. 2020 polynomial)"},
+      {"programming_noise.model", "", "lognormal, pcm (Joshi et al. 2020 polynomial) or wan2022 (NeuRRAM's fit, Wan et al. 2022)"},
       {"programming_noise.sigma", "", "lognormal: std of ln G at level 1; pcm: multiplier of s(r) (1: published)"},
       {"programming_noise.p_stuck_off", "probability", "a cell is stuck at g_min (not scaled by the level)"},
       {"programming_noise.p_stuck_on", "probability", "a cell is stuck at g_max (not scaled by the level)"},

@@ -6,19 +6,66 @@
 namespace cimtrain::sim {
 
 const std::vector<std::string>& preset_names() {
-  static const std::vector<std::string> names = {"rram", "pcm"};
+  static const std::vector<std::string> names = {"rram", "rram-harsh", "pcm"};
   return names;
 }
 
 namespace {
 
-// The reference configuration of docs/design.md §3.2 (measured there with a PyTorch prototype of this
-// design): 256-row tiles, 8-bit DAC and ADC with 0.5 LSB ADC noise, g_min = 0.01 g_max, log-normal
-// programming noise 0.1 L, read noise 0.02 L, tile temperature spread 5 K x L with tcr 0.002/K, drift
-// nu ~ N(0.02, 0.005 L) read at 1 h with global compensation, first-order IR drop.
+// An analog RRAM compute-in-memory chip after NeuRRAM: W. Wan et al., "A compute-in-memory chip based on
+// resistive random-access memory", Nature 608, 504-512 (2022) -- 48 cores of 256 x 256 1T1R cells, weights
+// as differential pairs of analog conductances set by write-verify. Sources (docs/rram-sources.md, keys in
+// brackets): [NR] the authors' chip code (github weierwan/Neurram_48core), [AIHW] aihwkit's fit of the
+// paper's Extended Data Fig. 3 (inference/noise/reram.py ReRamWan2022NoiseModel), [Li18] Li et al., Nat.
+// Electron. 1, 52 (2018), [NS] NeuroSim's wire model. "assumed": no published number was found.
 ChipConfig rram() {
   ChipConfig c;
   c.preset = "rram";
+  c.mapping.tile_rows = 256;     // NeuRRAM core: 256 x 256 1T1R cells [Wan 2022; NR README]
+  c.mapping.tile_cols = 256;
+  c.mapping.bits_per_cell = 7;   // "two RRAM cells per weight", programmed to continuous analog conductance
+                                 //   without quantisation [Wan 2022 Fig. 4]: one pair per int8 weight
+  c.mapping.g_max_uS = 40.0;     // g_max = 4e-5 S in the chip notebooks [NR]; aihwkit's reference 40 uS [AIHW]
+  c.mapping.g_min_uS = 1.0;      // g_min = 1e-6 S: cells below it are RESET until G < 1 uS [NR wupdate_control.py]
+  c.dac.bits = 8;                // deviation: NeuRRAM drives 3-4-bit inputs [NR INPUT_NUM_BITS] to networks
+                                 //   trained for them; 8 bits keep cimtrain's int8 activations (docs/simulator.md)
+  c.dac.v_read_V = 0.2;          // cell read at vread - vref = 1.1 - 0.9 V [NR adc_control.py notebooks]
+  c.dac.noise_sigma = 0.002;     // assumed: 0.5 LSB of an 8-bit DAC
+  c.dac.inl_lsb = 0.25;          // assumed: within the +-0.5 LSB INL of a good 8-bit DAC
+  c.adc.bits = 8;                // the neuron's charge-decrement ADC, max_steps = 128: 7 bits + sign [NR matmul.py]
+  c.adc.noise_sigma_lsb = 0.5;   // assumed
+  c.adc.offset_sigma_lsb = 0.2;  // assumed: offsets are measured and cancelled [Wan 2022 Fig. 4]; the residual's
+                                 //   size is not published
+  c.adc.inl_lsb = 0.25;          // assumed
+  c.device_nonlinearity.enabled = false;  // "linear device current-voltage characteristics" [Li18]
+  c.programming_noise.model = ProgrammingNoiseModel::kWan2022;  // additive, state-dependent std fitted to the
+  c.programming_noise.sigma = 1.0;                              //   1-s write-verify spread [AIHW]; scale 1
+  c.programming_noise.p_stuck_off = 0.001;  // device yield 99.8% [Li18]: 0.2% bad cells,
+  c.programming_noise.p_stuck_on = 0.001;   //   split evenly (the split is assumed)
+  c.read_noise.model = ReadNoiseModel::kRelative;  // short-term read noise "about 1%" [AIHW docstring]
+  c.read_noise.sigma = 0.01;
+  c.thermal.sigma_K = 5.0;               // assumed (no temperature data for NeuRRAM)
+  c.thermal.tcr_per_K = 0.002;           // assumed
+  c.thermal.t_ref_K = 300.0;             // assumed: programmed at room temperature
+  c.thermal.activation_energy_eV = 1.0;  // assumed
+  c.drift.model = DriftModel::kPowerLaw;  // RRAM shows no drift of the mean, only a widening spread [AIHW]:
+  c.drift.nu_mean = 0.0;                  //   no mean shift;
+  c.drift.nu_std = 0.011;                 //   the rms of aihwkit's 1 s -> 1 day widening over the window as a
+                                          //   log-time law (derived, docs/rram-sources.md 3.8)
+  c.drift.t0_s = 1.0;                     // the 1-s fit is the programmed distribution [AIHW]
+  c.drift.compensation = true;            // cimtrain's design default (corrects nothing with nu_mean = 0)
+  c.ir_drop.mode = IrDropMode::kFast;
+  c.ir_drop.r_wire_ohm = 0.5;  // NeuroSim's 130-nm wire model: 0.29 (row) and 0.86 Ohm (column) per 1T1R cell
+                               //   pitch [NS Param.cpp]; one value for both directions (derived)
+  return c;
+}
+
+// The harsher reference configuration of docs/design.md §3.2 (the default `rram` until issue 17), kept for
+// comparison with results recorded on it: 50 uS cells, log-normal programming noise 0.1 L, read noise 0.02 L,
+// drift nu ~ N(0.02, 0.005 L) from 20 s, sinh I-V non-linearity, 0.2 Ohm wires; most numbers assumed.
+ChipConfig rram_harsh() {
+  ChipConfig c;
+  c.preset = "rram-harsh";
   c.mapping.tile_rows = 256;          // docs/design.md §3.2
   c.mapping.tile_cols = 256;          // docs/design.md §3.1 default tile 256 x 256
   c.mapping.bits_per_cell = 7;        // docs/design.md §3.2 prototype: one differential pair per int8 weight
@@ -100,6 +147,7 @@ ChipConfig pcm() {
 
 ChipConfig preset_config(const std::string& name) {
   if (name == "rram") return rram();
+  if (name == "rram-harsh") return rram_harsh();
   if (name == "pcm") return pcm();
   std::string known;
   for (const auto& n : preset_names()) known += (known.empty() ? "" : ", ") + n;

@@ -1,4 +1,4 @@
-// Named chip presets ("rram", "pcm") with the source of every number.
+// Named chip presets ("rram" after NeuRRAM, "rram-harsh", "pcm" after aihwkit) with the source of every number.
 #pragma once
 
 #include <string>

@@ -20,6 +20,19 @@ void ProgrammingNoiseConfig::validate() const {
   common::require(p_stuck_off + p_stuck_on <= 1.0, "programming_noise.p_stuck_off + p_stuck_on must be <= 1");
 }
 
+double AdditiveNoisePolynomial::std_uS(double g_target_uS, double g_max_uS) const {
+  const double r = g_target_uS / g_max_uS;
+  return ((((c[4] * r + c[3]) * r + c[2]) * r + c[1]) * r + c[0]) * (g_max_uS / g_ref_uS);
+}
+
+const AdditiveNoisePolynomial& additive_noise_polynomial(ProgrammingNoiseModel model) {
+  static const AdditiveNoisePolynomial pcm{{0.26348, 1.9650, -1.1731, 0.0, 0.0}, 25.0};
+  static const AdditiveNoisePolynomial wan2022{{0.348, 16.030, -43.853, 45.393, -16.815}, 40.0};
+  if (model == ProgrammingNoiseModel::kPcm) return pcm;
+  if (model == ProgrammingNoiseModel::kWan2022) return wan2022;
+  throw common::ConfigError(std::string("programming_noise.model ") + common::to_name(model) + " has no additive polynomial");
+}
+
 at::Tensor program_conductances(const at::Tensor& target_uS, const ProgrammingNoiseConfig& cfg,
                                 const MappingConfig& mapping, double level, at::Generator& gen) {
   if (!cfg.enabled) return target_uS.clone();
@@ -28,12 +41,13 @@ at::Tensor program_conductances(const at::Tensor& target_uS, const ProgrammingNo
   if (cfg.model == ProgrammingNoiseModel::kLognormal) {
     g = s > 0 ? target_uS * at::exp(randn_philox(target_uS.sizes(), gen, target_uS.options()) * s) : target_uS.clone();
   } else {
+    const auto& p = additive_noise_polynomial(cfg.model);
     const auto r = target_uS / mapping.g_max_uS;
-    const auto std_uS = (0.26348 + 1.9650 * r - 1.1731 * r.square()) * (mapping.g_max_uS / 25.0);
+    const auto std_uS = ((((r * p.c[4] + p.c[3]) * r + p.c[2]) * r + p.c[1]) * r + p.c[0]) * (mapping.g_max_uS / p.g_ref_uS);
     g = target_uS + randn_philox(target_uS.sizes(), gen, target_uS.options()) * std_uS * s;
   }
-  // The published PCM model clips at 0 only; a lognormal device stays within its window.
-  g = cfg.model == ProgrammingNoiseModel::kPcm ? g.clamp_min(0.0) : g.clamp(0.0, mapping.g_max_uS);
+  // The published additive models clip at 0 only; a lognormal device stays within its window.
+  g = cfg.model == ProgrammingNoiseModel::kLognormal ? g.clamp(0.0, mapping.g_max_uS) : g.clamp_min(0.0);
   if (cfg.p_stuck_off > 0 || cfg.p_stuck_on > 0) {
     const auto u = rand_philox(target_uS.sizes(), gen);
     g = at::where(u < cfg.p_stuck_off, at::full_like(g, mapping.g_min_uS), g);
@@ -67,8 +81,9 @@ inline float exp_approx(float x) {
 struct CellParams {
   int64_t inputs, outputs, padded_rows;
   int bits_per_cell, mask;
-  float g_min, g_step, g_max, g_clip, noise, p_off, p_on_end;  // g_clip: the upper clip (pcm: none)
-  bool lognormal, pcm, faults;
+  float g_min, g_step, g_max, g_clip, noise, p_off, p_on_end;  // g_clip: the upper clip (additive: none)
+  float poly[5], poly_scale;  // the additive model's s(r) coefficients (uS) and g_max / g_ref
+  bool lognormal, additive, faults;
 };
 
 // Rows [q0, q1) of the cells, row q = (slice * 2 + sign) * padded_rows + r, each `outputs` cells long, into g;
@@ -95,10 +110,11 @@ __attribute__((target_clones("avx2", "default"))) void program_rows(const CellPa
     }
     if (P.lognormal)
       for (int64_t o = 0; o < O; ++o) gr[o] = gr[o] * exp_approx(xr[o] * P.noise);
-    if (P.pcm)
+    if (P.additive)
       for (int64_t o = 0; o < O; ++o) {
         const float t = gr[o], qn = t / P.g_max;
-        gr[o] = t + xr[o] * ((0.26348f + 1.9650f * qn - 1.1731f * qn * qn) * (P.g_max / 25.0f)) * P.noise;
+        const float sd = (((P.poly[4] * qn + P.poly[3]) * qn + P.poly[2]) * qn + P.poly[1]) * qn + P.poly[0];
+        gr[o] = t + xr[o] * (sd * P.poly_scale) * P.noise;
       }
     for (int64_t o = 0; o < O; ++o) gr[o] = std::min(std::max(gr[o], 0.0f), P.g_clip);
     if (P.faults)
@@ -122,11 +138,13 @@ at::Tensor program_weights(const at::Tensor& w_int, const MappingConfig& m, cons
                static_cast<float>(m.g_min_uS),
                static_cast<float>(m.g_step_uS()),
                static_cast<float>(m.g_max_uS),
-               cfg.enabled && cfg.model == ProgrammingNoiseModel::kPcm ? std::numeric_limits<float>::infinity()
-                                                                       : static_cast<float>(m.g_max_uS),
+               cfg.enabled && cfg.model != ProgrammingNoiseModel::kLognormal ? std::numeric_limits<float>::infinity()
+                                                                             : static_cast<float>(m.g_max_uS),
                static_cast<float>(sd),
                static_cast<float>(cfg.p_stuck_off),
                static_cast<float>(cfg.p_stuck_off + cfg.p_stuck_on),
+               {0, 0, 0, 0, 0},
+               1.0f,
                false,
                false,
                false};
@@ -134,8 +152,13 @@ at::Tensor program_weights(const at::Tensor& w_int, const MappingConfig& m, cons
   PhiloxKey normal_key{}, uniform_key{};
   if (cfg.enabled) {
     P.lognormal = cfg.model == ProgrammingNoiseModel::kLognormal && sd > 0;
-    P.pcm = cfg.model == ProgrammingNoiseModel::kPcm;
-    if (P.lognormal || P.pcm) normal_key = draw_philox_key(gen);
+    P.additive = cfg.model != ProgrammingNoiseModel::kLognormal;
+    if (P.additive) {
+      const auto& p = additive_noise_polynomial(cfg.model);
+      for (int i = 0; i < 5; ++i) P.poly[i] = static_cast<float>(p.c[i]);
+      P.poly_scale = static_cast<float>(m.g_max_uS / p.g_ref_uS);
+    }
+    if (P.lognormal || P.additive) normal_key = draw_philox_key(gen);
     P.faults = cfg.p_stuck_off > 0 || cfg.p_stuck_on > 0;
     if (P.faults) uniform_key = draw_philox_key(gen);
   }
@@ -148,7 +171,7 @@ at::Tensor program_weights(const at::Tensor& w_int, const MappingConfig& m, cons
     std::vector<float> xi(block * O), u(block * O);
     for (int64_t c = c0; c < c1; ++c) {
       const int64_t q0 = c * block, q1 = std::min(rows, q0 + block);
-      if (P.lognormal || P.pcm) fill_normal_isa(xi.data(), (q1 - q0) * O, normal_key, q0 * O, normal_rng_best_isa());
+      if (P.lognormal || P.additive) fill_normal_isa(xi.data(), (q1 - q0) * O, normal_key, q0 * O, normal_rng_best_isa());
       if (P.faults) fill_uniform(u.data(), (q1 - q0) * O, uniform_key, q0 * O);
       program_rows(P, wp, gp, xi.data(), u.data(), q0, q1);
     }

@@ -29,8 +29,8 @@ TEST(Cli, IdealChipIsExact) {
 }
 
 TEST(Cli, ErrorGrowsWithLevelAndEveryNonIdealityShows) {
-  const auto l1 = chip_json("--level 1 --instances 2");
-  const auto l3 = chip_json("--level 3 --instances 2");
+  const auto l1 = chip_json("--preset rram-harsh --level 1 --instances 2");  // rram-harsh has all 8
+  const auto l3 = chip_json("--preset rram-harsh --level 3 --instances 2");
   EXPECT_GT(l3["relative_error"].get<double>(), l1["relative_error"].get<double>());
   EXPECT_EQ(l1["breakdown"].size(), 8u);
   for (const auto& [name, value] : l1["breakdown"].items()) EXPECT_GT(value.get<double>(), 1e-4) << name;
@@ -65,7 +65,7 @@ TEST(Cli, BadInputGetsAClearMessage) {
 
   r = run_cimtrain("chip --preset sram");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.out.find("unknown preset 'sram' (known: rram, pcm)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("unknown preset 'sram' (known: rram, rram-harsh, pcm)"), std::string::npos) << r.out;
 
   r = run_cimtrain("chip --level -1");
   EXPECT_EQ(r.exit_code, 2);

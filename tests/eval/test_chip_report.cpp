@@ -41,8 +41,9 @@ TEST(ChipReport, IdealChipIsExact) {
   EXPECT_EQ(r.json["relative_error"].get<double>(), r.budget.total.mean());
 }
 
-TEST(ChipReport, RramPresetHasAnErrorAndEveryNonIdealityItsShare) {
+TEST(ChipReport, RramHarshPresetHasAnErrorAndEveryNonIdealityItsShare) {
   auto o = small_matrix();
+  o.preset = "rram-harsh";  // the preset with every component on
   o.instances = 2;
   const auto r = measure_chip(o);
   EXPECT_GT(r.budget.total.mean(), 0.0);
@@ -54,7 +55,7 @@ TEST(ChipReport, RramPresetHasAnErrorAndEveryNonIdealityItsShare) {
     EXPECT_GE(r.budget.breakdown[i].second.mean(), 0.0) << names[i];
     EXPECT_EQ(r.budget.breakdown[i].second.per_instance.size(), 2u) << names[i];
   }
-  EXPECT_EQ(r.config.preset, "rram");
+  EXPECT_EQ(r.config.preset, "rram-harsh");
   EXPECT_EQ(r.config.level, 1.0);
   EXPECT_EQ(r.layout.row_tiles, 1);
 }
@@ -70,6 +71,7 @@ TEST(ChipReport, PcmBreaksDownIntoThePublishedModelAndAihwkitsIoOnly) {
 
 TEST(ChipReport, JsonHoldsTheErrorBudgetAndTheSetup) {
   auto o = small_matrix();
+  o.preset = "rram-harsh";
   o.instances = 2;
   o.seed = 4;
   const auto r = measure_chip(o);
@@ -79,7 +81,7 @@ TEST(ChipReport, JsonHoldsTheErrorBudgetAndTheSetup) {
   EXPECT_EQ(j["relative_error"].get<double>(), r.budget.total.mean());
   EXPECT_EQ(j["relative_error_std"].get<double>(), r.budget.total.stddev());
   EXPECT_EQ(j["relative_error_per_instance"].size(), 2u);
-  ASSERT_EQ(j["breakdown"].size(), sim::nonideality_names().size());  // rram has every component
+  ASSERT_EQ(j["breakdown"].size(), sim::nonideality_names().size());  // rram-harsh has every component
   for (const auto& [name, stats] : r.budget.breakdown) {
     EXPECT_EQ(j["breakdown"][name].get<double>(), stats.mean()) << name;
     EXPECT_EQ(j["breakdown_std"][name].get<double>(), stats.stddev()) << name;
@@ -92,7 +94,7 @@ TEST(ChipReport, JsonHoldsTheErrorBudgetAndTheSetup) {
   EXPECT_EQ(j["inputs"], "gaussian");
   EXPECT_EQ(j["seed"], 4);
   EXPECT_EQ(j["conditions"]["time_s"].get<double>(), 3600.0);
-  EXPECT_EQ(j["config"]["preset"], "rram");
+  EXPECT_EQ(j["config"]["preset"], "rram-harsh");
 }
 
 TEST(ChipReport, SameSeedSameNumbers) {

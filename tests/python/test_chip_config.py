@@ -17,7 +17,7 @@ def test_presets_equal_the_programs():
 
 def test_fields_are_attributes_with_units():
     chip = cimtrain.ChipConfig.preset("rram")
-    assert chip.mapping.g_max_uS == 50.0 and chip.unit("mapping.g_max_uS") == "uS"
+    assert chip.mapping.g_max_uS == 40.0 and chip.unit("mapping.g_max_uS") == "uS"
     assert chip.mapping.unit("g_min_uS") == "uS"
     assert chip.dac.unit("v_read_V") == "V" and chip.thermal.unit("tcr_per_K") == "1/K"
     assert "[uS]" in repr(chip.mapping)

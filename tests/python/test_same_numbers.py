@@ -62,3 +62,27 @@ def test_monte_carlo_accuracies_equal_cimtrain_eval(small_cnn_checkpoint, tmp_pa
                                      calibration=calibration, progress=False)
     assert [r["values"] for r in got] == [r["values"] for r in expected]
     assert [r["ci95"] for r in got] == [r["ci95"] for r in expected]
+
+
+def test_batchnorm_reestimation_equals_cimtrain_eval(small_cnn_checkpoint, tmp_path):
+    """Per-instance BatchNorm re-estimation (eval --batchnorm) gives the same accuracies in Python and C++, and
+    the float figure with statistics re-estimated in float; the trained statistics come back afterwards."""
+    path, meta = small_cnn_checkpoint
+    proc = run_cimtrain("eval", "--checkpoint", path, "--level", "2", "--instances", 2, "--seed", 3, "--limit", 300,
+                        "--calibration", 64, "--batchnorm", 256, "--json", "--plot", tmp_path / "eval.png")
+    expected = json.loads(proc.stdout)
+    model = python_copy(path, meta, "ste", 1.0, seed=0)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    x, y = cimtrain.data.load_images("fashion-mnist", "test", limit=300)
+    data = list(cimtrain.data.batches(x, y, 256))
+    calibration, _ = cimtrain.data.load_images("fashion-mnist", "train", limit=64)
+    bn_images, _ = cimtrain.data.load_images("fashion-mnist", "train", limit=256)
+    got = cimtrain.evaluate_on_chips(model, data, levels=[2], instances=2, seed=3, calibration=calibration,
+                                     batchnorm=bn_images, progress=False)
+    assert [r["values"] for r in got] == [r["values"] for r in expected["levels"]]
+    after = model.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    with cimtrain.trained_batchnorm(model):
+        assert cimtrain.reestimate_batchnorm(model, bn_images) > 0
+        assert cimtrain.accuracy(model, data) == expected["clean_batchnorm"]
+    assert all(torch.equal(before[k], model.state_dict()[k]) for k in before)

@@ -39,7 +39,7 @@ TEST(ChipConfig, JsonOverridesStartFromThePreset) {
 }
 
 TEST(ChipConfig, RejectsUnknownPresetSectionFieldAndWrongType) {
-  expect_config_error([] { preset_config("sram"); }, "unknown preset 'sram' (known: rram, pcm)");
+  expect_config_error([] { preset_config("sram"); }, "unknown preset 'sram' (known: rram, rram-harsh, pcm)");
   expect_config_error([] { chip_config_from_json(nlohmann::json::parse(R"({"adcc": {}})")); },
                       "unknown section 'adcc'");
   expect_config_error([] { chip_config_from_json(nlohmann::json::parse(R"({"adc": {"bitz": 3}})")); },

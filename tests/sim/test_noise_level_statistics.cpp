@@ -75,7 +75,7 @@ TEST(NoiseStatsLevel, DeterministicEffectsDoNotChangeWithLevel) {
   const auto x = random_ints({8, 300}, 127, 93);
   const auto ideal = at::matmul(x.to(at::kDouble), w.to(at::kDouble).t());
   for (const std::string name : {"dac", "adc", "device_nonlinearity", "ir_drop"}) {
-    ChipConfig c = only_nonideality(preset_config("rram"), name);
+    ChipConfig c = only_nonideality(preset_config("rram-harsh"), name);  // every effect on
     std::vector<at::Tensor> ys;
     for (double level : {1.0, 3.0}) {
       c.level = level;
