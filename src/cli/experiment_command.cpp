@@ -44,6 +44,11 @@ void add_table2_experiment(CLI::App& experiment) {
                   "budget: evaluate and validate on the first N test images (gpt/bert: windows) (0: all)")
       ->capture_default_str();
   add_optional_option(cmd, "--calibration", o->calibration, "eval --calibration (default: eval's)");
+  cmd->add_option("--batchnorm", o->batchnorm,
+                  "eval --batchnorm: training images BatchNorm is re-estimated on per chip instance (0: off)")
+      ->capture_default_str();
+  cmd->add_flag("--channels-last", o->channels_last,
+                "train the vision models with channels-last convolutions (faster on CPUs; train --channels-last)");
   add_optional_option(cmd, "--batch", o->batch, "batch size (default: the model's usual)");
   add_optional_option(cmd, "--lr", o->lr, "learning rate (default: the model's usual)");
   add_choice_option(cmd, "--optimizer", o->optimizer, "optimizer (default: the model's usual)");

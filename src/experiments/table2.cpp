@@ -43,7 +43,10 @@ bool is_text(const std::string& model) { return models::is_language_model(model)
 train::TrainConfig base_config(const Table2Options& o, const std::string& model) {
   auto c = is_text(model) ? train::language_model_defaults() : train::TrainConfig{};
   c.model = model;
-  if (!is_text(model)) c.data = o.data;
+  if (!is_text(model)) {
+    c.data = o.data;
+    c.channels_last = o.channels_last;
+  }
   c.preset = o.preset;
   c.seed = o.seed;
   c.subset = o.subset;
@@ -77,6 +80,7 @@ void check_options(const Table2Options& o) {
   if (o.instances < 1) throw common::ConfigError("--instances must be >= 1, found " + std::to_string(o.instances));
   if (o.fine_tune < 0) throw common::ConfigError("--fine-tune must be >= 0 epochs");
   if (!(o.fine_tune_lr > 0)) throw common::ConfigError("--fine-tune-lr must be > 0");
+  if (o.batchnorm < 0) throw common::ConfigError("--batchnorm must be >= 0 images, found " + std::to_string(o.batchnorm));
   if (o.calibration && *o.calibration < 0)
     throw common::ConfigError("--calibration must be >= 0 examples, found " + std::to_string(*o.calibration));
   for (const auto& [flag, value] : {std::pair{"--epochs", o.epochs}, std::pair{"--batch", o.batch}})
@@ -130,12 +134,16 @@ void check_run(const Table2Run& run) {
                               " has none");
 }
 
+// What an evaluation answers; options added later appear only when set, so evaluations cached before them
+// still answer.
 nlohmann::json eval_request(const Table2Options& o) {
-  return {{"levels", o.levels},
-          {"instances", o.instances},
-          {"limit", o.eval_limit},
-          {"calibration", o.calibration.value_or(-1)},  // -1: eval's default (the cached requests' form)
-          {"seed", o.seed}};
+  nlohmann::json r = {{"levels", o.levels},
+                      {"instances", o.instances},
+                      {"limit", o.eval_limit},
+                      {"calibration", o.calibration.value_or(-1)},  // -1: eval's default (the cached requests' form)
+                      {"seed", o.seed}};
+  if (o.batchnorm > 0) r["batchnorm"] = o.batchnorm;
+  return r;
 }
 
 // The `cimtrain eval` command that evaluates the entry's checkpoint on the chip instances.
@@ -159,6 +167,7 @@ std::vector<std::string> eval_args(const Table2Entry& e, const Table2Options& o)
                                    e.dir + "/chip-eval.png"};
   if (o.calibration) args.insert(args.end(), {"--calibration", std::to_string(*o.calibration)});
   if (o.eval_limit > 0) args.insert(args.end(), {"--limit", std::to_string(o.eval_limit)});
+  if (o.batchnorm > 0) args.insert(args.end(), {"--batchnorm", std::to_string(o.batchnorm)});
   return args;
 }
 

@@ -1,13 +1,16 @@
 // The Monte-Carlo summary statistics of chip evaluation: mean, sample standard deviation and the Student-t
-// 95% interval over instances, and their JSON form; chip instances programmed from a list of layers.
+// 95% interval over instances, and their JSON form; chip instances programmed from a list of layers; BatchNorm
+// re-estimated per instance.
 #include <gtest/gtest.h>
 #include <torch/nn/module.h>
+#include <torch/nn/modules/batchnorm.h>
 #include <torch/utils.h>
 
 #include <cmath>
 
 #include "eval/monte_carlo.h"
 #include "nn/analog_linear.h"
+#include "nn/batchnorm_reestimation.h"
 #include "nn/convert.h"
 #include "sim/presets.h"
 
@@ -79,4 +82,56 @@ TEST(MonteCarlo, ProgrammingListedLayersGivesTheModelsInstance) {
   nn::clear_chip(nn::analog_layer_list(copy));
   EXPECT_TRUE(at::equal(copy.forward(x), copy.b->forward(at::relu(copy.a->forward(x)))));
   EXPECT_FALSE(copy.a->programmed());
+}
+
+namespace {
+struct WithBatchNorm : torch::nn::Module {
+  WithBatchNorm() {
+    a = register_module("a", nn::AnalogLinear(12, 9));
+    bn = register_module("bn", torch::nn::BatchNorm1d(9));
+    b = register_module("b", nn::AnalogLinear(9, 5));
+  }
+  at::Tensor forward(const at::Tensor& x) { return b->forward(at::relu(bn->forward(a->forward(x)))); }
+  nn::AnalogLinear a{nullptr}, b{nullptr};
+  torch::nn::BatchNorm1d bn{nullptr};
+};
+}  // namespace
+
+// Per-instance BatchNorm re-estimation in the Monte-Carlo loop: each instance's value is the one of the instance
+// programmed, re-estimated through itself and measured by hand; the trained statistics are back afterwards; the
+// re-estimation really changes the result.
+TEST(MonteCarlo, BatchNormIsReestimatedPerInstanceAndTheTrainedStatisticsComeBack) {
+  torch::manual_seed(5);
+  WithBatchNorm model;
+  auto context = nn::AnalogContext::make(nn::GradientMode::kSte, sim::preset_config("rram"), 9);
+  nn::convert_to_analog(model, context);
+  {
+    torch::NoGradGuard no_grad;
+    model.bn->running_mean.fill_(0.3);  // trained statistics unlike the data's
+    model.bn->running_var.fill_(2.0);
+  }
+  model.eval();
+  const auto x = torch::randn({16, 12}), calibration = torch::randn({64, 12}) * 1.5;
+  const auto metric = [&] {
+    torch::NoGradGuard no_grad;
+    return model.forward(x).sum().item<double>();
+  };
+  const auto reestimate = [&] {
+    for (int i = 0; i < 64; i += 32) model.forward(calibration.narrow(0, i, 32));
+  };
+  ChipEvalOptions o;
+  o.levels = {2.0};
+  o.instances = 2;
+  o.seed = 11;
+  const auto with = monte_carlo_on_chip(model, *context, o, metric, {}, {}, reestimate);
+  EXPECT_TRUE(at::equal(model.bn->running_mean, at::full({9}, 0.3f)));
+  EXPECT_TRUE(at::equal(model.bn->running_var, at::full({9}, 2.0f)));
+  const auto without = monte_carlo_on_chip(model, *context, o, metric);
+  for (int k = 0; k < 2; ++k) {
+    nn::BatchNormStatsBackup trained(model);
+    program_instance(model, *context, 11, 2.0, k, {}, reestimate);
+    EXPECT_EQ(with[0].values[k], metric()) << "instance " << k;
+    nn::clear_chip(model);
+    EXPECT_NE(with[0].values[k], without[0].values[k]) << "instance " << k;
+  }
 }
