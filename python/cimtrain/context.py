@@ -73,8 +73,10 @@ class AnalogContext:
     # --- scoped changes ---
     @contextlib.contextmanager
     def override(self, mode=None, level=None, time_s=None, temperature_K=None, calibrating=False,
-                 raise_noise=None, reference_sigma=None):
-        """Changes settings for the `with` block only, then restores them (exceptions included)."""
+                 raise_noise=None, reference_sigma=None, calibrating_output=False):
+        """Changes settings for the `with` block only, then restores them (exceptions included).
+        calibrating: eval forwards fix the programmed layers' ranges; calibrating_output: also their output
+        channels' gain and offset against the float layer."""
         scope = _C.ContextOverride(self._ctx)
         try:
             if mode is not None:
@@ -86,8 +88,8 @@ class AnalogContext:
                                  self.temperature_K if temperature_K is None else float(temperature_K))
             if raise_noise is not None:
                 scope.raise_noise(float(raise_noise), float(reference_sigma or self.neft_sigma))
-            if calibrating:
-                scope.calibrating()
+            if calibrating or calibrating_output:
+                scope.calibrating(bool(calibrating_output))
             yield self
         finally:
             scope.restore()

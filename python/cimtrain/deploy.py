@@ -62,9 +62,10 @@ def _images_of(batches):
     return torch.cat(images)
 
 
-def calibrate(model, batches):
+def calibrate(model, batches, output=False):
     """Fixes every programmed layer's input scale and ADC full scales from one forward of `batches` (a tensor,
-    or an iterable of tensors or (inputs, targets) pairs, concatenated), as a deployed chip is calibrated once."""
+    or an iterable of tensors or (inputs, targets) pairs, concatenated), as a deployed chip is calibrated once;
+    output=True also fits each layer's output gain and offset per channel (eval --calibrate-output)."""
     for name, m in analog_modules(model):
         if m.context is not None and not m.programmed:
             raise ValueError(f"calibrate: layer '{name}' is not programmed (program_chip first)")
@@ -74,7 +75,7 @@ def calibrate(model, batches):
     try:
         with torch.no_grad(), contextlib.ExitStack() as stack:
             for c in contexts_of(model):
-                stack.enter_context(c.override(calibrating=True))
+                stack.enter_context(c.override(calibrating=True, calibrating_output=output))
             model(images)
     finally:
         model.train(was_training)
@@ -148,7 +149,7 @@ def accuracy(model, data):
 
 def evaluate_on_chips(model, data, metric=accuracy, levels=(1, 2, 3), instances=5, seed=0, time_s=3600.0,
                       temperature_K=300.0, calibration=None, noise="chip", neft_s=1.0, progress=True,
-                      batchnorm=None):
+                      batchnorm=None, calibrate_output=False):
     """Monte-Carlo evaluation: at each level, `instances` chip instances, each programmed once (its BatchNorm
     statistics re-estimated on `batchnorm` through it, then its ranges calibrated once on `calibration`, when
     given; the trained statistics come back after each instance), then metric(model, data). noise="neft": NeFT's device model instead,
@@ -181,7 +182,7 @@ def evaluate_on_chips(model, data, metric=accuracy, levels=(1, 2, 3), instances=
                         if batchnorm is not None:
                             reestimate_batchnorm(model, batchnorm)
                         if calibration is not None:
-                            calibrate(model, calibration)
+                            calibrate(model, calibration, output=calibrate_output)
                     try:
                         values.append(float(metric(model, data)))
                     finally:

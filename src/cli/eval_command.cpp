@@ -39,6 +39,9 @@ void add_eval_command(CLI::App& app) {
       cmd, "--calibration", o->calibration,
       "training images (gpt/bert: windows) each chip instance's input and ADC ranges are calibrated on, "
       "once (default 512 images, 64 windows; 0: every read batch sets its own ranges, as in training)");
+  cmd->add_flag("--calibrate-output", o->calibrate_output,
+                "the calibration also fits each analog layer's output gain and offset per channel against the "
+                "float layer (a deployed chip's digital correction of systematic gain: IR drop, I-V law, offsets)");
   cmd->add_option("--batchnorm", o->batchnorm,
                   "training images BatchNorm's running statistics are re-estimated on, per chip instance read "
                   "through it (before its range calibration), and once in float for a second float figure "

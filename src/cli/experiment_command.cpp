@@ -47,6 +47,8 @@ void add_table2_experiment(CLI::App& experiment) {
   cmd->add_option("--batchnorm", o->batchnorm,
                   "eval --batchnorm: training images BatchNorm is re-estimated on per chip instance (0: off)")
       ->capture_default_str();
+  cmd->add_flag("--calibrate-output", o->calibrate_output,
+                "eval --calibrate-output: the calibration also fits each layer's output gain and offset");
   cmd->add_flag("--channels-last", o->channels_last,
                 "train the vision models with channels-last convolutions (faster on CPUs; train --channels-last)");
   add_optional_option(cmd, "--batch", o->batch, "batch size (default: the model's usual)");

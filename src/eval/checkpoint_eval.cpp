@@ -46,6 +46,7 @@ eval::ChipEvalOptions chip_eval_options(const EvalOptions& o) {
   if (o.noise == EvalNoise::kNeft) eo.neft_s = nn::neft_device(o.device).s;
   eo.instances = o.instances;
   eo.seed = o.seed;
+  eo.calibrate_output = o.calibrate_output && o.noise == EvalNoise::kChip;
   return eo;
 }
 
@@ -73,6 +74,7 @@ CheckpointResult evaluate_language_model(const std::string& path, const EvalOpti
   r.clean = train::perplexity(model, corpus.validation, po);
   report::ProgressBar bar(progress_label(index, count), instance_count(o), "chips");
   r.calibration = o.noise == EvalNoise::kNeft ? 0 : o.calibration.value_or(kDefaultCalibrationWindows);
+  r.calibrate_output = chip_eval_options(o).calibrate_output;
   const auto calibration =
       r.calibration > 0
           ? eval::calibration_windows(model, corpus.train, r.calibration,
@@ -118,6 +120,7 @@ CheckpointResult evaluate_classifier(const std::string& path, const nlohmann::js
         data::load_image_dataset(config.data, o.data_dir.empty() ? config.data_dir : o.data_dir, true, r.calibration);
     eo.calibration_images = data::normalize(calib.images, opts.norm);
   }
+  r.calibrate_output = eo.calibrate_output;
   r.batchnorm = o.batchnorm;
   if (r.batchnorm > 0) {
     if (nn::batchnorm_layers(*am.model).empty())
@@ -152,6 +155,7 @@ nlohmann::json to_json(const CheckpointResult& r, const EvalOptions& o) {
           {"seed", o.seed},
           {r.metric == "perplexity" ? "calibration_windows" : "calibration_images", r.calibration},
           {"batchnorm_images", r.batchnorm},
+          {"calibrate_output", r.calibrate_output},
           {"clean_batchnorm", r.clean_batchnorm ? nlohmann::json(*r.clean_batchnorm) : nlohmann::json()}};
 }
 
@@ -171,6 +175,8 @@ void validate_eval_options(const EvalOptions& o) {
     throw common::ConfigError("--calibration must be >= 0 examples, found " + std::to_string(*o.calibration));
   if (o.batchnorm < 0)
     throw common::ConfigError("--batchnorm must be >= 0 images, found " + std::to_string(o.batchnorm));
+  if (o.calibrate_output && o.calibration && *o.calibration == 0)
+    throw common::ConfigError("--calibrate-output fits on the calibration images: it needs --calibration > 0");
   if (o.noise == EvalNoise::kNeft) {
     try {
       nn::neft_device(o.device);

@@ -39,6 +39,8 @@ struct EvalOptions {
   // Training images BatchNorm's running statistics are re-estimated on, per chip instance through the instance
   // (deployment calibration) and once in float for a second float figure; 0: the trained statistics.
   int64_t batchnorm = 0;
+  // The range calibration also fits each analog layer's output gain and offset per channel (needs calibration).
+  bool calibrate_output = false;
   EvalNoise noise = EvalNoise::kChip;  // the chip at the levels, or NeFT's device model at the sigmas
   std::string device = "rram1";        // --noise neft: the device (its s)
   std::vector<double> sigmas = {0.1};  // --noise neft: NeFT's sigmas (in place of the levels)
@@ -57,6 +59,7 @@ struct CheckpointResult {
   double clean = 0;
   int64_t calibration = 0;  // training images or windows each instance was calibrated on
   int64_t batchnorm = 0;    // training images BatchNorm was re-estimated on (0: trained statistics)
+  bool calibrate_output = false;  // the calibration fitted the output channels' gain and offset
   std::optional<double> clean_batchnorm;  // the float metric with BatchNorm re-estimated in float
   std::vector<eval::LevelResult> levels;
 };

@@ -37,11 +37,15 @@ void print_conditions(const std::vector<CheckpointResult>& results, const EvalOp
         "weight-noise draw per instance)\n",
         o.device, nn::neft_device(o.device).s, results.front().test_items, f.items, o.instances);
   else
-    fmt::print("chip {}, t = {} s, T = {} K, {} {}, {} instances per level (mean +- std over instances), {}\n",
+    fmt::print("chip {}, t = {} s, T = {} K, {} {}, {} instances per level (mean +- std over instances), {}{}{}\n",
                results.front().preset, o.time_s, o.temperature_K, results.front().test_items, f.items, o.instances,
                results.front().calibration > 0 ? fmt::format("ranges calibrated on {} training {}",
                                                              results.front().calibration, text ? "windows" : "images")
-                                               : std::string("ranges set by each read batch"));
+                                               : std::string("ranges set by each read batch"),
+               results.front().calibrate_output ? ", output gain and offset calibrated" : "",
+               results.front().batchnorm > 0
+                   ? fmt::format(", BatchNorm re-estimated on {} training images", results.front().batchnorm)
+                   : std::string());
 }
 
 }  // namespace

@@ -63,7 +63,7 @@ void forward_in_batches(models::Classifier& model, const at::Tensor& images, int
 
 void program_instance(torch::nn::Module& model, nn::AnalogContext& context, uint64_t seed, double level, int k,
                       const std::function<void()>& calibration_forward,
-                      const std::function<void()>& batchnorm_forward) {
+                      const std::function<void()>& batchnorm_forward, bool calibrate_output) {
   auto gen = instance_generator(seed, level, k);
   {
     nn::ContextOverride at_level(context);
@@ -74,7 +74,7 @@ void program_instance(torch::nn::Module& model, nn::AnalogContext& context, uint
   if (batchnorm_forward) nn::reestimate_batchnorm(model, batchnorm_forward);
   if (calibration_forward) {
     torch::NoGradGuard no_grad;
-    nn::calibrate_chip(model, calibration_forward, context);
+    nn::calibrate_chip(model, calibration_forward, context, calibrate_output);
   }
 }
 
@@ -130,7 +130,8 @@ std::vector<LevelResult> monte_carlo_on_chip(torch::nn::Module& model, nn::Analo
         program_neft_instance(model, options.seed, level, options.neft_s, k);
         if (batchnorm_forward) nn::reestimate_batchnorm(model, batchnorm_forward);
       } else {
-        program_instance(model, context, options.seed, level, k, calibration_forward, batchnorm_forward);
+        program_instance(model, context, options.seed, level, k, calibration_forward, batchnorm_forward,
+                         options.calibrate_output);
       }
       values.push_back(metric());
       nn::clear_chip(model);

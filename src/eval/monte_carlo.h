@@ -38,6 +38,9 @@ struct ChipEvalOptions {
   // after each instance); undefined: the trained statistics.
   at::Tensor batchnorm_images;
   int64_t batchnorm_batch = 128;  // images per re-estimation batch (BatchNorm normalises by batch statistics)
+  // The range calibration also fits each analog layer's output gain and offset per channel against the float
+  // layer (nn::calibrate_chip's `output`); needs calibration_images.
+  bool calibrate_output = false;
 };
 
 // Runs `images` through `model` in batches of `batch` (no gradients), for calibration and re-estimation.
@@ -51,7 +54,7 @@ void forward_in_batches(models::Classifier& model, const at::Tensor& images, int
 // (the caller keeps the trained statistics: nn::BatchNormStatsBackup).
 void program_instance(torch::nn::Module& model, nn::AnalogContext& context, uint64_t seed, double level, int k,
                       const std::function<void()>& calibration_forward = {},
-                      const std::function<void()>& batchnorm_forward = {});
+                      const std::function<void()>& batchnorm_forward = {}, bool calibrate_output = false);
 
 // The same instance for layers listed by the caller (a Python model's), which may hold several contexts: every
 // context met is at `level` while the layers are programmed (in this order, from the generator program_instance

@@ -143,6 +143,7 @@ nlohmann::json eval_request(const Table2Options& o) {
                       {"calibration", o.calibration.value_or(-1)},  // -1: eval's default (the cached requests' form)
                       {"seed", o.seed}};
   if (o.batchnorm > 0) r["batchnorm"] = o.batchnorm;
+  if (o.calibrate_output) r["calibrate_output"] = true;
   return r;
 }
 
@@ -168,6 +169,7 @@ std::vector<std::string> eval_args(const Table2Entry& e, const Table2Options& o)
   if (o.calibration) args.insert(args.end(), {"--calibration", std::to_string(*o.calibration)});
   if (o.eval_limit > 0) args.insert(args.end(), {"--limit", std::to_string(o.eval_limit)});
   if (o.batchnorm > 0) args.insert(args.end(), {"--batchnorm", std::to_string(o.batchnorm)});
+  if (o.calibrate_output) args.push_back("--calibrate-output");
   return args;
 }
 

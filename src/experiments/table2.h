@@ -29,6 +29,7 @@ struct Table2Options {
   int64_t eval_limit = 0;         // > 0: the first N test images (gpt/bert: validation windows)
   std::optional<int64_t> calibration;             // eval --calibration (unset: eval's default)
   int64_t batchnorm = 0;                          // eval --batchnorm (0: the trained statistics)
+  bool calibrate_output = false;                  // eval --calibrate-output
   bool channels_last = false;                     // the vision models' convolutions in channels-last memory
   std::optional<int64_t> batch;                   // unset: the model's usual
   std::optional<double> lr;                       // unset: the model's usual

@@ -29,6 +29,7 @@ class AnalogContext {
   double neft_sigma() const { return neft_sigma_; }          // `neft`: NeFT's device variation sigma
   double neft_s() const { return neft_s_; }                  // `neft`: its multiplier on mid-range weights
   bool calibrating() const { return calibrating_; }          // eval forwards fix each programmed layer's ranges
+  bool calibrating_output() const { return calibrating_output_; }  // ... and its output channels' gain and offset
   // The generator of every draw (a fresh chip instance per training forward, read noise). Copies of a context
   // share its state (at::Generator is a handle).
   at::Generator& generator() { return gen_; }
@@ -41,7 +42,10 @@ class AnalogContext {
   void set_conditions(const sim::ReadConditions& conditions);
   void set_gaussian_sigma(double sigma);
   void set_neft(double sigma, double s);
-  void set_calibrating(bool on) { calibrating_ = on; }
+  void set_calibrating(bool on, bool output = false) {
+    calibrating_ = on;
+    calibrating_output_ = on && output;
+  }
   // A user's perturbation of every instance's programmed conductances (sim::ConductanceHook); empty: none.
   void set_conductance_hook(sim::ConductanceHook hook) { conductance_hook_ = std::move(hook); }
   const sim::ConductanceHook& conductance_hook() const { return conductance_hook_; }
@@ -54,6 +58,7 @@ class AnalogContext {
   double neft_sigma_ = 0.1;
   double neft_s_ = 1.0;
   bool calibrating_ = false;
+  bool calibrating_output_ = false;
   sim::ConductanceHook conductance_hook_;
   at::Generator gen_;
 };

@@ -21,7 +21,7 @@ void AnalogLayer::program(at::Generator& gen, const at::Tensor& weight) {
   const auto& chip = context_->chip();
   const auto wq = quantize_per_row(as_matrix(weight).detach().to(at::kFloat), chip.config().mapping.weight_max());
   programmed_ = Programmed{std::make_shared<sim::ChipInstance>(chip.program(wq.values, gen, context_->conditions(), context_->conductance_hook())),
-                           wq.scale, at::Tensor(), at::Tensor()};
+                           wq.scale, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
 }
 
 void AnalogLayer::program_neft(at::Generator& gen, double sigma, double s) {
@@ -30,7 +30,7 @@ void AnalogLayer::program_neft(at::Generator& gen, double sigma, double s) {
   // Drawn on the CPU generator's device, then moved: the draw is the same whatever the layer's device.
   const auto w = weight_matrix().detach();
   const auto noise = neft_weight_noise(w.to(at::kCPU), sigma, s, gen).to(w.device());
-  programmed_ = Programmed{nullptr, at::Tensor(), at::Tensor(), noise};
+  programmed_ = Programmed{nullptr, at::Tensor(), at::Tensor(), noise, at::Tensor(), at::Tensor()};
 }
 
 at::Tensor AnalogLayer::direct_read(const sim::ChipInstance&, const at::Tensor&, at::Generator&, double,
@@ -77,15 +77,46 @@ at::Tensor AnalogLayer::chip_output(const at::Tensor& x, const at::Tensor& w2d, 
   if (effective) *effective = instance->effective_weights().to(x.device());
   // The chip is CPU code: inputs go to the CPU and the result comes back to the layer's device.
   const common::StageTimer timer("read");
+  const bool corrected = fixed && fixed->output_gain.defined();
   if (!direct) {
     const auto y_int = instance->infer(xq.values.to(at::kCPU), ctx.generator()).to(x.device());
-    const auto y = y_int * xq.scale * w_scale.view({1, -1}).to(x.device());
+    auto y = y_int * xq.scale * w_scale.view({1, -1}).to(x.device());
+    if (corrected)
+      y = (y - fixed->output_offset.view({1, -1}).to(x.device())) * fixed->output_gain.view({1, -1}).to(x.device());
     return from_rows(b.defined() ? y + b : y, x);
   }
   const double input_scale = fixed && fixed->input_scale.defined() ? fixed->input_scale.item<double>() : 0.0;
-  return direct_read(*instance, x.detach().to(at::kCPU), ctx.generator(), input_scale, w_scale.reshape({-1}),
-                     b.defined() ? b.detach() : b)
-      .to(x.device());
+  auto y = direct_read(*instance, x.detach().to(at::kCPU), ctx.generator(), input_scale, w_scale.reshape({-1}),
+                       corrected || !b.defined() ? at::Tensor() : b.detach())
+               .to(x.device());
+  if (!corrected) return y;
+  std::vector<int64_t> channels(y.dim(), 1);
+  channels[1] = -1;  // the direct read's output has its channels in dim 1
+  y = (y - fixed->output_offset.view(channels).to(x.device())) * fixed->output_gain.view(channels).to(x.device());
+  return b.defined() ? y + b.detach().view(channels) : y;
+}
+
+void AnalogLayer::calibrate_output(const at::Tensor& x, const at::Tensor& w, Programmed& p) const {
+  p.output_gain = p.output_offset = at::Tensor();
+  // Both outputs as [M, outputs]: the chip's read with the fixed ranges, the float layer's, without bias.
+  // A layer with a direct read (a convolution) has its channels in dim 1, the others in the last dim.
+  const auto rows_of = [&](const at::Tensor& y) {
+    const auto c = has_direct_read() ? y.movedim(1, -1) : y;
+    return c.reshape({-1, c.size(-1)});
+  };
+  const auto yc = rows_of(chip_output(x, as_matrix(w), at::Tensor(), &p)).to(at::kDouble);
+  const auto yf = rows_of(clean_forward(x, w, at::Tensor())).to(at::kDouble);
+  const auto mc = yc.mean(0), mf = yf.mean(0);
+  const auto var_f = (yf - mf).square().mean(0);
+  const auto cov = ((yc - mc) * (yf - mf)).mean(0);
+  // a = cov / var_f; a channel the float layer leaves constant, or one the chip barely reproduces (a outside
+  // [0.5, 2]: no line to invert), keeps gain 1 and offset 0.
+  const auto a = cov / var_f.clamp_min(1e-30);
+  const auto usable = (var_f > 0) & (a >= 0.5) & (a <= 2.0);
+  const auto gain = at::where(usable, a.reciprocal(), at::ones_like(a));
+  const auto offset = at::where(usable, mc - a * mf, at::zeros_like(a));
+  p.output_gain = gain.to(at::kFloat);
+  p.output_offset = offset.to(at::kFloat);
 }
 
 at::Tensor AnalogLayer::full_mode(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) const {
@@ -123,6 +154,7 @@ at::Tensor AnalogLayer::programmed_forward(const at::Tensor& x, const at::Tensor
       calibrate_direct(*programmed_->instance, xq.values.to(at::kCPU), context_->generator());
     else
       programmed_->instance->calibrate_adc(xq.values.to(at::kCPU), context_->generator());
+    if (context_->calibrating_output()) calibrate_output(x, w, *programmed_);
   }
   return chip_output(x, as_matrix(w), b, &*programmed_);
 }

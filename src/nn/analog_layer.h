@@ -41,7 +41,9 @@ class AnalogLayer {
   // The layer's forward with weights `w` and bias `b` (undefined: none) in the present mode: training runs
   // the context's gradient mode; eval reads the programmed instance if there is one, else the float layer.
   // In eval mode with the context calibrating, the forward also fixes the programmed instance's input scale
-  // and ADC full scales from this batch (deployment calibration, docs/design.md §3.3).
+  // and ADC full scales from this batch (deployment calibration, docs/design.md §3.3), and, when the context
+  // calibrates the output too, a gain and offset per output channel that map the chip's output back onto the
+  // float layer's (the systematic gain of IR drop or an I-V law, ADC offsets; docs/training.md).
   at::Tensor forward_with(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, bool training);
 
  protected:
@@ -69,7 +71,12 @@ class AnalogLayer {
     at::Tensor weight_scale;                      // [outputs, 1]
     at::Tensor input_scale;   // scalar s_x fixed by calibration; undefined: max|x| / qmax of each batch
     at::Tensor weight_noise;  // NeFT: added to the weights; undefined on a chip
+    // Output calibration: y <- gain (y_chip - offset) per output channel, fitted once (undefined: none).
+    at::Tensor output_gain, output_offset;  // [outputs]
   };
+  // Fits the output calibration of `p` on this batch: per output channel, the line y_chip = a y_float + c
+  // (least squares over the batch and positions), inverted: gain 1/a, offset c.
+  void calibrate_output(const at::Tensor& x, const at::Tensor& w, Programmed& p) const;
   // The chip's output for the layer input x (float), in the layer's output layout with the bias added:
   // the direct read when the layer has one and the chip asks for it, else x as rows [M, inputs].
   // With `fixed` given, reads that instance; else programs a fresh one from w2d ([outputs, inputs]).

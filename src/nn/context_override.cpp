@@ -13,7 +13,8 @@ ContextOverride::ContextOverride(AnalogContext& context)
       gaussian_sigma_(context.gaussian_sigma()),
       neft_sigma_(context.neft_sigma()),
       neft_s_(context.neft_s()),
-      calibrating_(context.calibrating()) {}
+      calibrating_(context.calibrating()),
+      calibrating_output_(context.calibrating_output()) {}
 
 ContextOverride::~ContextOverride() {
   context_.set_mode(mode_);
@@ -21,7 +22,7 @@ ContextOverride::~ContextOverride() {
   context_.set_conditions(conditions_);
   context_.set_gaussian_sigma(gaussian_sigma_);
   context_.set_neft(neft_sigma_, neft_s_);
-  context_.set_calibrating(calibrating_);
+  context_.set_calibrating(calibrating_, calibrating_output_);
 }
 
 ContextOverride& ContextOverride::mode(GradientMode mode) {
@@ -49,8 +50,8 @@ ContextOverride& ContextOverride::conditions(const sim::ReadConditions& conditio
   return *this;
 }
 
-ContextOverride& ContextOverride::calibrating() {
-  context_.set_calibrating(true);
+ContextOverride& ContextOverride::calibrating(bool output) {
+  context_.set_calibrating(true, output);
   return *this;
 }
 

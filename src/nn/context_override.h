@@ -28,8 +28,9 @@ class ContextOverride {
   // scaled by the same relative factor (reference_sigma + raise) / reference_sigma. reference_sigma > 0.
   ContextOverride& raise_noise(double raise, double reference_sigma);
   ContextOverride& conditions(const sim::ReadConditions& conditions);
-  // Eval-mode forwards fix each programmed layer's input scale and ADC full scales (deployment calibration).
-  ContextOverride& calibrating();
+  // Eval-mode forwards fix each programmed layer's input scale and ADC full scales (deployment calibration);
+  // with `output`, also each output channel's gain and offset against the float layer (AnalogLayer).
+  ContextOverride& calibrating(bool output = false);
 
  private:
   AnalogContext& context_;
@@ -37,7 +38,7 @@ class ContextOverride {
   std::optional<double> level_;  // the saved level, once the level was changed
   sim::ReadConditions conditions_;
   double gaussian_sigma_, neft_sigma_, neft_s_;
-  bool calibrating_;
+  bool calibrating_, calibrating_output_;
 };
 
 }  // namespace cimtrain::nn

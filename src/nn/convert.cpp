@@ -73,14 +73,14 @@ void program_neft(const std::vector<AnalogLayer*>& layers, at::Generator& gen, d
 }
 
 void calibrate_chip(torch::nn::Module& model, const std::function<void()>& forward_calibration_batch,
-                    AnalogContext& context) {
+                    AnalogContext& context, bool output) {
   for (auto& [name, layer] : analog_layers(model))
     TORCH_CHECK(layer->digital() || layer->programmed(), "calibrate_chip: layer '", name, "' is not programmed");
   const bool was_training = model.is_training();
   model.eval();
   {
     ContextOverride calibrating(context);
-    calibrating.calibrating();
+    calibrating.calibrating(output);
     forward_calibration_batch();
   }
   model.train(was_training);

@@ -43,9 +43,10 @@ void program_chip(const std::vector<AnalogLayer*>& layers, at::Generator& gen);
 void program_neft(torch::nn::Module& model, at::Generator& gen, double sigma, double s);
 void program_neft(const std::vector<AnalogLayer*>& layers, at::Generator& gen, double sigma, double s);
 // Calibrates the programmed chip on `images` (eval mode, no autograd): each analog layer fixes its input
-// quantisation scale and its ADC full scales from this batch, as a deployed chip is calibrated once.
+// quantisation scale and its ADC full scales from this batch, as a deployed chip is calibrated once; with
+// `output`, also its output channels' gain and offset against the float layer.
 void calibrate_chip(torch::nn::Module& model, const std::function<void()>& forward_calibration_batch,
-                    AnalogContext& context);
+                    AnalogContext& context, bool output = false);
 // Forgets the programmed instances: eval-mode forwards compute the float model again.
 void clear_chip(torch::nn::Module& model);
 void clear_chip(const std::vector<AnalogLayer*>& layers);

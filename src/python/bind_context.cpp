@@ -88,7 +88,7 @@ void bind_context_override(py::module_& m) {
       .def("level", [](Override& o, double level) { o.active().level(level); })
       .def("raise_noise", [](Override& o, double raise, double reference) { o.active().raise_noise(raise, reference); })
       .def("conditions", [](Override& o, double t, double T) { o.active().conditions({t, T}); })
-      .def("calibrating", [](Override& o) { o.active().calibrating(); })
+      .def("calibrating", [](Override& o, bool output) { o.active().calibrating(output); }, py::arg("output") = false)
       .def("restore", [](Override& o) { o.scope.reset(); });
 }
 

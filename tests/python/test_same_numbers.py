@@ -86,3 +86,18 @@ def test_batchnorm_reestimation_equals_cimtrain_eval(small_cnn_checkpoint, tmp_p
         assert cimtrain.reestimate_batchnorm(model, bn_images) > 0
         assert cimtrain.accuracy(model, data) == expected["clean_batchnorm"]
     assert all(torch.equal(before[k], model.state_dict()[k]) for k in before)
+
+
+def test_output_calibration_equals_cimtrain_eval(small_cnn_checkpoint, tmp_path):
+    """eval --calibrate-output and evaluate_on_chips(calibrate_output=True) read the same instances alike."""
+    path, meta = small_cnn_checkpoint
+    proc = run_cimtrain("eval", "--checkpoint", path, "--level", "1", "--instances", 2, "--seed", 4, "--limit", 300,
+                        "--calibration", 64, "--calibrate-output", "--json", "--plot", tmp_path / "eval.png")
+    expected = json.loads(proc.stdout)
+    assert expected["calibrate_output"] is True
+    model = python_copy(path, meta, "ste", 1.0, seed=0)
+    x, y = cimtrain.data.load_images("fashion-mnist", "test", limit=300)
+    calibration, _ = cimtrain.data.load_images("fashion-mnist", "train", limit=64)
+    got = cimtrain.evaluate_on_chips(model, list(cimtrain.data.batches(x, y, 256)), levels=[1], instances=2, seed=4,
+                                     calibration=calibration, calibrate_output=True, progress=False)
+    assert [r["values"] for r in got] == [r["values"] for r in expected["levels"]]
