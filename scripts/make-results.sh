@@ -16,7 +16,7 @@ out="RESULTS.md.tmp"
   echo "by \`scripts/run-experiments.sh\`; the earlier studies' from \`results/<name>/report.md\`)."
   echo "Assembled at commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown) on $(date -u +%Y-%m-%d)."
   echo
-  echo "**Chip preset.** The studies below ran before issue 17: their chip \`rram\` is the preset now called"
+  echo "**Chip preset.** The studies below ran before issue 17 (their outputs are from then): their chip \`rram\` is the preset now called"
   echo "\`rram-harsh\` (the same configuration, number for number; the instances' random draws changed since, so a rerun"
   echo "agrees in distribution, not bit for bit). Today's \`rram\` follows NeuRRAM (Wan et al., Nature 2022; docs/simulator.md). Their budgets are toy budgets (4 float"
   echo "epochs on 10,000 images): issue 18 replaces them with converged models."

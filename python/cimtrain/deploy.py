@@ -164,6 +164,12 @@ def evaluate_on_chips(model, data, metric=accuracy, levels=(1, 2, 3), instances=
     if not contexts:
         raise ValueError("evaluate_on_chips: the model has no analog layer (convert_to_analog first)")
     levels = [float(level) for level in levels]
+    if calibrate_output and calibration is None:
+        raise ValueError("calibrate_output fits on the calibration images: give calibration=")
+    if batchnorm is not None and not torch.is_tensor(batchnorm):
+        batchnorm = list(batchnorm)  # read again for every instance
+        if not batchnorm:
+            raise ValueError("batchnorm: no batches")
     bar = _C.ProgressBar("chips", len(levels) * int(instances), "chips") if progress else None
     results = []
     with contextlib.ExitStack() as stack:
@@ -179,10 +185,13 @@ def evaluate_on_chips(model, data, metric=accuracy, levels=(1, 2, 3), instances=
                             reestimate_batchnorm(model, batchnorm)
                     else:
                         program_chip(model, seed, k, level)
-                        if batchnorm is not None:
+                        after = calibrate_output and calibration is not None  # (as cimtrain eval)
+                        if batchnorm is not None and not after:
                             reestimate_batchnorm(model, batchnorm)
                         if calibration is not None:
                             calibrate(model, calibration, output=calibrate_output)
+                        if batchnorm is not None and after:
+                            reestimate_batchnorm(model, batchnorm)
                     try:
                         values.append(float(metric(model, data)))
                     finally:

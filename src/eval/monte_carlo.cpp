@@ -71,11 +71,16 @@ void program_instance(torch::nn::Module& model, nn::AnalogContext& context, uint
     nn::program_chip(model, gen);
   }
   context.reseed(instance_read_seed(seed, level, k));
-  if (batchnorm_forward) nn::reestimate_batchnorm(model, batchnorm_forward);
+  // BatchNorm is re-estimated before the ranges are fixed (its statistics set the later layers' inputs), but
+  // after an output calibration, whose corrected reads it must see (else it absorbs the gain that calibration
+  // then removes).
+  const bool batchnorm_first = batchnorm_forward && !(calibrate_output && calibration_forward);
+  if (batchnorm_first) nn::reestimate_batchnorm(model, batchnorm_forward);
   if (calibration_forward) {
     torch::NoGradGuard no_grad;
     nn::calibrate_chip(model, calibration_forward, context, calibrate_output);
   }
+  if (batchnorm_forward && !batchnorm_first) nn::reestimate_batchnorm(model, batchnorm_forward);
 }
 
 void program_instance(const std::vector<nn::AnalogLayer*>& layers, uint64_t seed, double level, int k) {

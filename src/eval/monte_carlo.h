@@ -50,8 +50,9 @@ void forward_in_batches(models::Classifier& model, const at::Tensor& images, int
 // monte_carlo_on_chip evaluates) into the model's analog layers, seeds its read noise, and calibrates it once
 // with `calibration_forward` when given (the context keeps its settings; its generator is reseeded for the
 // instance's read noise); nn::clear_chip undoes the programming. `batchnorm_forward`, when given, runs the
-// batches BatchNorm's statistics are re-estimated on, through the instance, before the range calibration
-// (the caller keeps the trained statistics: nn::BatchNormStatsBackup).
+// batches BatchNorm's statistics are re-estimated on, through the instance, before the range calibration, or
+// after it when it calibrates the output too (the caller keeps the trained statistics:
+// nn::BatchNormStatsBackup).
 void program_instance(torch::nn::Module& model, nn::AnalogContext& context, uint64_t seed, double level, int k,
                       const std::function<void()>& calibration_forward = {},
                       const std::function<void()>& batchnorm_forward = {}, bool calibrate_output = false);

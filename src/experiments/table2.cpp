@@ -18,6 +18,8 @@
 #include "experiments/run_cache.h"
 #include "models/model_registry.h"
 #include "report/report_files.h"
+#include "sim/chip_config.h"
+#include "sim/presets.h"
 #include "train/checkpoint.h"
 
 namespace cimtrain::experiments {
@@ -81,6 +83,8 @@ void check_options(const Table2Options& o) {
   if (o.fine_tune < 0) throw common::ConfigError("--fine-tune must be >= 0 epochs");
   if (!(o.fine_tune_lr > 0)) throw common::ConfigError("--fine-tune-lr must be > 0");
   if (o.batchnorm < 0) throw common::ConfigError("--batchnorm must be >= 0 images, found " + std::to_string(o.batchnorm));
+  if (o.calibrate_output && o.calibration && *o.calibration == 0)
+    throw common::ConfigError("--calibrate-output fits on the calibration images: it needs --calibration > 0");
   if (o.calibration && *o.calibration < 0)
     throw common::ConfigError("--calibration must be >= 0 examples, found " + std::to_string(*o.calibration));
   for (const auto& [flag, value] : {std::pair{"--epochs", o.epochs}, std::pair{"--batch", o.batch}})
@@ -144,6 +148,9 @@ nlohmann::json eval_request(const Table2Options& o) {
                       {"seed", o.seed}};
   if (o.batchnorm > 0) r["batchnorm"] = o.batchnorm;
   if (o.calibrate_output) r["calibrate_output"] = true;
+  // The chip itself, not only its preset's name: a preset that changes (issue 17 made `rram` NeuRRAM's) must
+  // not answer with evaluations made on the chip it was before.
+  r["chip"] = sim::preset_config(o.preset);
   return r;
 }
 
@@ -168,7 +175,8 @@ std::vector<std::string> eval_args(const Table2Entry& e, const Table2Options& o)
                                    e.dir + "/chip-eval.png"};
   if (o.calibration) args.insert(args.end(), {"--calibration", std::to_string(*o.calibration)});
   if (o.eval_limit > 0) args.insert(args.end(), {"--limit", std::to_string(o.eval_limit)});
-  if (o.batchnorm > 0) args.insert(args.end(), {"--batchnorm", std::to_string(o.batchnorm)});
+  if (o.batchnorm > 0 && !is_text(e.model))  // gpt and bert have no BatchNorm
+    args.insert(args.end(), {"--batchnorm", std::to_string(o.batchnorm)});
   if (o.calibrate_output) args.push_back("--calibrate-output");
   return args;
 }

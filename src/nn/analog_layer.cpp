@@ -150,6 +150,7 @@ at::Tensor AnalogLayer::programmed_forward(const at::Tensor& x, const at::Tensor
     const bool direct = reads_directly();
     const auto xq = quantize_per_tensor(direct ? x : to_rows(x), context_->chip_config().mapping.input_max());
     programmed_->input_scale = xq.scale;
+    programmed_->output_gain = programmed_->output_offset = at::Tensor();  // none fitted against old ranges
     if (direct)
       calibrate_direct(*programmed_->instance, xq.values.to(at::kCPU), context_->generator());
     else

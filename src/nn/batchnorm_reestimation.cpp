@@ -38,9 +38,12 @@ class ModesBackup {
 
 std::vector<torch::nn::Module*> batchnorm_layers(torch::nn::Module& model) {
   std::vector<torch::nn::Module*> layers;
-  if (with_batchnorm(&model, [](auto&) {})) layers.push_back(&model);
-  for (auto& m : model.modules(/*include_self=*/false))  // (the root may live outside a shared_ptr)
-    if (with_batchnorm(m.get(), [](auto&) {})) layers.push_back(m.get());
+  const auto add = [&](torch::nn::Module* m) {
+    bool tracks = false;  // a BatchNorm without running statistics has nothing to re-estimate
+    if (with_batchnorm(m, [&](auto& b) { tracks = b.options.track_running_stats(); }) && tracks) layers.push_back(m);
+  };
+  add(&model);
+  for (auto& m : model.modules(/*include_self=*/false)) add(m.get());  // (the root may live outside a shared_ptr)
   return layers;
 }
 

@@ -10,7 +10,7 @@
 
 namespace cimtrain::nn {
 
-// The model's BatchNorm layers (1d, 2d, 3d), in registration order.
+// The model's BatchNorm layers (1d, 2d, 3d) that track running statistics, in registration order.
 std::vector<torch::nn::Module*> batchnorm_layers(torch::nn::Module& model);
 
 // Saves every BatchNorm layer's running mean, variance and batch count, and puts them back when destroyed.

@@ -100,7 +100,8 @@ TEST(BatchNormReestimation, BackupRestoresTheTrainedStatisticsAlsoOnAnException)
 }
 
 TEST(BatchNormReestimation, AModelWithoutBatchNormRunsNothing) {
-  torch::nn::Sequential plain(torch::nn::Linear(3, 2));
+  torch::nn::Sequential plain(torch::nn::Linear(3, 2),
+                              torch::nn::BatchNorm1d(torch::nn::BatchNorm1dOptions(2).track_running_stats(false)));
   bool ran = false;
   EXPECT_EQ(nn::reestimate_batchnorm(*plain, [&] { ran = true; }), 0);
   EXPECT_FALSE(ran);
