@@ -105,8 +105,8 @@ TEST(NoiseStatsProgramming, PcmAdditiveStdFollowsThePolynomial) {
 // wan2022: G_p - G_t = sigma L s(r) xi with NeuRRAM's 1-second fit (aihwkit reram.py ReRamWan2022NoiseModel,
 // coeff_dic[1.0], in uS at g_max 40 uS): the polynomial written out here, independently of the library's table,
 // and its values at the points the fit was read at (docs/rram-sources.md: 0.35 uS at 0, 2.02 at 20, 1.10 at
-// 40 uS). Near g_min the clip at 0 cuts the Gaussian: that case tests the clip (no conductance < 0, none > 0
-// moved) instead of the std.
+// 40 uS). Near g_min the clip at 0 cuts the Gaussian: that case tests the clip instead (the fraction of cells at
+// exactly 0 against the normal CDF).
 TEST(NoiseStatsProgramming, Wan2022AdditiveStdFollowsNeurramsFit) {
   const auto s40 = [](double r) { return 0.348 + 16.030 * r - 43.853 * r * r + 45.393 * r * r * r - 16.815 * r * r * r * r; };
   EXPECT_NEAR(s40(0.0), 0.348, 1e-12);
