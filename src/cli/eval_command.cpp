@@ -44,7 +44,8 @@ void add_eval_command(CLI::App& app) {
                 "float layer (a deployed chip's digital correction of systematic gain: IR drop, I-V law, offsets)");
   cmd->add_option("--batchnorm", o->batchnorm,
                   "training images BatchNorm's running statistics are re-estimated on, per chip instance read "
-                  "through it (before its range calibration), and once in float for a second float figure "
+                  "through it (before its range calibration; after it with --calibrate-output, so that it sees the "
+                  "corrected reads), and once in float for a second float figure "
                   "(0: the trained statistics)")
       ->capture_default_str();
   cmd->add_option("--plot", o->plot, "accuracy-vs-level PNG (default: eval.png next to the checkpoint)");
@@ -53,7 +54,8 @@ void add_eval_command(CLI::App& app) {
   auto ablation = std::make_shared<bool>(false);
   cmd->add_flag("--ablation", *ablation,
                 "the accuracy budget: one checkpoint on the ideal chip, on the chip, and with each of the chip's "
-                "non-idealities alone and all but it (table, JSON, bar chart: ablation.png)");
+                "non-idealities alone and all but it (table, JSON, bar chart: ablation.png); every variant with the "
+                "same --calibration, --batchnorm and --calibrate-output");
   cmd->callback([o, cmd, ablation]() {
     if (o->noise == eval::EvalNoise::kNeft && cmd->count("--level") > 0)
       throw common::ConfigError("--noise neft evaluates at NeFT's --sigma values, not at chip --level values");

@@ -22,7 +22,8 @@ void add_table2_experiment(CLI::App& experiment) {
       ->capture_default_str();
   cmd->add_option("--methods", o->methods,
                   "noise-aware methods besides the clean baseline: ste, gaussian, full, neft (NeFT's noise), "
-                  "neft-ovf, neft-irs, or MODE+METHOD (ste+neft-irs)")
+                  "neft-ovf, neft-irs, or MODE+METHOD (ste+neft-irs); METHOD@LEVEL trains it at LEVEL only "
+                  "(gaussian@2), whatever --train-level says")
       ->delimiter(',')
       ->capture_default_str();
   cmd->add_option("--levels", o->levels, "chip noise levels evaluated")->delimiter(',')->capture_default_str();
@@ -30,6 +31,11 @@ void add_table2_experiment(CLI::App& experiment) {
                   "chip level the noise-aware models train at, or 'matched' (one model per evaluated level)")
       ->capture_default_str();
   cmd->add_option("--instances", o->instances, "chip instances per level")->capture_default_str();
+  cmd->add_option("--seeds", o->seeds,
+                  "training seeds of the first method at --seeds-level (seed, seed + 1, ...): the spread over "
+                  "training seeds beside the spread over chip instances")
+      ->capture_default_str();
+  cmd->add_option("--seeds-level", o->seeds_level, "the level --seeds trains at")->capture_default_str();
   add_optional_option(cmd, "--epochs", o->epochs,
                       "budget: training epochs (default: the model's usual, vision 10, text 5)");
   cmd->add_option("--fine-tune", o->fine_tune,

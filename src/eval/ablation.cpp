@@ -97,6 +97,7 @@ nlohmann::json ablation_json(const AblationResult& r, const EvalOptions& o) {
           {"levels", evaluated_levels(o)},     {"instances", o.instances},
           {"seed", o.seed},                    {"time_s", o.time_s},
           {"temperature_K", o.temperature_K},  {"calibration", first.calibration},
+          {"batchnorm", first.batchnorm},      {"calibrate_output", o.calibrate_output},
           {"test_items", first.test_items},    {"components", r.components},
           {"chip", nlohmann::json(r.chip)},    {"variants", variants},
           {"seconds", r.seconds}};
@@ -106,9 +107,12 @@ void print_ablation_table(const AblationResult& r, const EvalOptions& o) {
   const auto f = format_of(r.metric);
   const auto& first = r.variants.front().result;
   const auto& levels = evaluated_levels(o);
-  fmt::print("{} ablation of {} ({}, float {} {}), chip {}, t = {:g} s, T = {:g} K, {} {}, {} instances per level\n",
+  fmt::print("{} ablation of {} ({}, float {} {}), chip {}, t = {:g} s, T = {:g} K, {} {}, {} instances per "
+             "level{}{}\n",
              f.name, first.path, first.config.model, f.name, show(f, first.clean), r.chip.preset, o.time_s,
-             o.temperature_K, first.test_items, f.items, o.instances);
+             o.temperature_K, first.test_items, f.items, o.instances,
+             first.batchnorm > 0 ? fmt::format(", BatchNorm re-estimated on {} images", first.batchnorm) : "",
+             o.calibrate_output ? ", output gain and offset calibrated" : "");
   for (size_t i = 0; i < levels.size(); ++i) {
     fmt::print("\nlevel {:g}: all {}  ideal chip {}\n", levels[i], show(f, variant_of(r, "all").result.levels[i].mean),
                show(f, variant_of(r, "ideal").result.levels[i].mean));

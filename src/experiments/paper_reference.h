@@ -14,6 +14,7 @@ struct PaperTable2Row {
   std::string model;               // our model name
   std::string metric;              // "accuracy" (percent) or "perplexity"
   std::array<double, 3> at_level;  // levels 1, 2, 3
+  std::array<double, 3> delta;     // the STE minus the paper's baseline at levels 1, 2, 3 (points / perplexity)
 };
 const std::vector<PaperTable2Row>& paper_table2();
 const PaperTable2Row* paper_table2_row(const std::string& model);

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <utility>
 
 #include "common/atomic_file.h"
@@ -66,13 +67,35 @@ std::string safe_name(std::string s) {
   return s;
 }
 
-std::vector<double> training_levels(const Table2Options& o) {
-  if (o.train_level == "matched") return o.levels;
+double parse_level(const std::string& text, const std::string& what) {
   try {
-    return {std::stod(o.train_level)};
+    size_t used = 0;
+    const double level = std::stod(text, &used);
+    if (used == text.size() && level >= 0) return level;
   } catch (const std::exception&) {
-    throw common::ConfigError("--train-level must be a level or 'matched', found '" + o.train_level + "'");
   }
+  throw common::ConfigError(what + " must be a level (a number >= 0)" +
+                            (what == "--train-level" ? std::string(" or 'matched'") : std::string()) + ", found '" +
+                            text + "'");
+}
+
+// A --methods entry: the method, and the level it is pinned to by METHOD@LEVEL (none: --train-level's).
+struct MethodEntry {
+  std::string name;
+  std::optional<double> level;
+};
+
+MethodEntry parse_method_entry(const std::string& entry) {
+  const auto at = entry.find('@');
+  if (at == std::string::npos) return {entry, std::nullopt};
+  return {entry.substr(0, at), parse_level(entry.substr(at + 1), "the level of --methods " + entry)};
+}
+
+// The levels a method trains at, and whether it is one model per evaluated level.
+std::pair<std::vector<double>, bool> training_levels(const Table2Options& o, const MethodEntry& m) {
+  if (m.level) return {{*m.level}, false};
+  if (o.train_level == "matched") return {o.levels, true};
+  return {{parse_level(o.train_level, "--train-level")}, false};
 }
 
 // The options that need no config to be checked.
@@ -80,6 +103,9 @@ void check_options(const Table2Options& o) {
   if (o.models.empty()) throw common::ConfigError("--models needs at least one model");
   if (o.levels.empty()) throw common::ConfigError("--levels needs at least one level");
   if (o.instances < 1) throw common::ConfigError("--instances must be >= 1, found " + std::to_string(o.instances));
+  if (o.seeds < 1) throw common::ConfigError("--seeds must be >= 1, found " + std::to_string(o.seeds));
+  if (o.train_level != "matched") parse_level(o.train_level, "--train-level");  // even when every method is pinned
+  if (o.seeds > 1 && o.methods.empty()) throw common::ConfigError("--seeds needs a method (--methods) to train");
   if (o.fine_tune < 0) throw common::ConfigError("--fine-tune must be >= 0 epochs");
   if (!(o.fine_tune_lr > 0)) throw common::ConfigError("--fine-tune-lr must be > 0");
   if (o.batchnorm < 0) throw common::ConfigError("--batchnorm must be >= 0 images, found " + std::to_string(o.batchnorm));
@@ -109,19 +135,32 @@ std::vector<Table2Run> planned_runs(const Table2Options& o) {
     };
     if (o.fine_tune > 0)  // the baseline gets the same extra epochs, without noise
       runs.push_back({table2_entry(model, "clean", -1, clean_dir + "-ft", true), fine_tuned(clean)});
-    for (const auto& entry : o.methods) {
-      const auto [mode, method] = train::parse_mode_and_method(entry);
-      const auto levels = training_levels(o);
+    for (size_t m = 0; m < o.methods.size(); ++m) {
+      const auto entry = parse_method_entry(o.methods[m]);
+      const auto [mode, method] = train::parse_mode_and_method(entry.name);
+      const bool has_level = mode != nn::GradientMode::kNeft && mode != nn::GradientMode::kClean;
+      const auto [levels, per_level] = training_levels(o, entry);
+      if (m == 0 && o.seeds > 1 && has_level &&
+          std::find(levels.begin(), levels.end(), o.seeds_level) == levels.end())
+        throw common::ConfigError(fmt::format("--seeds: {} does not train at --seeds-level {:g}", o.methods[m],
+                                              o.seeds_level));
       for (const double level : levels) {
-        auto c = base_config(o, model);
-        c.mode = mode;
-        c.method = method;
-        c.level = level;
-        if (o.fine_tune > 0) c = fine_tuned(c);
-        const bool has_level = mode != nn::GradientMode::kNeft && mode != nn::GradientMode::kClean;
-        const auto dir = runs_dir + model + "-" + safe_name(entry) + (has_level ? fmt::format("-L{:g}", level) : "");
         if (!has_level && level != levels.front()) continue;  // one NeFT run serves every level
-        runs.push_back({table2_entry(model, entry, has_level ? level : -1, dir), c});
+        const int seeds = m == 0 && (!has_level || level == o.seeds_level) ? o.seeds : 1;
+        for (int k = 0; k < seeds; ++k) {
+          auto c = base_config(o, model);
+          c.mode = mode;
+          c.method = method;
+          c.level = level;
+          c.seed = o.seed + static_cast<uint64_t>(k);
+          if (o.fine_tune > 0) c = fine_tuned(c);
+          const auto dir = runs_dir + model + "-" + safe_name(entry.name) +
+                           (has_level ? fmt::format("-L{:g}", level) : "") + (k > 0 ? fmt::format("-seed{}", k) : "");
+          auto e = table2_entry(model, entry.name, has_level ? level : -1, dir);
+          e.per_level = per_level && has_level;
+          e.seed_offset = static_cast<uint64_t>(k);
+          runs.push_back({e, c});
+        }
       }
     }
   }
@@ -140,8 +179,8 @@ void check_run(const Table2Run& run) {
 
 // What an evaluation answers; options added later appear only when set, so evaluations cached before them
 // still answer.
-nlohmann::json eval_request(const Table2Options& o) {
-  nlohmann::json r = {{"levels", o.levels},
+nlohmann::json eval_request(const Table2Options& o, const std::vector<double>& levels) {
+  nlohmann::json r = {{"levels", levels},
                       {"instances", o.instances},
                       {"limit", o.eval_limit},
                       {"calibration", o.calibration.value_or(-1)},  // -1: eval's default (the cached requests' form)
@@ -157,7 +196,8 @@ nlohmann::json eval_request(const Table2Options& o) {
 // The `cimtrain eval` command that evaluates the entry's checkpoint on the chip instances.
 std::vector<std::string> eval_args(const Table2Entry& e, const Table2Options& o) {
   std::string levels;
-  for (const double l : o.levels) levels += fmt::format("{}{:g}", levels.empty() ? "" : ",", l);
+  // The shortest exact form: the evaluation's levels must read back equal to the options' (level_result).
+  for (const double l : entry_levels(o, e)) levels += fmt::format("{}{}", levels.empty() ? "" : ",", l);
   const std::string json_path = e.dir + "/chip-eval.json";
   std::vector<std::string> args = {common::self_path(),
                                    "eval",
@@ -185,7 +225,7 @@ std::vector<std::string> eval_args(const Table2Entry& e, const Table2Options& o)
 // the same request. Returns the command, as a user would type it.
 std::string evaluate(Table2Entry& e, const Table2Options& o) {
   const std::string json_path = e.dir + "/chip-eval.json";
-  const auto request = eval_request(o);
+  const auto request = eval_request(o, entry_levels(o, e));
   const auto args = eval_args(e, o);
   auto shown = args;
   shown[0] = "cimtrain";
@@ -194,13 +234,17 @@ std::string evaluate(Table2Entry& e, const Table2Options& o) {
     if (j.value("request", nlohmann::json()) == request) {
       fmt::print(stderr, "experiment table2: {}: evaluation cached\n", json_path);
       e.eval = j;
+      e.eval_seconds = j.value("eval_seconds", 0.0);
       return common::command_line(shown);
     }
   }
   fmt::print(stderr, "experiment table2: {}\n", common::command_line(shown));
+  const auto t0 = std::chrono::steady_clock::now();
   common::run_and_capture(args);
+  e.eval_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   auto j = report::read_json_file(json_path + ".part");
   j["request"] = request;
+  j["eval_seconds"] = e.eval_seconds;
   common::write_file(json_path, j.dump(2) + "\n");
   fs::remove(json_path + ".part");
   e.eval = j;
@@ -209,10 +253,21 @@ std::string evaluate(Table2Entry& e, const Table2Options& o) {
 
 }  // namespace
 
+std::vector<double> entry_levels(const Table2Options& o, const Table2Entry& entry) {
+  return entry.per_level ? std::vector<double>{entry.train_level} : o.levels;
+}
+
 std::vector<Table2Run> plan_table2(const Table2Options& o) {
   check_options(o);
   auto runs = planned_runs(o);
-  for (const auto& run : runs) check_run(run);  // every config is checked before any work
+  std::vector<std::string> dirs;
+  for (const auto& run : runs) {
+    if (std::find(dirs.begin(), dirs.end(), run.entry.dir) != dirs.end())
+      throw common::ConfigError("--models / --methods: two entries train the same run (" + run.entry.dir +
+                                "): name each model, method and level once");
+    dirs.push_back(run.entry.dir);
+    check_run(run);  // every config is checked before any work
+  }
   return runs;
 }
 
@@ -225,13 +280,11 @@ Table2Results run_table2_plan(const Table2Options& o, std::vector<Table2Run> run
     entry.train_seconds = train::read_checkpoint_meta(entry.dir + "/checkpoint.pt")
                               .value("progress", nlohmann::json::object())
                               .value("seconds", 0.0);
-    // With fine-tuning the clean run is only the starting point: the baseline is its continuation.
-    if (o.fine_tune > 0 && entry.method == "clean" && config.init.empty())
-      results.pretraining.push_back(entry);
-    else
-      results.entries.push_back(entry);
+    results.commands.push_back(evaluate(entry, o));
+    results.entries.push_back(entry);
+    // With fine-tuning the clean run is the starting point, tabulated too; the baseline is its continuation.
+    if (o.fine_tune > 0 && entry.method == "clean" && config.init.empty()) results.pretraining.push_back(entry);
   }
-  for (auto& e : results.entries) results.commands.push_back(evaluate(e, o));
   return results;
 }
 

@@ -17,10 +17,15 @@ namespace cimtrain::experiments {
 
 struct Table2Options {
   std::vector<std::string> models = {"vgg8", "vgg11", "resnet20", "resnet18", "gpt", "bert"};
-  std::vector<std::string> methods = {"ste"};  // besides the clean baseline
+  // Besides the clean baseline; METHOD@LEVEL trains that method at LEVEL only, whatever --train-level says.
+  std::vector<std::string> methods = {"ste"};
   std::vector<double> levels = {1, 2, 3};
   std::string train_level = "2";  // a level, or "matched": one model per evaluation level
   int instances = 5;
+  // Training seeds of the first method at `seeds_level` (seed, seed + 1, ...): the spread over training seeds
+  // beside the spread over chip instances. The chip instances evaluated stay those of `seed`.
+  int seeds = 1;
+  double seeds_level = 2;
   // The budget.
   std::optional<int64_t> epochs;  // unset: the model's usual (vision 10, gpt/bert 5)
   int64_t fine_tune = 0;          // > 0: methods fine-tune the clean model this many epochs (the baseline too, clean)
@@ -47,9 +52,12 @@ struct Table2Entry {
   double train_level = 0;     // < 0: none (clean, NeFT)
   std::string dir;            // the run's folder
   bool continued = false;     // the clean baseline continued for the fine-tuning epochs
+  bool per_level = false;     // one model per evaluated level (--train-level matched): evaluated at its own only
+  uint64_t seed_offset = 0;   // trained with seed + seed_offset (--seeds)
   RunStatus status = RunStatus::kCached;
   double train_seconds = 0;
-  nlohmann::json eval;  // cimtrain eval's JSON
+  double eval_seconds = 0;  // the evaluation's wall time (0: not recorded, an evaluation cached before it was)
+  nlohmann::json eval;      // cimtrain eval's JSON
 };
 
 // One training of the plan: its entry and the config it trains with.
@@ -60,8 +68,8 @@ struct Table2Run {
 
 // What the runs gave: the tabulated entries, evaluated, in plan order.
 struct Table2Results {
-  std::vector<Table2Entry> entries;
-  std::vector<Table2Entry> pretraining;  // the clean runs that fine-tunings start from (not tabulated)
+  std::vector<Table2Entry> entries;      // with fine-tuning the clean run too (the baseline is its continuation)
+  std::vector<Table2Entry> pretraining;  // the clean runs that fine-tunings start from (also in `entries`)
   std::vector<std::string> commands;     // the evaluations' `cimtrain eval` commands, as a user would type them
 };
 
@@ -77,8 +85,8 @@ struct Table2Report {
 // common::ConfigError on bad options before any work.
 std::vector<Table2Run> plan_table2(const Table2Options& o);
 
-// Trains the plan's runs (ensure_trained: cached, resumable) and evaluates the tabulated ones on the chip
-// instances (`cimtrain eval` in a child process, cached).
+// Trains the plan's runs (ensure_trained: cached, resumable), each evaluated on the chip instances right after
+// its training (`cimtrain eval` in a child process, cached), so that an interrupted study keeps its evaluations.
 Table2Results run_table2_plan(const Table2Options& o, std::vector<Table2Run> runs);
 
 // The report on the results; `plotted`: whether table2.png was drawn (plot_table2), for the summary to show it.
@@ -87,8 +95,11 @@ Table2Report report_table2(const Table2Options& o, const Table2Results& results,
 // Draws the metric against the noise level into `png_path`; false when it could not be drawn.
 bool plot_table2(const Table2Options& o, const Table2Results& results, const std::string& png_path);
 
-// An entry as the table names it: "clean", "clean (+ft)", "ste (L2)", "neft".
+// An entry as the table names it: "clean", "clean (+ft)", "ste (L2)", "ste (L2, seed +1)", "neft".
 std::string table2_label(const Table2Entry& entry);
+
+// The levels an entry is evaluated at: its training level for a per-level model, else every level.
+std::vector<double> entry_levels(const Table2Options& o, const Table2Entry& entry);
 
 // Runs the experiment (plan, run, report; cached, resumable) and writes its report into o.out.
 void run_table2(const Table2Options& o);

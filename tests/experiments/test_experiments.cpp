@@ -54,10 +54,12 @@ TEST(Experiments, Table2TrainsEvaluatesTabulatesAndCaches) {
   for (const auto* run : {"small-cnn-clean", "small-cnn-clean-ft", "small-cnn-ste-L2"})
     EXPECT_TRUE(fs::exists(out + "/runs/" + run + "/checkpoint.pt")) << run;
   const auto j = read_json(out + "/table2.json");
-  ASSERT_EQ(j["rows"].size(), 2u);  // baseline and ste; the pre-fine-tuning clean run is not tabulated
-  const auto& base = j["rows"][0];
-  const auto& ste = j["rows"][1];
+  ASSERT_EQ(j["rows"].size(), 3u);  // the clean run, its continuation (the baseline) and ste
+  EXPECT_EQ(j["rows"][0]["label"], "clean");
+  const auto& base = j["rows"][1];
+  const auto& ste = j["rows"][2];
   EXPECT_EQ(base["label"], "clean (+ft)");
+  EXPECT_GT(ste["eval_seconds"].get<double>(), 0);
   EXPECT_EQ(ste["method"], "ste");
   EXPECT_EQ(ste["train_level"], 2.0);
   const auto ft = read_json(out + "/runs/small-cnn-ste-L2/config.json");
@@ -65,7 +67,7 @@ TEST(Experiments, Table2TrainsEvaluatesTabulatesAndCaches) {
   EXPECT_EQ(ft["epochs"], 1);
   // The CSV's numbers are the evaluations' own: one row per model, method and level, delta against the baseline.
   const auto csv = read_text(out + "/table2.csv");
-  EXPECT_EQ(count_lines(csv), 1u + 2u * 2u);
+  EXPECT_EQ(count_lines(csv), 1u + 3u * 2u);
   for (size_t i = 0; i < 2; ++i) {
     const double b = base["eval"]["levels"][i]["mean"], s = ste["eval"]["levels"][i]["mean"];
     EXPECT_EQ(ste["eval"]["levels"][i]["values"].size(), 2u);
@@ -222,7 +224,7 @@ TEST(Experiments, BadOptionsAreRefusedBeforeAnyWork) {
   EXPECT_NE(no_clean.out.find("--modes must include clean"), std::string::npos) << no_clean.out;
   const auto level = run_cimtrain("experiment table2 --models small-cnn --train-level high --out " + out);
   EXPECT_EQ(level.exit_code, 2);
-  EXPECT_NE(level.out.find("--train-level must be a level or 'matched', found 'high'"), std::string::npos) << level.out;
+  EXPECT_NE(level.out.find("--train-level must be a level (a number >= 0) or 'matched', found 'high'"), std::string::npos) << level.out;
   const auto method = run_cimtrain("experiment table2 --models small-cnn --methods sideways --out " + out);
   EXPECT_EQ(method.exit_code, 2);
   EXPECT_NE(method.out.find("sideways"), std::string::npos) << method.out;

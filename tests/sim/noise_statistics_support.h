@@ -93,7 +93,7 @@ inline void expect_gaussian_std(const at::Tensor& x, double sigma, const std::st
       << what << ": std " << m.sd << " vs " << sigma;
 }
 
-inline sim::MappingConfig rram_mapping() { return sim::preset_config("rram").mapping; }  // g 0.5 .. 50 uS, 127 levels
+inline sim::MappingConfig rram_mapping() { return sim::preset_config("rram").mapping; }  // g 1 .. 40 uS (NeuRRAM)
 
 // Lognormal programming noise, sigma 0.1, no stuck-at faults.
 inline sim::ProgrammingNoiseConfig lognormal_without_faults() {

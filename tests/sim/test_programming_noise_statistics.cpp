@@ -70,35 +70,43 @@ TEST(NoiseStatsProgramming, StuckFaultFractionsMatchProbabilitiesAndIgnoreLevel)
   }
 }
 
+// One case of an additive (G-dependent) programming-noise model: G/g_max, level, sigma, g_max (uS).
+struct AdditiveCase {
+  double r, level, sigma, g_max;
+};
+
+// n cells of target r g_max programmed by `model` (no stuck cells), their conductances in uS.
+at::Tensor program_additive_case(ProgrammingNoiseModel model, const AdditiveCase& cs, double g_min_uS, int64_t n,
+                                 uint64_t seed) {
+  MappingConfig m = rram_mapping();
+  m.g_max_uS = cs.g_max;
+  m.g_min_uS = g_min_uS;
+  ProgrammingNoiseConfig cfg;
+  cfg.model = model;
+  cfg.sigma = cs.sigma;
+  cfg.p_stuck_off = cfg.p_stuck_on = 0.0;
+  auto gen = make_gen(seed);
+  return program_conductances(at::full({n}, cs.r * cs.g_max), cfg, m, cs.level, gen);
+}
+
+std::string describe(const std::string& model, const AdditiveCase& cs) {
+  return model + " G_p - G_t at r = " + std::to_string(cs.r) + ", L = " + std::to_string(cs.level) +
+         ", g_max = " + std::to_string(cs.g_max);
+}
+
 // pcm: G_p - G_t = sigma L s(r) xi, s(r) = (0.26348 + 1.9650 r - 1.1731 r^2) g_max / 25 uS, r = G_t / g_max.
 // Cases keep the clips at 0 and g_max >= 5.8 std away.
 TEST(NoiseStatsProgramming, PcmAdditiveStdFollowsThePolynomial) {
-  struct Case {
-    double r, level, sigma, g_max;
-  };
-  const std::vector<Case> cases = {{0.2, 1.0, 1.0, 25.0},
-                                   {0.5, 1.0, 1.0, 25.0},
-                                   {0.75, 1.0, 1.0, 25.0},
-                                   {0.5, 2.0, 1.0, 25.0},
-                                   {0.3, 2.0, 0.5, 50.0}};
-  const int64_t n = 200000;
+  const std::vector<AdditiveCase> cases = {{0.2, 1.0, 1.0, 25.0},
+                                           {0.5, 1.0, 1.0, 25.0},
+                                           {0.75, 1.0, 1.0, 25.0},
+                                           {0.5, 2.0, 1.0, 25.0},
+                                           {0.3, 2.0, 0.5, 50.0}};
   uint64_t seed = 300;
   for (const auto& cs : cases) {
-    MappingConfig m = rram_mapping();
-    m.g_max_uS = cs.g_max;
-    m.g_min_uS = 0.0;
-    ProgrammingNoiseConfig cfg;
-    cfg.model = ProgrammingNoiseModel::kPcm;
-    cfg.sigma = cs.sigma;
-    cfg.p_stuck_off = cfg.p_stuck_on = 0.0;
-    const double gt = cs.r * cs.g_max;
-    const auto target = at::full({n}, gt);
-    auto gen = make_gen(++seed);
-    const auto gp = program_conductances(target, cfg, m, cs.level, gen);
+    const auto gp = program_additive_case(ProgrammingNoiseModel::kPcm, cs, 0.0, 200000, ++seed);
     const double s = (0.26348 + 1.9650 * cs.r - 1.1731 * cs.r * cs.r) * cs.g_max / 25.0;
-    expect_gaussian(gp.to(at::kDouble) - gt, 0.0, s * cs.sigma * cs.level,
-                    "pcm G_p - G_t at r = " + std::to_string(cs.r) + ", L = " + std::to_string(cs.level) +
-                        ", g_max = " + std::to_string(cs.g_max));
+    expect_gaussian(gp.to(at::kDouble) - cs.r * cs.g_max, 0.0, s * cs.sigma * cs.level, describe("pcm", cs));
   }
 }
 
@@ -113,40 +121,21 @@ TEST(NoiseStatsProgramming, Wan2022AdditiveStdFollowsNeurramsFit) {
   EXPECT_NEAR(s40(0.5), 2.022, 1e-3);
   EXPECT_NEAR(s40(1.0), 1.103, 1e-3);
   const auto& poly = additive_noise_polynomial(ProgrammingNoiseModel::kWan2022);
-  struct Case {
-    double r, level, sigma, g_max;
-  };
-  const std::vector<Case> cases = {{0.25, 1.0, 1.0, 40.0}, {0.5, 1.0, 1.0, 40.0}, {0.75, 1.0, 1.0, 40.0},
-                                   {1.0, 1.0, 1.0, 40.0},  {0.5, 2.0, 1.0, 40.0}, {0.5, 1.0, 0.5, 80.0}};
-  const int64_t n = 200000;
+  const std::vector<AdditiveCase> cases = {{0.25, 1.0, 1.0, 40.0}, {0.5, 1.0, 1.0, 40.0}, {0.75, 1.0, 1.0, 40.0},
+                                           {1.0, 1.0, 1.0, 40.0},  {0.5, 2.0, 1.0, 40.0}, {0.5, 1.0, 0.5, 80.0}};
   uint64_t seed = 400;
   for (const auto& cs : cases) {
-    MappingConfig m = rram_mapping();
-    m.g_max_uS = cs.g_max;
-    m.g_min_uS = 1.0;
-    ProgrammingNoiseConfig cfg;
-    cfg.model = ProgrammingNoiseModel::kWan2022;
-    cfg.sigma = cs.sigma;
-    cfg.p_stuck_off = cfg.p_stuck_on = 0.0;
     const double gt = cs.r * cs.g_max;
     const double s = s40(cs.r) * cs.g_max / 40.0;
     EXPECT_NEAR(poly.std_uS(gt, cs.g_max), s, 1e-9);
-    auto gen = make_gen(++seed);
-    const auto gp = program_conductances(at::full({n}, gt), cfg, m, cs.level, gen);
-    expect_gaussian(gp.to(at::kDouble) - gt, 0.0, s * cs.sigma * cs.level,
-                    "wan2022 G_p - G_t at r = " + std::to_string(cs.r) + ", L = " + std::to_string(cs.level) +
-                        ", g_max = " + std::to_string(cs.g_max));
+    const auto gp = program_additive_case(ProgrammingNoiseModel::kWan2022, cs, 1.0, 200000, ++seed);
+    expect_gaussian(gp.to(at::kDouble) - gt, 0.0, s * cs.sigma * cs.level, describe("wan2022", cs));
     EXPECT_GT(gp.max().item<double>(), cs.g_max * std::min(1.0, cs.r + 0.01)) << "no clip at g_max (aihwkit clips at 0 only)";
   }
   // At the window's bottom (1 uS, s = 0.72 uS) about 8% of the cells would go negative: they are clipped to 0.
-  MappingConfig m = rram_mapping();
-  m.g_max_uS = 40.0;
-  ProgrammingNoiseConfig cfg;
-  cfg.model = ProgrammingNoiseModel::kWan2022;
-  cfg.sigma = 1.0;
-  cfg.p_stuck_off = cfg.p_stuck_on = 0.0;
-  auto gen = make_gen(499);
-  const auto gp = program_conductances(at::full({n}, 1.0), cfg, m, 1.0, gen);
+  const int64_t n = 200000;
+  const auto gp = program_additive_case(ProgrammingNoiseModel::kWan2022, {1.0 / 40.0, 1.0, 1.0, 40.0},
+                                        rram_mapping().g_min_uS, n, 499);
   EXPECT_EQ(gp.min().item<double>(), 0.0);
   const double at_zero = (gp == 0).to(at::kDouble).mean().item<double>();
   const double expected = 0.5 * std::erfc(1.0 / (poly.std_uS(1.0, 40.0) * std::sqrt(2.0)));
