@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <stdexcept>
 
@@ -14,9 +15,9 @@ namespace cimtrain::common {
 
 namespace {
 
-// The process id the holder wrote into the lock file ("?" when it cannot be read).
+// What the holder wrote into the lock file: "pid N, started DATE" ("?" when it cannot be read).
 std::string holder_of(int fd) {
-  char buf[32] = {};
+  char buf[96] = {};
   const ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "?";
 }
@@ -36,10 +37,13 @@ FolderLock::FolderLock(const std::string& dir) {
     const std::string holder = holder_of(fd_);
     ::close(fd_);
     fd_ = -1;
-    throw std::runtime_error("the folder '" + dir + "' is in use by another cimtrain process (pid " + holder +
+    throw std::runtime_error("the folder '" + dir + "' is in use by another cimtrain process (" + holder +
                              "): one writer per folder; wait for it or choose another folder");
   }
-  const std::string pid = std::to_string(::getpid());
+  const std::time_t now = std::time(nullptr);
+  char started[32];
+  std::strftime(started, sizeof started, "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&now));
+  const std::string pid = "pid " + std::to_string(::getpid()) + ", started " + started;
   if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
     ::close(fd_);
     fd_ = -1;

@@ -1,6 +1,6 @@
 // One writer per run folder: an exclusive lock on DIR/.lock (flock) held while the object lives. A second
-// writer is refused at once, with the holder's process id; the kernel drops the lock when the holder ends,
-// however it ends (Ctrl-C, SIGKILL), so a lock is never left stale.
+// writer is refused at once, with the holder's process id and start time; the kernel drops the lock when the
+// holder ends, however it ends (Ctrl-C, SIGKILL), so a lock is never left stale.
 #pragma once
 
 #include <string>

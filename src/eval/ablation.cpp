@@ -154,6 +154,7 @@ bool plot_ablation(const AblationResult& r, const EvalOptions& o, const std::str
 }
 
 void run_ablation(const EvalOptions& o) {
+  check_eval_outputs(o);
   const auto r = run_ablation_variants(o);
   const std::string png =
       !o.plot.empty() ? o.plot : (std::filesystem::path(o.checkpoints.front()).parent_path() / "ablation.png").string();

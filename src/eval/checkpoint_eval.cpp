@@ -189,6 +189,7 @@ void validate_eval_options(const EvalOptions& o) {
         throw common::ConfigError("--sigma values must be in [0, 10), found " + std::to_string(s));
   }
   if (o.instances < 1) throw common::ConfigError("--instances must be >= 1, found " + std::to_string(o.instances));
+  if (o.limit < 0) throw common::ConfigError("--limit must be >= 0 (0: all), found " + std::to_string(o.limit));
   if (o.batch < 1) throw common::ConfigError("--batch must be >= 1, found " + std::to_string(o.batch));
   if (evaluated_levels(o).empty()) throw common::ConfigError("--level needs at least one level");
   if (o.checkpoints.empty()) throw common::ConfigError("--checkpoint needs at least one checkpoint");
@@ -242,7 +243,14 @@ nlohmann::json evaluation_json(const std::vector<CheckpointResult>& results, con
   return j;
 }
 
+void check_eval_outputs(const EvalOptions& o) {
+  if (!o.json_out.empty()) common::check_output_file(o.json_out, "--json-out");
+  if (!o.plot.empty()) common::check_output_file(o.plot, "--plot");
+}
+
 void run_eval(const EvalOptions& o) {
+  validate_eval_options(o);
+  check_eval_outputs(o);  // before the work, not after it
   const auto results = evaluate_checkpoints(o);
   const std::string plot_path = evaluation_plot_path(o);
   const bool plotted = plot_evaluation(results, o, plot_path);

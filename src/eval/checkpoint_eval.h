@@ -71,8 +71,12 @@ const std::vector<double>& evaluated_levels(const EvalOptions& o);
 std::string axis_name(const EvalOptions& o);
 
 // Throws common::ConfigError, naming the flag, for options that cannot be evaluated (--noise, --device,
-// --sigma, --instances, --batch, --level, --checkpoint).
+// --sigma, --instances, --limit, --batch, --level, --checkpoint).
 void validate_eval_options(const EvalOptions& o);
+
+// Throws common::ConfigError when --json-out's or --plot's folder is missing or cannot be written now: checked
+// before an evaluation, so that its result is not lost after the work.
+void check_eval_outputs(const EvalOptions& o);
 
 // Evaluates the classifier or language model in `path` (options validated) with a progress bar on stderr
 // labelled "eval" (or "eval INDEX+1/COUNT" when COUNT > 1).

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/atomic_file.h"
 #include "common/subprocess.h"
 #include "eval/step_bench.h"
 #include "nn/gradient_mode.h"
@@ -175,11 +176,10 @@ std::vector<ModeSummary> measure_modes(const BenchOptions& o) {
 // --json) and the files written.
 void write_bench_report(const BenchOptions& o, const std::vector<ModeSummary>& modes) {
   const std::string dir = o.out.empty() ? "runs/bench-" + o.step.model : o.out;
-  std::filesystem::create_directories(dir);
   const auto j = summary_json(o, modes);
   const auto table = modes_markdown(o, modes);
-  std::ofstream(dir + "/bench.json") << j.dump(2) << '\n';
-  std::ofstream(dir + "/bench.md") << "# cimtrain bench\n\n" << table;
+  common::write_file(dir + "/bench.json", j.dump(2) + "\n");
+  common::write_file(dir + "/bench.md", "# cimtrain bench\n\n" + table);
   std::vector<std::string> names;
   report::Series time{"step time / clean", {}, {}, {}, false}, peak{"peak memory / clean", {}, {}, {}, false};
   for (const auto& m : modes) {
@@ -210,6 +210,7 @@ void run_bench(const BenchOptions& o) {
   }
   o.step.validate();
   if (o.repeats < 1) throw common::ConfigError("--repeats must be >= 1, found " + std::to_string(o.repeats));
+  common::check_writable_folder(o.out.empty() ? "runs/bench-" + o.step.model : o.out);  // before the measuring
   for (const auto& m : o.modes) {  // reject unknown modes before any work
     auto c = o.step;
     c.mode = m;

@@ -42,17 +42,6 @@ std::string to_string(RunStatus status) {
   return "?";
 }
 
-std::string config_differences(const train::TrainConfig& saved, const train::TrainConfig& wanted) {
-  const nlohmann::json a = saved, b = wanted;
-  std::string diff;
-  for (const auto& [key, value] : b.items()) {
-    if (a.contains(key) && a.at(key) == value) continue;
-    diff += fmt::format("{}{}: {} -> {}", diff.empty() ? "" : ", ", key, a.contains(key) ? a.at(key).dump() : "(none)",
-                        value.dump());
-  }
-  return diff;
-}
-
 RunStatus ensure_trained(const train::TrainConfig& config, const std::string& dir) {
   const train::TrainPaths paths(dir);
   bool resume = false;
@@ -63,7 +52,9 @@ RunStatus ensure_trained(const train::TrainConfig& config, const std::string& di
       throw std::runtime_error(fmt::format(
           "'{}' holds a run with another configuration ({}); delete the folder or choose another --out", dir, diff));
     if (fs::exists(paths.checkpoint)) {
-      if (run_done(config, train::read_checkpoint_meta(paths.checkpoint))) return RunStatus::kCached;
+      const auto meta = train::read_checkpoint_meta(paths.checkpoint);  // verified: a damaged file throws
+      train::check_checkpoint_identity(meta, saved, paths.checkpoint, paths.config);
+      if (run_done(config, meta)) return RunStatus::kCached;
       resume = true;
     }
   }

@@ -19,7 +19,6 @@ std::string to_string(RunStatus status);  // "cached", "resumed", "trained"
 // checkpoint and throws (the next invocation resumes it).
 RunStatus ensure_trained(const train::TrainConfig& config, const std::string& dir);
 
-// The fields of two configs that differ, "lr: 0.1 -> 0.02, epochs: 10 -> 2" ("" when equal).
-std::string config_differences(const train::TrainConfig& saved, const train::TrainConfig& wanted);
+using train::config_differences;
 
 }  // namespace cimtrain::experiments

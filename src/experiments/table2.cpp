@@ -177,9 +177,10 @@ void check_run(const Table2Run& run) {
                               " has none");
 }
 
-// What an evaluation answers; options added later appear only when set, so evaluations cached before them
-// still answer.
-nlohmann::json eval_request(const Table2Options& o, const std::vector<double>& levels) {
+// What an evaluation answers: the checkpoint (by its verified checksum: a checkpoint replaced since is evaluated
+// again), the levels, instances and the rest; options added later appear only when set.
+nlohmann::json eval_request(const Table2Options& o, const Table2Entry& e) {
+  const auto levels = entry_levels(o, e);
   nlohmann::json r = {{"levels", levels},
                       {"instances", o.instances},
                       {"limit", o.eval_limit},
@@ -190,6 +191,7 @@ nlohmann::json eval_request(const Table2Options& o, const std::vector<double>& l
   // The chip itself, not only its preset's name: a preset that changes (issue 17 made `rram` NeuRRAM's) must
   // not answer with evaluations made on the chip it was before.
   r["chip"] = sim::preset_config(o.preset);
+  r["checkpoint"] = train::checkpoint_checksum(e.dir + "/checkpoint.pt");
   return r;
 }
 
@@ -225,7 +227,7 @@ std::vector<std::string> eval_args(const Table2Entry& e, const Table2Options& o)
 // the same request. Returns the command, as a user would type it.
 std::string evaluate(Table2Entry& e, const Table2Options& o) {
   const std::string json_path = e.dir + "/chip-eval.json";
-  const auto request = eval_request(o, entry_levels(o, e));
+  const auto request = eval_request(o, e);
   const auto args = eval_args(e, o);
   auto shown = args;
   shown[0] = "cimtrain";

@@ -1,13 +1,18 @@
-// Atomic, validated checkpoints (see checkpoint.h).
+// Atomic, verified checkpoints (see checkpoint.h; the file container: checkpoint_file.h).
 #include "train/checkpoint.h"
 
 #include <torch/serialize/input-archive.h>
 #include <torch/serialize/output-archive.h>
 
+#include <fmt/core.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
 #include <stdexcept>
+
+#include "common/atomic_file.h"
+#include "train/checkpoint_file.h"
 
 namespace cimtrain::train {
 
@@ -17,33 +22,55 @@ std::runtime_error checkpoint_error(const std::string& path, const std::string& 
   return std::runtime_error("checkpoint '" + path + "': " + what);
 }
 
-torch::serialize::InputArchive open_archive(const std::string& path) {
-  if (!std::filesystem::exists(path)) throw checkpoint_error(path, "file not found");
+// The record of a format-1 file, kept inside its archive.
+nlohmann::json meta_inside(torch::serialize::InputArchive& archive, const std::string& path) {
+  c10::IValue value;
+  if (!archive.try_read("cimtrain_meta", value) || !value.isString())
+    throw checkpoint_error(path, "no cimtrain record inside (a checkpoint written by another program?)");
+  try {
+    return nlohmann::json::parse(value.toStringRef());
+  } catch (const nlohmann::json::exception& e) {
+    throw checkpoint_error(path, std::string("its record is not valid JSON: ") + e.what());
+  }
+}
+
+void check_version(const nlohmann::json& meta, int file_version, const std::string& path) {
+  const int version = meta.value("format_version", -1);
+  if (version != file_version)
+    throw checkpoint_error(path, fmt::format("its record says format version {}, its file format {}", version,
+                                             file_version));
+}
+
+torch::serialize::InputArchive load_archive(const CheckpointFile& file, const std::string& path) {
   torch::serialize::InputArchive archive;
   try {
-    archive.load_from(path);
-  } catch (const c10::Error& e) {
-    throw checkpoint_error(path, "not a readable cimtrain checkpoint (truncated or corrupt?): " +
-                                     std::string(e.what_without_backtrace()).substr(0, 300));
+    archive.load_from(file.archive.data(), file.archive.size());
+  } catch (const std::exception& e) {  // c10::Error, and the TorchScript reader's own errors
+    std::string what = e.what();
+    if (const auto* c10 = dynamic_cast<const c10::Error*>(&e)) what = c10->what_without_backtrace();
+    throw checkpoint_error(path, (file.version == 1 ? "is damaged (format 1 has no checksum): "
+                                                    : "its tensors are unreadable: ") +
+                                     what.substr(0, 300));
   }
   return archive;
 }
 
-nlohmann::json meta_of(torch::serialize::InputArchive& archive, const std::string& path) {
-  c10::IValue value;
-  if (!archive.try_read("cimtrain_meta", value) || !value.isString())
-    throw checkpoint_error(path, "no cimtrain record inside (a checkpoint written by another program?)");
+// A checkpoint opened: its record and its tensors' archive, verified.
+struct OpenCheckpoint {
   nlohmann::json meta;
-  try {
-    meta = nlohmann::json::parse(value.toStringRef());
-  } catch (const nlohmann::json::exception& e) {
-    throw checkpoint_error(path, std::string("its record is not valid JSON: ") + e.what());
-  }
-  const int version = meta.value("format_version", -1);
-  if (version != kCheckpointFormatVersion)
-    throw checkpoint_error(
-        path, "format version " + std::to_string(version) + ", expected " + std::to_string(kCheckpointFormatVersion));
-  return meta;
+  torch::serialize::InputArchive archive;
+};
+
+OpenCheckpoint open_checkpoint(const std::string& path) {
+  const auto file = read_checkpoint_file(path);
+  OpenCheckpoint c{file.meta, load_archive(file, path)};
+  if (file.version == 1) c.meta = meta_inside(c.archive, path);
+  check_version(c.meta, file.version, path);
+  return c;
+}
+
+std::string model_name(const nlohmann::json& meta) {
+  return meta.value("config", nlohmann::json::object()).value("model", std::string("?"));
 }
 
 // Module::save nests one archive per submodule: "layer1_0.conv1.weight" is tensor "weight" of archive
@@ -83,7 +110,6 @@ void save_checkpoint(const std::string& path, const torch::nn::Module& model, co
   meta["format_version"] = kCheckpointFormatVersion;
   meta["tensor_count"] = model.named_parameters(true).size() + model.named_buffers(true).size();
   torch::serialize::OutputArchive archive;
-  archive.write("cimtrain_meta", c10::IValue(meta.dump()));
   torch::serialize::OutputArchive model_archive;
   model.save(model_archive);
   archive.write("model", model_archive);
@@ -97,38 +123,46 @@ void save_checkpoint(const std::string& path, const torch::nn::Module& model, co
     auxiliary->save(auxiliary_archive);
     archive.write("auxiliary", auxiliary_archive);
   }
-  const std::string tmp = path + ".tmp";
-  archive.save_to(tmp);
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw std::runtime_error("cannot move checkpoint '" + tmp + "' to '" + path + "': " + ec.message());
+  // Serialised in memory first (LibTorch's file writer aborts the process when a write fails), then written
+  // with the checked atomic writer.
+  std::ostringstream bytes;
+  archive.save_to(bytes);
+  common::write_file(path, encode_checkpoint_file(meta, bytes.str()));
 }
 
 nlohmann::json read_checkpoint_meta(const std::string& path) {
-  auto archive = open_archive(path);
-  return meta_of(archive, path);
+  const auto file = read_checkpoint_file(path);
+  if (file.version == 2) {
+    check_version(file.meta, 2, path);
+    return file.meta;
+  }
+  auto archive = load_archive(file, path);
+  auto meta = meta_inside(archive, path);
+  check_version(meta, 1, path);
+  return meta;
 }
 
+std::string checkpoint_checksum(const std::string& path) { return read_checkpoint_file(path).checksum; }
+
 nlohmann::json load_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer* optimizer) {
-  auto archive = open_archive(path);
-  auto meta = meta_of(archive, path);
+  auto [meta, archive] = open_checkpoint(path);
   torch::serialize::InputArchive model_archive;
   if (!archive.try_read("model", model_archive)) throw checkpoint_error(path, "holds no model");
   // Module::load swaps in stored tensors whatever their shape and ignores extra ones: check both ways first.
   const auto misfit = first_misfit(model_archive, model);
   if (!misfit.empty())
     throw checkpoint_error(
-        path, "does not fit this model: " + misfit + " (it holds a " + meta.value("model", std::string("?")) + ")");
+        path, "does not fit this model: " + misfit + " (it holds a " + model_name(meta) + ")");
   const auto expected = model.named_parameters(true).size() + model.named_buffers(true).size();
   const auto stored_count = meta.value("tensor_count", static_cast<int64_t>(expected));
   if (stored_count != static_cast<int64_t>(expected))
     throw checkpoint_error(path, "does not fit this model: it holds " + std::to_string(stored_count) +
                                      " parameters and buffers, the model has " + std::to_string(expected) + " (a " +
-                                     meta.value("model", std::string("?")) + "?)");
+                                     model_name(meta) + "?)");
   try {
     model.load(model_archive);
   } catch (const c10::Error& e) {
-    throw checkpoint_error(path, "does not fit this model (" + meta.value("model", std::string("?")) +
+    throw checkpoint_error(path, "does not fit this model (" + model_name(meta) +
                                      "): " + std::string(e.what_without_backtrace()).substr(0, 300));
   }
   if (optimizer) {
@@ -146,8 +180,7 @@ nlohmann::json load_checkpoint(const std::string& path, torch::nn::Module& model
 }
 
 bool load_auxiliary(const std::string& path, torch::nn::Module& auxiliary) {
-  auto archive = open_archive(path);
-  meta_of(archive, path);
+  auto archive = open_checkpoint(path).archive;
   torch::serialize::InputArchive auxiliary_archive;
   if (!archive.try_read("auxiliary", auxiliary_archive)) return false;
   const auto misfit = first_misfit(auxiliary_archive, auxiliary);

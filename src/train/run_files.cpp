@@ -3,9 +3,12 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 
+#include "common/atomic_file.h"
 #include "report/csv_columns.h"
 #include "report/plot.h"
 
@@ -22,24 +25,43 @@ TrainPaths::TrainPaths(std::string d)
       validation_csv(dir + "/validation.csv"),
       loss_png(dir + "/loss.png") {}
 
+void check_checkpoint_identity(const nlohmann::json& meta, const TrainConfig& config,
+                               const std::string& checkpoint_path, const std::string& config_path) {
+  TrainConfig stored;
+  try {
+    stored = train_config_from_json(meta.at("config"));
+  } catch (const std::exception& e) {
+    throw std::runtime_error("checkpoint '" + checkpoint_path + "': its config is unreadable: " + e.what());
+  }
+  auto expected = config;
+  expected.epochs = stored.epochs;  // a resume may extend the budget
+  expected.steps = stored.steps;
+  const auto diff = config_differences(expected, stored);
+  if (!diff.empty())
+    throw std::runtime_error("checkpoint '" + checkpoint_path + "' is not of the run '" + config_path +
+                             "' describes (" + diff + "): a checkpoint of another run? Delete it or the folder");
+}
+
 // Keeps the rows of a CSV whose first column is <= `last` (the rows an interrupted run wrote after its
 // checkpoint are dropped on resume); writes the header when the file is new.
 void trim_csv(const std::string& path, const std::string& header, int64_t last) {
-  std::vector<std::string> keep = {header};
+  std::string text = header + "\n";
   std::ifstream in(path);
   std::string line;
-  bool first = true;
+  int64_t number = 0;
   while (std::getline(in, line)) {
-    if (first) {
-      first = false;
-      continue;
-    }
-    if (line.empty()) continue;
-    if (std::stoll(line.substr(0, line.find(','))) <= last) keep.push_back(line);
+    if (++number == 1 || line.empty()) continue;  // the header is rewritten
+    const auto comma = line.find(',');
+    int64_t first = 0;
+    const auto [end, error] = std::from_chars(line.data(), line.data() + std::min(comma, line.size()), first);
+    if (error != std::errc() || end != line.data() + std::min(comma, line.size()))
+      throw std::runtime_error(fmt::format("'{}' line {}: expected a number in the first column, found '{}' (a "
+                                           "damaged run file: delete it to start its log again)",
+                                           path, number, line.substr(0, std::min<size_t>(comma, 40))));
+    if (first <= last) text += line + "\n";
   }
   in.close();
-  std::ofstream out(path, std::ios::trunc);
-  for (const auto& l : keep) out << l << '\n';
+  common::write_file(path, text);  // atomic: a failed rewrite leaves the old file
 }
 
 void plot_loss(const TrainPaths& p, const TrainConfig& c) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "train/train_config.h"
@@ -23,6 +24,12 @@ struct TrainPaths {
   explicit TrainPaths(std::string dir);
   std::string dir, config, checkpoint, steps_csv, epochs_csv, validation_csv, loss_png;
 };
+
+// Throws std::runtime_error when the checkpoint record `meta` (read from `checkpoint_path`) is not of the run
+// `config` (read from `config_path`) describes: another model, data set, mode or any other field (the budget,
+// epochs and steps, excepted: a resume may extend it). A checkpoint copied into another run's folder is refused.
+void check_checkpoint_identity(const nlohmann::json& meta, const TrainConfig& config,
+                               const std::string& checkpoint_path, const std::string& config_path);
 
 // Keeps the rows of a CSV whose first column is <= `last` (the rows an interrupted run wrote after its
 // checkpoint are dropped on resume); writes the header when the file is new.

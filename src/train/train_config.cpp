@@ -1,6 +1,8 @@
 // Training configuration checks and the learning-rate schedules (see train_config.h).
 #include "train/train_config.h"
 
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -102,6 +104,17 @@ TrainConfig language_model_defaults() {
   c.weight_decay = 0.0;
   c.grad_clip = 1.0;
   return c;
+}
+
+std::string config_differences(const TrainConfig& saved, const TrainConfig& wanted) {
+  const nlohmann::json a = saved, b = wanted;
+  std::string diff;
+  for (const auto& [key, value] : b.items()) {
+    if (a.contains(key) && a.at(key) == value) continue;
+    diff += fmt::format("{}{}: {} -> {}", diff.empty() ? "" : ", ", key, a.contains(key) ? a.at(key).dump() : "(none)",
+                        value.dump());
+  }
+  return diff;
 }
 
 bool is_language_model_run(const TrainConfig& config) { return models::is_language_model(config.model); }

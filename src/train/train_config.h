@@ -89,6 +89,9 @@ TrainConfig train_config_from_json(const nlohmann::json& j);
 // gradients clipped to norm 1, data "shakespeare". About ten minutes for `ste` on two cores (README).
 TrainConfig language_model_defaults();
 
+// The fields of two configs that differ, "lr: 0.1 -> 0.02, epochs: 10 -> 2" ("" when equal).
+std::string config_differences(const TrainConfig& saved, const TrainConfig& wanted);
+
 // True when the config trains a language model (models::is_language_model).
 bool is_language_model_run(const TrainConfig& config);
 

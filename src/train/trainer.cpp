@@ -8,7 +8,9 @@
 #include <torch/optim/sgd.h>
 #include <torch/utils.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -19,6 +21,7 @@
 #include "report/csv_columns.h"
 #include "report/plot.h"
 #include "report/progress_bar.h"
+#include "report/report_files.h"
 #include "train/checkpoint.h"
 #include "train/model_setup.h"
 #include "train/training_step.h"
@@ -29,6 +32,11 @@ namespace cimtrain::train {
 namespace fs = std::filesystem;
 
 namespace {
+
+// A run file's stream after a write: an error naming the file and the cause (a full disk) when it failed.
+void check_written(const std::ofstream& out, const std::string& path) {
+  if (!out) throw std::runtime_error("cannot write '" + path + "': " + std::strerror(errno));
+}
 
 // Where a run stands: saved in the checkpoint record.
 struct Progress {
@@ -47,7 +55,7 @@ class TrainingRun {
  public:
   TrainingRun(const TrainConfig& config, const TrainPaths& paths, Progress progress, bool resuming, bool quiet)
       : config_(config), paths_(paths), progress_(progress), quiet_(quiet), task_(make_training_task(config)) {
-    prepare_model(resuming);
+    prepare_model(resuming);  // everything that can fail on bad input first: the folder is untouched until here
     open_files(resuming);
   }
   TrainOutcome run(const std::atomic<bool>* stop);
@@ -91,10 +99,15 @@ void TrainingRun::prepare_model(bool resuming) {
       log("the checkpoint holds no IRS heads (a finished run): training goes on with new heads");
   } else if (!config_.init.empty()) {
     const auto meta = read_checkpoint_meta(config_.init);
-    const auto init_model = meta.value("config", nlohmann::json::object()).value("model", std::string());
+    const auto init_config = meta.value("config", nlohmann::json::object());
+    const auto init_model = init_config.value("model", std::string());
     if (init_model != config_.model)
       throw std::runtime_error("--init checkpoint '" + config_.init + "' holds a " + init_model + ", not a " +
                                config_.model);
+    const auto init_data = init_config.value("data", config_.data);
+    if (init_data != config_.data)
+      throw std::runtime_error("--init checkpoint '" + config_.init + "' was trained on " + init_data + ", not on " +
+                               config_.data + " (its input and class layers are another data set's)");
     load_checkpoint(config_.init, model, nullptr);
     log("initialised from " + config_.init);
   }
@@ -103,15 +116,22 @@ void TrainingRun::prepare_model(bool resuming) {
 }
 
 void TrainingRun::open_files(bool resuming) {
+  if (!resuming) {  // a new run: its config, and no log of an earlier run in the folder
+    common::write_file(paths_.config, nlohmann::json(config_).dump(2) + "\n");
+    fs::remove(paths_.validation_csv);
+  }
   trim_csv(paths_.steps_csv, "step,epoch,loss,accuracy,lr,seconds", resuming ? progress_.step : 0);
   trim_csv(paths_.epochs_csv, "epoch,steps,train_loss,train_accuracy," + task_->validation_columns() + ",seconds",
            resuming ? progress_.epoch : 0);
   steps_out_.open(paths_.steps_csv, std::ios::app);
+  check_written(steps_out_, paths_.steps_csv);
   epochs_out_.open(paths_.epochs_csv, std::ios::app);
+  check_written(epochs_out_, paths_.epochs_csv);
   if (config_.validate_every > 0) {
     trim_csv(paths_.validation_csv, "step,validation_loss," + task_->validation_columns(),
              resuming ? progress_.step : 0);
     validation_out_.open(paths_.validation_csv, std::ios::app);
+    check_written(validation_out_, paths_.validation_csv);
   }
 }
 
@@ -122,6 +142,7 @@ Validation TrainingRun::validate() {
     std::string values;
     for (double x : v.values) values += fmt::format(",{:.6f}", x);
     validation_out_ << fmt::format("{},{:.6f}{}\n", progress_.step, v.loss, values) << std::flush;
+    check_written(validation_out_, paths_.validation_csv);
     validated_at_ = progress_.step;
   }
   return v;
@@ -156,6 +177,7 @@ void TrainingRun::step(const TaskBatch& batch, int64_t total_steps, report::Prog
   steps_out_ << fmt::format("{},{},{:.6f},{:.4f},{:.6g},{:.3f}\n", progress_.step, progress_.epoch, r.loss,
                             scored ? static_cast<double>(correct) / scored : 0.0, lr, progress_.seconds)
              << std::flush;  // users (and tests) follow the file while the run goes on
+  check_written(steps_out_, paths_.steps_csv);
   bar.update(static_cast<int>(progress_.step), fmt::format("loss {:.3f}", r.loss));
   if (config_.validate_every > 0 && progress_.step % config_.validate_every == 0 &&
       progress_.batch < task_->steps_per_epoch())
@@ -172,6 +194,7 @@ Validation TrainingRun::end_epoch() {
       "{},{},{:.6f},{:.4f},{}{:.1f}\n", progress_.epoch + 1, progress_.step, progress_.epoch_loss_sum / epoch_steps,
       progress_.epoch_seen ? double(progress_.epoch_correct) / progress_.epoch_seen : 0.0, values, progress_.seconds);
   epochs_out_.flush();
+  check_written(epochs_out_, paths_.epochs_csv);
   log(fmt::format("epoch {}/{}: train loss {:.4f}, train accuracy {:.2f}%, {}, {:.0f} s", progress_.epoch + 1,
                   config_.epochs, progress_.epoch_loss_sum / epoch_steps,
                   100.0 * progress_.epoch_correct / std::max<int64_t>(1, progress_.epoch_seen), validation.summary,
@@ -235,10 +258,6 @@ TrainOutcome train(const TrainConfig& config, const std::string& out_dir, const 
   config.validate();
   const TrainPaths paths(out_dir);
   const common::FolderLock lock(paths.dir);  // one writer, and a folder it can write, before any work
-  common::write_file(paths.config, nlohmann::json(config).dump(2) + "\n");
-  fs::remove(paths.steps_csv);
-  fs::remove(paths.epochs_csv);
-  fs::remove(paths.validation_csv);
   return TrainingRun(config, paths, Progress{}, false, quiet).run(stop);
 }
 
@@ -253,6 +272,9 @@ TrainOutcome resume(const std::string& out_dir, int64_t steps, int64_t epochs, c
   } catch (const std::exception& e) {
     throw std::runtime_error("checkpoint '" + paths.checkpoint + "': its config is unreadable: " + e.what());
   }
+  if (fs::exists(paths.config))  // the folder's own record of the run: the checkpoint must be of it
+    check_checkpoint_identity(meta, train_config_from_json(report::read_json_file(paths.config)), paths.checkpoint,
+                              paths.config);
   if (steps > 0) config.steps = steps;
   if (epochs > 0) config.epochs = epochs;
   config.validate();
