@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The paper's studies at the budget of RESULTS.md (issue 7), then RESULTS.md rebuilt from their outputs
 # (scripts/make-results.sh). Every step is cached: run it again after an interruption and it goes on where it
-# stopped. The converged Table II (issue 18) takes about 7.5 hours on two cores; the toy-budget studies after it
+# stopped. The converged Table II (issue 18) takes about 10 hours on two cores; the toy-budget studies after it
 # about 2 hours (1.8 h measured with builds sharing the machine). Outputs: results/table2-converged,
 # results/table2-cifar10, results/table2-shakespeare, results/curves, results/alignment-resnet20,
 # results/alignment-gpt, results/table3 (checkpoints stay out of git).
@@ -14,11 +14,11 @@ if [ -z "${CIMTRAIN:-}" ]; then
 fi
 cd "$ROOT"
 set -x
-# Table II at convergence (results/table2-converged/README.md): ResNet-20 trained clean for 60 epochs (SGD
+# Table II at convergence (results/table2-converged/README.md): ResNet-20 trained clean for 160 epochs (SGD
 # Nesterov, lr 0.1 cosine, weight decay 5e-4, crop + flip), then 10 epochs of fine-tuning at 0.2x the rate: the
 # STE on chips of each level (3 seeds at level 2), gaussian injection at level 2, NeFT's noise, and the clean
 # continuation (the baseline); 10 chip instances per level on all 10,000 test images.
-"$CIMTRAIN" experiment table2 --models resnet20 --channels-last --epochs 60 --fine-tune 10 --train-level matched \
+"$CIMTRAIN" experiment table2 --models resnet20 --channels-last --epochs 160 --fine-tune 10 --train-level matched \
   --methods ste,gaussian@2,neft --seeds 3 --seeds-level 2 --instances 10 --out results/table2-converged
 # Table II, CIFAR-10: float training for 4 epochs on the first 10,000 images (Adam 1e-3, batch 128, cosine), then
 # 2 epochs of fine-tuning at half the rate with the STE on level-2 chips, with Gaussian weight noise of the
