@@ -6,8 +6,6 @@
 
 #include <fmt/core.h>
 
-#include <cstdio>
-#include <filesystem>
 #include <sstream>
 #include <stdexcept>
 
