@@ -1,9 +1,13 @@
 // `cimtrain bench`: its flags, turned into eval::BenchOptions for eval::run_bench (src/eval/mode_bench.h).
 #include "cli/bench_command.h"
 
+#include "cli/ranged_option.h"
+#include "common/declared_ranges.h"
 #include "eval/mode_bench.h"
 
 namespace cimtrain::cli {
+
+namespace ranges = common::ranges;
 
 void add_bench_command(CLI::App& app) {
   auto o = std::make_shared<eval::BenchOptions>();
@@ -16,15 +20,18 @@ void add_bench_command(CLI::App& app) {
                   "gradient modes, comma separated; MODE+METHOD for a NeFT method (neft+neft-ovf, ste+neft-irs)")
       ->delimiter(',')
       ->capture_default_str();
-  cmd->add_option("--batch", s.batch, "batch size")->capture_default_str();
-  cmd->add_option("--steps", s.steps, "timed steps per mode and repeat")->capture_default_str();
-  cmd->add_option("--warmup", s.warmup, "untimed steps first")->capture_default_str();
-  cmd->add_option("--repeats", o->repeats, "run every mode this many times, interleaved (medians pool them)")
+  add_ranged_option(cmd, "--batch", s.batch, ranges::kBatch, "batch size")->capture_default_str();
+  add_ranged_option(cmd, "--steps", s.steps, ranges::kTimedSteps, "timed steps per mode and repeat")
+      ->capture_default_str();
+  add_ranged_option(cmd, "--warmup", s.warmup, ranges::kWarmupSteps, "untimed steps first")->capture_default_str();
+  add_ranged_option(cmd, "--repeats", o->repeats, ranges::kRepeats,
+                    "run every mode this many times, interleaved (medians pool them)")
       ->capture_default_str();
   cmd->add_option("--preset", s.preset, "chip preset: rram (after NeuRRAM), rram-harsh or pcm")->capture_default_str();
   cmd->add_option("--chip-config", s.chip_config, "chip config JSON (overrides --preset)");
-  cmd->add_option("--level", s.level, "chip noise level L")->capture_default_str();
-  cmd->add_option("--seed", s.seed, "seed of initialisation, data and chip noise")->capture_default_str();
+  add_ranged_option(cmd, "--level", s.level, ranges::kLevel, "chip noise level L")->capture_default_str();
+  add_ranged_option(cmd, "--seed", s.seed, ranges::kSeed, "seed of initialisation, data and chip noise")
+      ->capture_default_str();
   cmd->add_flag("--channels-last", s.channels_last, "run the convolutions in channels-last memory (all modes)");
   cmd->add_flag("!--no-breakdown", o->breakdown, "skip the per-part timing of an ste step");
   cmd->add_flag("--json", o->json, "print the results as one JSON object (the table goes to stderr)");

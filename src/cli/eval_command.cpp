@@ -1,12 +1,16 @@
 // `cimtrain eval`: its flags, turned into eval::EvalOptions for eval::run_eval (src/eval/checkpoint_eval.h).
 #include "cli/eval_command.h"
 
+#include "cli/ranged_option.h"
 #include "cli/typed_options.h"
+#include "common/declared_ranges.h"
 #include "common/errors.h"
 #include "eval/ablation.h"
 #include "eval/checkpoint_eval.h"
 
 namespace cimtrain::cli {
+
+namespace ranges = common::ranges;
 
 void add_eval_command(CLI::App& app) {
   auto o = std::make_shared<eval::EvalOptions>();
@@ -17,36 +21,44 @@ void add_eval_command(CLI::App& app) {
                   "the differences taken against the first")
       ->required()
       ->delimiter(',');
-  cmd->add_option("--level", o->levels, "noise levels (comma separated)")->delimiter(',')->capture_default_str();
-  cmd->add_option("--instances", o->instances, "chip (or NeFT) instances per level (Monte-Carlo)")
+  add_ranged_option(cmd, "--level", o->levels, ranges::kLevel, "noise levels (comma separated)")
+      ->delimiter(',')
+      ->capture_default_str();
+  add_ranged_option(cmd, "--instances", o->instances, ranges::kInstances,
+                    "chip (or NeFT) instances per level (Monte-Carlo)")
       ->capture_default_str();
   add_choice_option(cmd, "--noise", o->noise,
                     "chip: the simulated chip at --level; neft: NeFT's device model (--device, --sigma) instead");
   cmd->add_option("--device", o->device, "--noise neft: rram1, fefet2, rram4, fefet6 (s = 1, 2, 4, 6)")
       ->capture_default_str();
-  cmd->add_option("--sigma", o->sigmas, "--noise neft: NeFT's sigmas (comma separated; in place of --level)")
+  add_ranged_option(cmd, "--sigma", o->sigmas, ranges::kNoiseSigma,
+                    "--noise neft: NeFT's sigmas (comma separated; in place of --level)")
       ->delimiter(',')
       ->capture_default_str();
-  cmd->add_option("--time", o->time_s, "time since programming, seconds")->capture_default_str();
-  cmd->add_option("--temperature", o->temperature_K, "ambient temperature, kelvin")->capture_default_str();
+  add_ranged_option(cmd, "--time", o->time_s, ranges::kTimeSinceProgramming, "time since programming, seconds")
+      ->capture_default_str();
+  add_ranged_option(cmd, "--temperature", o->temperature_K, ranges::kAmbientTemperature, "ambient temperature, kelvin")
+      ->capture_default_str();
   cmd->add_option("--preset", o->preset, "chip preset (default: the one trained with)");
   cmd->add_option("--chip-config", o->chip_config, "chip config JSON (overrides the preset)");
-  cmd->add_option("--seed", o->seed, "seed of the chip instances and read noise")->capture_default_str();
+  add_ranged_option(cmd, "--seed", o->seed, ranges::kSeed, "seed of the chip instances and read noise")
+      ->capture_default_str();
   cmd->add_option("--data-dir", o->data_dir, "data folder (default: the one trained with)");
-  cmd->add_option("--limit", o->limit, "evaluate on the first N test images (gpt/bert: validation windows) (0: all)");
-  cmd->add_option("--batch", o->batch, "images (gpt/bert: windows) per read batch")->capture_default_str();
-  add_optional_option(
-      cmd, "--calibration", o->calibration,
-      "training images (gpt/bert: windows) each chip instance's input and ADC ranges are calibrated on, "
-      "once (default 512 images, 64 windows; 0: every read batch sets its own ranges, as in training)");
+  add_ranged_option(cmd, "--limit", o->limit, ranges::kExampleLimit,
+                    "evaluate on the first N test images (gpt/bert: validation windows) (0: all)");
+  add_ranged_option(cmd, "--batch", o->batch, ranges::kBatch, "images (gpt/bert: windows) per read batch")
+      ->capture_default_str();
+  add_ranged_option(cmd, "--calibration", o->calibration, ranges::kCalibrationExamples,
+                    "training images (gpt/bert: windows) each chip instance's input and ADC ranges are calibrated on, "
+                    "once (default 512 images, 64 windows; 0: every read batch sets its own ranges, as in training)");
   cmd->add_flag("--calibrate-output", o->calibrate_output,
                 "the calibration also fits each analog layer's output gain and offset per channel against the "
                 "float layer (a deployed chip's digital correction of systematic gain: IR drop, I-V law, offsets)");
-  cmd->add_option("--batchnorm", o->batchnorm,
-                  "training images BatchNorm's running statistics are re-estimated on, per chip instance read "
-                  "through it (before its range calibration; after it with --calibrate-output, so that it sees the "
-                  "corrected reads), and once in float for a second float figure "
-                  "(0: the trained statistics)")
+  add_ranged_option(cmd, "--batchnorm", o->batchnorm, ranges::kBatchnormImages,
+                    "training images BatchNorm's running statistics are re-estimated on, per chip instance read "
+                    "through it (before its range calibration; after it with --calibrate-output, so that it sees the "
+                    "corrected reads), and once in float for a second float figure "
+                    "(0: the trained statistics)")
       ->capture_default_str();
   cmd->add_option("--plot", o->plot, "accuracy-vs-level PNG (default: eval.png next to the checkpoint)");
   cmd->add_flag("--json", o->json, "print one JSON object instead of the table");

@@ -9,9 +9,10 @@
 
 namespace cimtrain::common {
 
-double current_rss_mb();  // resident set size now (/proc/self/statm), MiB
-double peak_rss_mb();     // peak resident set size (VmHWM in /proc/self/status), MiB
-double cpu_seconds();     // user + system CPU time of the process so far, seconds
+double current_rss_mb();      // resident set size now (/proc/self/statm), MiB
+double peak_rss_mb();         // peak resident set size (VmHWM in /proc/self/status), MiB
+double cpu_seconds();         // user + system CPU time of the process so far, seconds
+double physical_memory_mb();  // the machine's physical memory (sysconf), MiB
 
 // Samples the resident set size every 5 ms on a thread of its own while alive.
 class RssSampler {

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <stdexcept>
 
@@ -46,9 +47,13 @@ std::string run_and_capture(const std::vector<std::string>& args) {
   close(fds[0]);
   int status = 0;
   waitpid(pid, &status, 0);
+  if (WIFSIGNALED(status))
+    throw std::runtime_error(fmt::format("command killed by signal {} ({}): {}", WTERMSIG(status),
+                                         strsignal(WTERMSIG(status)), command_line(args)));
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    throw std::runtime_error(fmt::format("command failed (exit status {}): {}",
-                                         WIFEXITED(status) ? WEXITSTATUS(status) : -1, command_line(args)));
+    throw std::runtime_error(fmt::format(
+        "command failed (exit status {}{}): {}", WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+        WIFEXITED(status) && WEXITSTATUS(status) == 127 ? ", could not be started" : "", command_line(args)));
   return out;
 }
 

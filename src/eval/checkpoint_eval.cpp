@@ -2,14 +2,14 @@
 // JSON object, and run_eval composing them with the table and the plot (eval_report.cpp).
 #include "eval/checkpoint_eval.h"
 
-#include "common/atomic_file.h"
-
 #include <fmt/core.h>
 #include <torch/utils.h>
 
 #include <fstream>
 #include <stdexcept>
 
+#include "common/atomic_file.h"
+#include "common/declared_ranges.h"
 #include "common/errors.h"
 #include "common/seed_streams.h"
 #include "data/dataset_registry.h"
@@ -129,7 +129,8 @@ CheckpointResult evaluate_classifier(const std::string& path, const nlohmann::js
         data::load_image_dataset(config.data, o.data_dir.empty() ? config.data_dir : o.data_dir, true, r.batchnorm);
     eo.batchnorm_images = data::normalize(images.images, opts.norm);
     nn::BatchNormStatsBackup trained(*am.model);
-    nn::reestimate_batchnorm(*am.model, [&] { eval::forward_in_batches(*am.model, eo.batchnorm_images, eo.batchnorm_batch); });
+    nn::reestimate_batchnorm(*am.model,
+                             [&] { eval::forward_in_batches(*am.model, eo.batchnorm_images, eo.batchnorm_batch); });
     r.clean_batchnorm = train::accuracy(*am.model, loader);
   }
   r.levels = eval::evaluate_on_chip(*am.model, *am.context, loader, eo, [&](int done, int) { bar.update(done); });
@@ -171,10 +172,11 @@ const std::vector<double>& evaluated_levels(const EvalOptions& o) {
 std::string axis_name(const EvalOptions& o) { return o.noise == EvalNoise::kNeft ? "sigma" : "level"; }
 
 void validate_eval_options(const EvalOptions& o) {
-  if (o.calibration && *o.calibration < 0)
-    throw common::ConfigError("--calibration must be >= 0 examples, found " + std::to_string(*o.calibration));
-  if (o.batchnorm < 0)
-    throw common::ConfigError("--batchnorm must be >= 0 images, found " + std::to_string(o.batchnorm));
+  namespace ranges = common::ranges;
+  using common::require_in_range;
+  if (o.calibration)
+    require_in_range(ranges::kCalibrationExamples, static_cast<double>(*o.calibration), "--calibration");
+  require_in_range(ranges::kBatchnormImages, static_cast<double>(o.batchnorm), "--batchnorm");
   if (o.calibrate_output && o.calibration && *o.calibration == 0)
     throw common::ConfigError("--calibrate-output fits on the calibration images: it needs --calibration > 0");
   if (o.noise == EvalNoise::kNeft) {
@@ -184,14 +186,16 @@ void validate_eval_options(const EvalOptions& o) {
       throw common::ConfigError(e.what());
     }
     if (o.sigmas.empty()) throw common::ConfigError("--sigma needs at least one value");
-    for (const double s : o.sigmas)
-      if (!(s >= 0 && s < 10))
-        throw common::ConfigError("--sigma values must be in [0, 10), found " + std::to_string(s));
+    for (const double s : o.sigmas) require_in_range(ranges::kNoiseSigma, s, "--sigma");
   }
-  if (o.instances < 1) throw common::ConfigError("--instances must be >= 1, found " + std::to_string(o.instances));
-  if (o.limit < 0) throw common::ConfigError("--limit must be >= 0 (0: all), found " + std::to_string(o.limit));
-  if (o.batch < 1) throw common::ConfigError("--batch must be >= 1, found " + std::to_string(o.batch));
+  require_in_range(ranges::kInstances, o.instances, "--instances");
+  require_in_range(ranges::kExampleLimit, static_cast<double>(o.limit), "--limit");
+  require_in_range(ranges::kBatch, static_cast<double>(o.batch), "--batch");
+  require_in_range(ranges::kTimeSinceProgramming, o.time_s, "--time");
+  require_in_range(ranges::kAmbientTemperature, o.temperature_K, "--temperature");
   if (evaluated_levels(o).empty()) throw common::ConfigError("--level needs at least one level");
+  if (o.noise == EvalNoise::kChip)
+    for (const double level : o.levels) require_in_range(ranges::kLevel, level, "--level");
   if (o.checkpoints.empty()) throw common::ConfigError("--checkpoint needs at least one checkpoint");
 }
 

@@ -13,7 +13,9 @@
 #include <optional>
 #include <sstream>
 
+#include "common/declared_ranges.h"
 #include "common/errors.h"
+#include "common/read_file.h"
 #include "nn/quantize.h"
 #include "report/progress_bar.h"
 #include "report/report_files.h"
@@ -25,45 +27,6 @@
 namespace cimtrain::eval {
 
 namespace {
-
-// Reads a text matrix (one output per line, values separated by spaces or commas, '#' comments).
-at::Tensor read_weights_file(const std::string& path, int weight_max) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot open weights file '" + path + "'");
-  std::vector<std::vector<double>> rows;
-  std::string line;
-  int line_no = 0;
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (const auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
-    for (char& ch : line)
-      if (ch == ',' || ch == ';' || ch == '\t') ch = ' ';
-    std::istringstream ss(line);
-    std::vector<double> row;
-    std::string tok;
-    while (ss >> tok) {
-      char* end = nullptr;
-      const double v = std::strtod(tok.c_str(), &end);
-      if (end == tok.c_str() || *end != '\0')
-        throw std::runtime_error(fmt::format("{}:{}: expected a number, found '{}'", path, line_no, tok));
-      if (v != std::round(v) || std::abs(v) > weight_max)
-        throw std::runtime_error(fmt::format("{}:{}: expected an integer weight in [{}, {}], found {}", path, line_no,
-                                             -weight_max, weight_max, tok));
-      row.push_back(v);
-    }
-    if (row.empty()) continue;
-    if (!rows.empty() && row.size() != rows.front().size())
-      throw std::runtime_error(fmt::format("{}:{}: expected {} values (as on the first row), found {}", path, line_no,
-                                           rows.front().size(), row.size()));
-    rows.push_back(std::move(row));
-  }
-  if (rows.empty()) throw std::runtime_error("weights file '" + path + "' holds no numbers");
-  auto w = at::empty({static_cast<int64_t>(rows.size()), static_cast<int64_t>(rows.front().size())}, at::kFloat);
-  auto acc = w.accessor<float, 2>();
-  for (size_t i = 0; i < rows.size(); ++i)
-    for (size_t j = 0; j < rows[i].size(); ++j) acc[i][j] = static_cast<float>(rows[i][j]);
-  return w;
-}
 
 // Gaussian values quantised symmetrically so that the largest magnitude of each row is `max_value`
 // (per output channel for weights; per tensor when rows = 1 view), as an int8-quantised layer would be.
@@ -117,6 +80,43 @@ void print_error_row(const std::string& name, const sim::ErrorStats& s) {
 
 }  // namespace
 
+at::Tensor read_weights_file(const std::string& path, int weight_max) {
+  std::istringstream in(common::read_file(path, "weights file"));
+  std::vector<std::vector<double>> rows;
+  std::string line;
+  int line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (const auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+    for (char& ch : line)
+      if (ch == ',' || ch == ';' || ch == '\t') ch = ' ';
+    std::istringstream ss(line);
+    std::vector<double> row;
+    std::string tok;
+    while (ss >> tok) {
+      char* end = nullptr;
+      const double v = std::strtod(tok.c_str(), &end);
+      if (end == tok.c_str() || *end != '\0')
+        throw std::runtime_error(fmt::format("{}:{}: expected a number, found '{}'", path, line_no, tok));
+      if (v != std::round(v) || std::abs(v) > weight_max)
+        throw std::runtime_error(fmt::format("{}:{}: expected an integer weight in [{}, {}], found {}", path, line_no,
+                                             -weight_max, weight_max, tok));
+      row.push_back(v);
+    }
+    if (row.empty()) continue;
+    if (!rows.empty() && row.size() != rows.front().size())
+      throw std::runtime_error(fmt::format("{}:{}: expected {} values (as on the first row), found {}", path, line_no,
+                                           rows.front().size(), row.size()));
+    rows.push_back(std::move(row));
+  }
+  if (rows.empty()) throw std::runtime_error("weights file '" + path + "' holds no numbers");
+  auto w = at::empty({static_cast<int64_t>(rows.size()), static_cast<int64_t>(rows.front().size())}, at::kFloat);
+  auto acc = w.accessor<float, 2>();
+  for (size_t i = 0; i < rows.size(); ++i)
+    for (size_t j = 0; j < rows[i].size(); ++j) acc[i][j] = static_cast<float>(rows[i][j]);
+  return w;
+}
+
 sim::ChipConfig chip_report_config(const ChipOptions& o) {
   using namespace cimtrain::sim;
   ChipConfig cfg;
@@ -143,8 +143,10 @@ ChipReport measure_chip(const ChipOptions& o) {
   ReadConditions cond{o.time_s, o.temperature_K};
   cond.validate();
   r.conditions = cond;
-  if (o.instances < 1) throw common::ConfigError("--instances must be >= 1, found " + std::to_string(o.instances));
-  if (o.batch < 1) throw common::ConfigError("--batch must be >= 1, found " + std::to_string(o.batch));
+  common::require_in_range(common::ranges::kInstances, o.instances, "--instances");
+  common::require_in_range(common::ranges::kReadBatch, static_cast<double>(o.batch), "--batch");
+  common::require_in_range(common::ranges::kTimeSinceProgramming, o.time_s, "--time");
+  common::require_in_range(common::ranges::kAmbientTemperature, o.temperature_K, "--temperature");
 
   auto gen = at::detail::createCPUGenerator(o.seed);
   at::Tensor w;
@@ -156,8 +158,8 @@ ChipReport measure_chip(const ChipOptions& o) {
   } else if (!o.weights_file.empty()) {
     w = read_weights_file(o.weights_file, cfg.mapping.weight_max());
   } else {
-    if (o.rows < 1 || o.cols < 1)
-      throw common::ConfigError(fmt::format("--rows and --cols must be >= 1, found {} x {}", o.rows, o.cols));
+    common::require_in_range(common::ranges::kMatrixSize, static_cast<double>(o.rows), "--rows");
+    common::require_in_range(common::ranges::kMatrixSize, static_cast<double>(o.cols), "--cols");
     w = quantised_gaussian({o.cols, o.rows}, cfg.mapping.weight_max(), true, gen);
   }
   const auto x = make_inputs(o.inputs, o.batch, w.size(1), cfg.mapping.input_max(), gen);
@@ -167,6 +169,19 @@ ChipReport measure_chip(const ChipOptions& o) {
   report::ProgressBar bar("chip", static_cast<int>(enabled_nonidealities(cfg).size()) + 1, "configs");
   r.budget = measure_error_budget(cfg, w, x, cond, o.instances, o.seed + 1, [&](int done, int) { bar.update(done); });
   bar.finish();
+  for (const auto& [name, stats] : r.budget.breakdown)
+    for (const double e : stats.per_instance)
+      if (!std::isfinite(e))
+        throw std::runtime_error(
+            fmt::format("the chip's reads with {} came out non-finite ({}): a setting beyond "
+                        "what its model holds (check that section of the config)",
+                        name, e));
+  for (const double e : r.budget.total.per_instance)
+    if (!std::isfinite(e))
+      throw std::runtime_error(
+          fmt::format("the chip's reads came out non-finite ({}): a setting beyond what its "
+                      "model holds (check the config)",
+                      e));
   r.layout = make_layout(cfg.mapping, w.size(1), w.size(0));
   r.json = chip_report_json(r, o);
   return r;

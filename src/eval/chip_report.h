@@ -50,6 +50,11 @@ struct ChipReport {
 // common::ConfigError when both --preset and --config are given.
 sim::ChipConfig chip_report_config(const ChipOptions& o);
 
+// The integer weights of a text file (`chip --weights`): one output per line, values separated by spaces, commas,
+// semicolons or tabs, '#' starting a comment; every value an integer in [-weight_max, weight_max], every row as
+// long as the first. Throws an error naming the file and line otherwise.
+at::Tensor read_weights_file(const std::string& path, int weight_max);
+
 // Programs the weights (--weights, or a quantised Gaussian --cols x --rows matrix) on `instances` chip
 // instances, reads `batch` random inputs, and measures the error budget (a progress bar on stderr). Throws
 // common::ConfigError naming the flag for bad options, std::runtime_error for a bad weights file or --inputs.

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "common/atomic_file.h"
+#include "common/declared_ranges.h"
 #include "common/subprocess.h"
 #include "eval/step_bench.h"
 #include "nn/gradient_mode.h"
@@ -208,7 +209,7 @@ void run_bench(const BenchOptions& o) {
     return;
   }
   o.step.validate();
-  if (o.repeats < 1) throw common::ConfigError("--repeats must be >= 1, found " + std::to_string(o.repeats));
+  common::require_in_range(common::ranges::kRepeats, o.repeats, "--repeats");
   common::check_writable_folder(o.out.empty() ? "runs/bench-" + o.step.model : o.out);  // before the measuring
   for (const auto& m : o.modes) {  // reject unknown modes before any work
     auto c = o.step;

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "common/declared_ranges.h"
 #include "eval/gradient_alignment.h"
 #include "experiments/run_cache.h"
 #include "models/model_registry.h"
@@ -40,7 +41,7 @@ double correlation(const std::vector<double>& a, const std::vector<double>& b) {
 // The config of the model whose gradients are compared (the checkpoint's, or the model's usual), validated.
 train::TrainConfig plan_alignment(const AlignmentOptions& o) {
   if (o.levels.empty()) throw common::ConfigError("--levels needs at least one level");
-  if (o.samples < 1) throw common::ConfigError("--samples must be >= 1, found " + std::to_string(o.samples));
+  common::require_in_range(common::ranges::kInstances, o.samples, "--samples");
   train::TrainConfig config;
   if (!o.checkpoint.empty()) {
     config = train::train_config_from_json(train::read_checkpoint_meta(o.checkpoint).at("config"));

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "common/declared_ranges.h"
 #include "experiments/run_cache.h"
 #include "models/model_registry.h"
 #include "report/csv_columns.h"
@@ -84,7 +85,7 @@ struct CurveRun {
 // Every run, per model in each mode, its config validated before any work.
 std::vector<CurveRun> plan_curves(const CurvesOptions& o) {
   if (o.models.empty() || o.modes.empty()) throw common::ConfigError("--models and --modes need at least one entry");
-  if (o.steps < 1) throw common::ConfigError("--steps must be >= 1, found " + std::to_string(o.steps));
+  common::require_in_range(common::ranges::kRunSteps, o.steps, "--steps");
   std::vector<CurveRun> runs;
   for (const auto& model : o.models)
     for (const auto& mode : o.modes) {

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "common/atomic_file.h"
+#include "common/declared_ranges.h"
 #include "common/errors.h"
 #include "common/subprocess.h"
 #include "experiments/run_cache.h"
@@ -71,10 +72,10 @@ double parse_level(const std::string& text, const std::string& what) {
   try {
     size_t used = 0;
     const double level = std::stod(text, &used);
-    if (used == text.size() && level >= 0) return level;
+    if (used == text.size() && !common::range_violation(common::ranges::kLevel, level)) return level;
   } catch (const std::exception&) {
   }
-  throw common::ConfigError(what + " must be a level (a number >= 0)" +
+  throw common::ConfigError(what + " must be a level (a number in " + common::range_text(common::ranges::kLevel) + ")" +
                             (what == "--train-level" ? std::string(" or 'matched'") : std::string()) + ", found '" +
                             text + "'");
 }
@@ -102,20 +103,22 @@ std::pair<std::vector<double>, bool> training_levels(const Table2Options& o, con
 void check_options(const Table2Options& o) {
   if (o.models.empty()) throw common::ConfigError("--models needs at least one model");
   if (o.levels.empty()) throw common::ConfigError("--levels needs at least one level");
-  if (o.instances < 1) throw common::ConfigError("--instances must be >= 1, found " + std::to_string(o.instances));
-  if (o.seeds < 1) throw common::ConfigError("--seeds must be >= 1, found " + std::to_string(o.seeds));
+  namespace ranges = common::ranges;
+  using common::require_in_range;
+  for (const double level : o.levels) require_in_range(ranges::kLevel, level, "--levels");
+  require_in_range(ranges::kLevel, o.seeds_level, "--seeds-level");
+  require_in_range(ranges::kInstances, o.instances, "--instances");
+  require_in_range(ranges::kSeeds, o.seeds, "--seeds");
   if (o.train_level != "matched") parse_level(o.train_level, "--train-level");  // even when every method is pinned
   if (o.seeds > 1 && o.methods.empty()) throw common::ConfigError("--seeds needs a method (--methods) to train");
-  if (o.fine_tune < 0) throw common::ConfigError("--fine-tune must be >= 0 epochs");
-  if (!(o.fine_tune_lr > 0)) throw common::ConfigError("--fine-tune-lr must be > 0");
-  if (o.batchnorm < 0) throw common::ConfigError("--batchnorm must be >= 0 images, found " + std::to_string(o.batchnorm));
+  require_in_range(ranges::kFineTuneEpochs, o.fine_tune, "--fine-tune");
+  require_in_range(ranges::kLearningRateFraction, o.fine_tune_lr, "--fine-tune-lr");
+  require_in_range(ranges::kBatchnormImages, o.batchnorm, "--batchnorm");
   if (o.calibrate_output && o.calibration && *o.calibration == 0)
     throw common::ConfigError("--calibrate-output fits on the calibration images: it needs --calibration > 0");
-  if (o.calibration && *o.calibration < 0)
-    throw common::ConfigError("--calibration must be >= 0 examples, found " + std::to_string(*o.calibration));
-  for (const auto& [flag, value] : {std::pair{"--epochs", o.epochs}, std::pair{"--batch", o.batch}})
-    if (value && *value < 1)
-      throw common::ConfigError(std::string(flag) + " must be >= 1, found " + std::to_string(*value));
+  if (o.calibration) require_in_range(ranges::kCalibrationExamples, *o.calibration, "--calibration");
+  if (o.epochs) require_in_range(ranges::kEpochs, *o.epochs, "--epochs");
+  if (o.batch) require_in_range(ranges::kBatch, *o.batch, "--batch");
 }
 
 // Every training of the table, in order (clean first, so that fine-tunings find it), with its config.
@@ -140,10 +143,9 @@ std::vector<Table2Run> planned_runs(const Table2Options& o) {
       const auto [mode, method] = train::parse_mode_and_method(entry.name);
       const bool has_level = mode != nn::GradientMode::kNeft && mode != nn::GradientMode::kClean;
       const auto [levels, per_level] = training_levels(o, entry);
-      if (m == 0 && o.seeds > 1 && has_level &&
-          std::find(levels.begin(), levels.end(), o.seeds_level) == levels.end())
-        throw common::ConfigError(fmt::format("--seeds: {} does not train at --seeds-level {:g}", o.methods[m],
-                                              o.seeds_level));
+      if (m == 0 && o.seeds > 1 && has_level && std::find(levels.begin(), levels.end(), o.seeds_level) == levels.end())
+        throw common::ConfigError(
+            fmt::format("--seeds: {} does not train at --seeds-level {:g}", o.methods[m], o.seeds_level));
       for (const double level : levels) {
         if (!has_level && level != levels.front()) continue;  // one NeFT run serves every level
         const int seeds = m == 0 && (!has_level || level == o.seeds_level) ? o.seeds : 1;

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "common/atomic_file.h"
+#include "common/declared_ranges.h"
 #include "common/subprocess.h"
 #include "experiments/paper_reference.h"
 #include "experiments/run_cache.h"
@@ -85,7 +86,7 @@ void run_table3(const Table3Options& o) {
   if (std::find(o.modes.begin(), o.modes.end(), "clean") == o.modes.end())
     throw common::ConfigError("--modes must include clean (the baseline of the ratios)");
   for (const auto& mode : o.modes) train::parse_mode_and_method(mode);  // unknown names, before any work
-  if (o.repeats < 1) throw common::ConfigError("--repeats must be >= 1, found " + std::to_string(o.repeats));
+  common::require_in_range(common::ranges::kRepeats, o.repeats, "--repeats");
   std::vector<std::string> commands;
   std::vector<nlohmann::json> results;
   for (const auto& model : o.models) results.push_back(bench(o, model, commands));

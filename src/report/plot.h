@@ -21,8 +21,9 @@ struct PlotSpec {
   bool points = false;  // lines with points (and error bars when given) instead of plain lines
 };
 
-// Writes `png_path`; returns false (with a warning on stderr) when gnuplot is missing or fails: a plot is
-// never worth losing a run for.
+// Writes `png_path` atomically (gnuplot draws into a temporary image that is renamed over it); returns false (with
+// a warning on stderr) when gnuplot is missing or fails: a plot is never worth losing a run for. A file that cannot
+// be written (full disk, read-only folder) is an error naming it (std::runtime_error), as for every other output.
 bool plot_png(const std::string& png_path, const PlotSpec& spec, const std::vector<Series>& series);
 
 // Several plots side by side in one PNG (e.g. the paper's Figure 1: one panel per model), under `title`.

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "common/atomic_file.h"
+#include "common/read_file.h"
 #include "common/subprocess.h"
 
 namespace cimtrain::report {
@@ -50,10 +51,9 @@ void write_report(const std::string& out, const std::string& name, const std::st
 }
 
 nlohmann::json read_json_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot read '" + path + "'");
+  const std::string text = common::read_file(path, "file");
   try {
-    return nlohmann::json::parse(in);
+    return nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
     throw std::runtime_error("'" + path + "' is not valid JSON: " + e.what());
   }

@@ -2,15 +2,16 @@
 #include "sim/chip_config.h"
 
 #include <algorithm>
-#include <fstream>
 
+#include "common/declared_ranges.h"
+#include "common/read_file.h"
 #include "common/strict_json.h"
 #include "sim/presets.h"
 
 namespace cimtrain::sim {
 
 void ChipConfig::validate() const {
-  common::require(level >= 0 && level <= 100, "level must be in [0, 100], found " + std::to_string(level));
+  common::require_in_range(common::ranges::kLevel, level, "level");
   mapping.validate();
   dac.validate();
   adc.validate();
@@ -67,6 +68,9 @@ ChipConfig chip_config_from_json(const nlohmann::json& j) {
     if (std::find(known.begin(), known.end(), item.key()) == known.end())
       throw common::ConfigError("chip config: unknown section '" + item.key() + "'");
   }
+  if (j.contains("format") && j["format"] != "cimtrain.chip_config")
+    throw common::ConfigError("chip config: expected format \"cimtrain.chip_config\", found " + j["format"].dump() +
+                              " (a file of another kind?)");
   if (j.contains("version") && j["version"] != 1)
     throw common::ConfigError("chip config: expected version 1, found " + j["version"].dump());
   try {
@@ -107,9 +111,14 @@ const std::vector<std::string>& nonideality_names() {
 }
 
 std::vector<std::string> enabled_nonidealities(const ChipConfig& c) {
-  const bool on[] = {c.dac.enabled,           c.adc.enabled,        c.device_nonlinearity.enabled,
-                     c.programming_noise.enabled, c.read_noise.enabled, c.thermal.enabled,
-                     c.drift.enabled,         c.ir_drop.enabled()};
+  const bool on[] = {c.dac.enabled,
+                     c.adc.enabled,
+                     c.device_nonlinearity.enabled,
+                     c.programming_noise.enabled,
+                     c.read_noise.enabled,
+                     c.thermal.enabled,
+                     c.drift.enabled,
+                     c.ir_drop.enabled()};
   std::vector<std::string> names;
   for (size_t i = 0; i < nonideality_names().size(); ++i)
     if (on[i]) names.push_back(nonideality_names()[i]);
@@ -153,15 +162,18 @@ ChipConfig only_nonideality(const ChipConfig& base, const std::string& name) {
 }
 
 ChipConfig chip_config_from_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw common::ConfigError("cannot open chip config file '" + path + "'");
+  const std::string text = common::read_file(path, "chip config file");
   nlohmann::json j;
   try {
-    in >> j;
+    j = nlohmann::json::parse(text);  // the whole file: content after the object is an error too
   } catch (const nlohmann::json::exception& e) {
     throw common::ConfigError("chip config file '" + path + "' is not valid JSON: " + e.what());
   }
-  return chip_config_from_json(j);
+  try {
+    return chip_config_from_json(j);
+  } catch (const common::ConfigError& e) {
+    throw common::ConfigError("chip config file '" + path + "': " + e.what());
+  }
 }
 
 }  // namespace cimtrain::sim

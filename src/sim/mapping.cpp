@@ -4,8 +4,9 @@
 namespace cimtrain::sim {
 
 void MappingConfig::validate() const {
-  common::require(tile_rows >= 1, "mapping.tile_rows must be >= 1, found " + std::to_string(tile_rows));
-  common::require(tile_cols >= 1, "mapping.tile_cols must be >= 1, found " + std::to_string(tile_cols));
+  // Fabricated crossbars have 64-1024 lines a side; 8192 leaves room for studies and keeps a tile's tensors in memory.
+  common::require_range("mapping.tile_rows", tile_rows, 1, 8192);
+  common::require_range("mapping.tile_cols", tile_cols, 1, 8192);
   common::require_range("mapping.weight_bits", weight_bits, 2, 16);
   common::require_range("mapping.input_bits", input_bits, 2, 16);
   common::require_range("mapping.bits_per_cell", bits_per_cell, 1, 15);

@@ -1,6 +1,8 @@
 // Thermal-variation model (see thermal.h).
 #include "sim/thermal.h"
 
+#include <fmt/core.h>
+
 namespace cimtrain::sim {
 
 namespace {
@@ -27,8 +29,12 @@ at::Tensor thermal_conductance_factor(const at::Tensor& tile_temperature_K, cons
 
 at::Tensor arrhenius_time_factor(const at::Tensor& tile_temperature_K, const ThermalConfig& cfg) {
   if (!cfg.enabled || cfg.activation_energy_eV == 0) return at::ones_like(tile_temperature_K);
-  TORCH_CHECK(tile_temperature_K.min().item<double>() > 0, "tile temperatures must be > 0 K, found ",
-              tile_temperature_K.min().item<double>());
+  const double coldest_K = tile_temperature_K.min().item<double>();
+  if (!(coldest_K > 0))
+    throw common::ConfigError(fmt::format(
+        "a tile's temperature came out at {:.1f} K (the ambient plus the tile spread thermal.sigma_K x level): "
+        "lower the level, thermal.sigma_K or raise the temperature",
+        coldest_K));
   return at::exp((1.0 / cfg.t_ref_K - 1.0 / tile_temperature_K) * (cfg.activation_energy_eV / kBoltzmann_eV_per_K));
 }
 

@@ -32,8 +32,33 @@ nlohmann::json meta_inside(torch::serialize::InputArchive& archive, const std::s
   }
 }
 
+// The record's fields this layer and its readers use must have their types (a sealed file can still carry a
+// foreign or hand-made record): an object with an integer format version, and where present a string kind, an
+// object config naming its model, an object progress of integers and an integer tensor count.
+void check_record(const nlohmann::json& meta, const std::string& path) {
+  const auto malformed = [&](const std::string& what) {
+    return checkpoint_error(path, "its record is malformed: " + what + " (a checkpoint written by another program?)");
+  };
+  if (!meta.is_object()) throw malformed("expected a JSON object, found " + std::string(meta.type_name()));
+  if (!meta.contains("format_version") || !meta["format_version"].is_number_integer())
+    throw malformed("no integer format_version");
+  if (meta.contains("kind") && !meta["kind"].is_string()) throw malformed("'kind' is not a string");
+  if (meta.contains("tensor_count") && !meta["tensor_count"].is_number_unsigned())
+    throw malformed("'tensor_count' is not a count");
+  if (meta.contains("config") &&
+      (!meta["config"].is_object() || (meta["config"].contains("model") && !meta["config"]["model"].is_string())))
+    throw malformed("'config' is not a run's config");
+  if (meta.contains("progress")) {
+    if (!meta["progress"].is_object()) throw malformed("'progress' is not an object");
+    for (const auto& item : meta["progress"].items())
+      if (!item.value().is_number() && !item.value().is_boolean())
+        throw malformed("progress '" + item.key() + "' is not a number");
+  }
+}
+
 void check_version(const nlohmann::json& meta, int file_version, const std::string& path) {
-  const int version = meta.value("format_version", -1);
+  check_record(meta, path);
+  const int version = meta["format_version"].get<int>();
   if (version != file_version)
     throw checkpoint_error(path, fmt::format("its record says format version {}, its file format {}", version,
                                              file_version));

@@ -11,6 +11,17 @@
 
 namespace cimtrain::train {
 
+namespace {
+// A non-finite output (an overflowing chip read, a weight turned NaN) would still give an argmax and so a
+// plausible-looking accuracy: it is an error instead.
+void require_finite_outputs(const at::Tensor& logits) {
+  if (!logits.isfinite().all().item<bool>())
+    throw std::runtime_error(
+        "the model's outputs came out non-finite (nan or inf): a chip setting beyond what its model holds (e.g. a "
+        "huge noise sigma or time), or a damaged checkpoint; no metric is reported from such outputs");
+}
+}  // namespace
+
 double accuracy(models::Classifier& model, data::BatchLoader& loader, double* mean_loss) {
   torch::NoGradGuard no_grad;
   const bool was_training = model.is_training();
@@ -21,6 +32,7 @@ double accuracy(models::Classifier& model, data::BatchLoader& loader, double* me
   data::Batch batch;
   while (loader.next(batch)) {
     const auto logits = model.forward(batch.images);
+    require_finite_outputs(logits);
     correct += logits.argmax(1).eq(batch.labels).sum().item<int64_t>();
     if (mean_loss) loss_sum += at::cross_entropy_loss(logits, batch.labels, {}, at::Reduction::Sum).item<double>();
     seen += batch.labels.size(0);
@@ -67,6 +79,7 @@ double mean_cross_entropy(models::Transformer& model, const at::Tensor& tokens, 
     const int64_t nb = std::min(options.batch, windows - w0);
     const auto input = inputs.narrow(0, w0, nb), target = targets.narrow(0, w0, nb);
     const auto logits = model.forward(input).reshape({-1, V});
+    require_finite_outputs(logits);
     const auto flat = target.reshape({-1});
     sum += at::cross_entropy_loss(logits, flat, {}, at::Reduction::Sum, -100).item<double>();
     count += (flat != -100).sum().item<int64_t>();

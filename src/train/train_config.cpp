@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "common/declared_ranges.h"
+#include "common/strict_json.h"
 #include "data/dataset_registry.h"
 #include "models/model_registry.h"
 #include "nn/gradient_mode.h"
@@ -17,29 +19,33 @@ namespace cimtrain::train {
 using common::require;
 
 void TrainConfig::validate() const {
-  require(level >= 0 && level <= 10, "level must be in [0, 10], found " + std::to_string(level));
-  if (gaussian_sigma)
-    require(
-        *gaussian_sigma > 0 && *gaussian_sigma < 10,
-        "gaussian sigma must be in (0, 10) (unset: measured from the chip), found " + std::to_string(*gaussian_sigma));
-  require(epochs >= 1, "epochs must be >= 1, found " + std::to_string(epochs));
-  require(batch >= 1, "batch must be >= 1, found " + std::to_string(batch));
-  require(lr > 0 && std::isfinite(lr), "lr must be > 0, found " + std::to_string(lr));
-  require(weight_decay >= 0, "weight decay must be >= 0, found " + std::to_string(weight_decay));
-  require(subset >= 0, "subset must be >= 0, found " + std::to_string(subset));
-  require(steps >= 0, "steps must be >= 0, found " + std::to_string(steps));
-  require(eval_limit >= 0, "eval limit must be >= 0, found " + std::to_string(eval_limit));
-  require(validate_every >= 0, "validate-every must be >= 0 steps, found " + std::to_string(validate_every));
-  require(grad_clip >= 0 && std::isfinite(grad_clip), "grad clip must be >= 0, found " + std::to_string(grad_clip));
+  namespace ranges = common::ranges;
+  const auto in_range = [](const common::NumericRange& range, double value, const char* name) {
+    common::require_in_range(range, value, name);
+  };
+  in_range(ranges::kLevel, level, "level");
+  if (gaussian_sigma) {
+    in_range(ranges::kNoiseSigma, *gaussian_sigma, "gaussian sigma");
+    require(*gaussian_sigma > 0, "gaussian sigma must be > 0 (unset: measured from the chip)");
+  }
+  in_range(ranges::kEpochs, static_cast<double>(epochs), "epochs");
+  in_range(ranges::kBatch, static_cast<double>(batch), "batch");
+  in_range(ranges::kLearningRate, lr, "lr");
+  in_range(ranges::kWeightDecay, weight_decay, "weight decay");
+  in_range(ranges::kExampleLimit, static_cast<double>(subset), "subset");
+  in_range(ranges::kTrainSteps, static_cast<double>(steps), "steps");
+  in_range(ranges::kExampleLimit, static_cast<double>(eval_limit), "eval limit");
+  in_range(ranges::kValidateEvery, static_cast<double>(validate_every), "validate-every");
+  in_range(ranges::kGradClip, grad_clip, "grad clip");
+  in_range(ranges::kSeed, static_cast<double>(seed), "seed");
   try {
     nn::neft_device(neft_device);
   } catch (const std::invalid_argument& e) {
     throw common::ConfigError(e.what());
   }
-  require(neft_sigma >= 0 && neft_sigma < 10, "NeFT sigma must be in [0, 10), found " + std::to_string(neft_sigma));
-  if (irs_sigma)
-    require(*irs_sigma >= 0 && *irs_sigma < 10, "IRS sigma must be in [0, 10), found " + std::to_string(*irs_sigma));
-  if (beta) require(*beta >= 0 && std::isfinite(*beta), "beta must be finite and >= 0, found " + std::to_string(*beta));
+  in_range(ranges::kNoiseSigma, neft_sigma, "NeFT sigma");
+  if (irs_sigma) in_range(ranges::kNoiseSigma, *irs_sigma, "IRS sigma");
+  if (beta) in_range(ranges::kBeta, *beta, "beta");
   if (method == TrainingMethod::kNeftOvf)
     require(neft_sigma > 0, "neft-ovf raises the noise relative to the NeFT sigma: it needs --sigma > 0");
   if (method != TrainingMethod::kPlain)
@@ -51,6 +57,10 @@ void TrainConfig::validate() const {
     require(!image_data,
             model + " is a language model: it trains on text (--data shakespeare or a text file), not on " + data);
     require(!channels_last, "--channels-last is for convolutions; " + model + " has none");
+    in_range(ranges::kContext, static_cast<double>(context), "context");
+    in_range(ranges::kTransformerLayers, static_cast<double>(layers), "layers");
+    in_range(ranges::kHeads, static_cast<double>(heads), "heads");
+    in_range(ranges::kModelWidth, static_cast<double>(dim), "dim");
     models::TransformerOptions o;
     o.context = context;
     o.layers = layers;
@@ -87,7 +97,9 @@ TrainConfig train_config_from_json(const nlohmann::json& j) {
   unset_when("irs_sigma", [](double v) { return v < 0.0; });
   unset_when("beta", [](double v) { return v < 0.0; });
   try {
-    return normalised.get<TrainConfig>();
+    TrainConfig config = normalised.get<TrainConfig>();
+    common::require_numbers_kept(normalised, nlohmann::json(config), "training config");
+    return config;
   } catch (const nlohmann::json::exception& e) {
     throw common::ConfigError(std::string("training config: ") + e.what());
   }

@@ -278,7 +278,12 @@ TrainOutcome resume(const std::string& out_dir, int64_t steps, int64_t epochs, c
   if (steps > 0) config.steps = steps;
   if (epochs > 0) config.epochs = epochs;
   config.validate();
-  Progress progress = meta.at("progress").get<Progress>();
+  Progress progress;
+  try {
+    progress = meta.at("progress").get<Progress>();
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error("checkpoint '" + paths.checkpoint + "': its progress record is unreadable: " + e.what());
+  }
   return TrainingRun(config, paths, progress, true, quiet).run(stop);
 }
 

@@ -91,8 +91,10 @@ TEST(CliTrain, TrainWritesItsFilesAndEvalPrintsJson) {
   }
 
   // The accuracy budget of the same checkpoint: the pcm chip's five components, alone and all but each.
-  const auto ablation = run_cimtrain("eval --checkpoint " + dir + "/checkpoint.pt --ablation --preset pcm --level 1 "
-                                     "--instances 1 --limit 32 --calibration 16 --json --plot " + dir + "/abl.png",
+  const auto ablation = run_cimtrain("eval --checkpoint " + dir +
+                                         "/checkpoint.pt --ablation --preset pcm --level 1 "
+                                         "--instances 1 --limit 32 --calibration 16 --json --plot " +
+                                         dir + "/abl.png",
                                      /*with_stderr=*/false);
   ASSERT_EQ(ablation.exit_code, 0) << ablation.out;
   const auto a = nlohmann::json::parse(ablation.out);
@@ -139,7 +141,7 @@ TEST(CliTrain, BadInputGetsAClearMessage) {
 
   r = run_cimtrain(kTiny + "--model small-cnn --mode clean --batch 0 --out " + out);
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.out.find("batch must be >= 1, found 0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--batch: must be a whole number in [1, 65536] examples, found 0"), std::string::npos) << r.out;
 }
 
 // Ctrl-C: the program saves its checkpoint, exits with 130, and --resume finishes the run.

@@ -224,7 +224,9 @@ TEST(Experiments, BadOptionsAreRefusedBeforeAnyWork) {
   EXPECT_NE(no_clean.out.find("--modes must include clean"), std::string::npos) << no_clean.out;
   const auto level = run_cimtrain("experiment table2 --models small-cnn --train-level high --out " + out);
   EXPECT_EQ(level.exit_code, 2);
-  EXPECT_NE(level.out.find("--train-level must be a level (a number >= 0) or 'matched', found 'high'"), std::string::npos) << level.out;
+  EXPECT_NE(level.out.find("--train-level must be a level (a number in [0, 10]) or 'matched', found 'high'"),
+            std::string::npos)
+      << level.out;
   const auto method = run_cimtrain("experiment table2 --models small-cnn --methods sideways --out " + out);
   EXPECT_EQ(method.exit_code, 2);
   EXPECT_NE(method.out.find("sideways"), std::string::npos) << method.out;
@@ -235,7 +237,8 @@ TEST(Experiments, BadOptionsAreRefusedBeforeAnyWork) {
       << irs.out;
   const auto samples = run_cimtrain("experiment alignment --samples 0 --out " + out);
   EXPECT_EQ(samples.exit_code, 2);
-  EXPECT_NE(samples.out.find("--samples must be >= 1, found 0"), std::string::npos) << samples.out;
+  EXPECT_NE(samples.out.find("--samples: must be a whole number in [1, 100000] instances, found 0"), std::string::npos)
+      << samples.out;
   const auto steps = run_cimtrain("experiment curves --steps 0 --out " + out);
   EXPECT_EQ(steps.exit_code, 2);
   EXPECT_FALSE(fs::exists(out + "/runs"));  // nothing was trained

@@ -3,6 +3,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <stdexcept>
 
 #include "report/plot.h"
 #include "test_support.h"
@@ -34,7 +36,23 @@ TEST(Plot, PanelsDrawIntoOneImageAndMakeTheirFolder) {
   EXPECT_TRUE(cimtrain::report::plot_panels_png(png, "two panels", {a, b}));
   ASSERT_TRUE(std::filesystem::exists(png));
   EXPECT_GT(std::filesystem::file_size(png), 1000u);
-  EXPECT_FALSE(std::filesystem::exists(png + ".dat"));  // the data file is removed
+  // Only the image is left: the data file and the image gnuplot drew into (renamed over the PNG) are gone.
+  size_t files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir + "/new")) files += entry.path() == png ? 0 : 1;
+  EXPECT_EQ(files, 0u);
+}
+
+// A plot that cannot be written is an error naming the file (as every output), not a warning about gnuplot,
+// and the previous image is left as it was.
+TEST(Plot, AFileThatCannotBeWrittenIsAnError) {
+  const auto dir = cimtrain::testing_support::fresh_dir("cimtrain_plot_unwritable");
+  const std::string not_a_folder = dir + "/file";
+  std::ofstream(not_a_folder) << "a file where a folder is expected\n";
+  const cimtrain::report::PlotSpec spec{"t", "x", "y", false, true};
+  const std::vector<cimtrain::report::Series> series = {{"s", {1, 2}, {1, 2}, {}, true}};
+  const auto message = cimtrain::testing_support::message_of<std::runtime_error>(
+      [&] { cimtrain::report::plot_png(not_a_folder + "/x.png", spec, series); });
+  EXPECT_NE(message.find("cannot write '" + not_a_folder + "/x.png.tmp-"), std::string::npos) << message;
 }
 
 }  // namespace

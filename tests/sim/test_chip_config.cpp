@@ -58,13 +58,13 @@ TEST(ChipConfig, RejectsImpossibleValues) {
                       "programming_noise.sigma must be >= 0, found -0.1");
   expect_config_error(with([](ChipConfig& c) { c.read_noise.sigma = -1; }), "read_noise.sigma");
   expect_config_error(with([](ChipConfig& c) { c.adc.bits = 0; }), "adc.bits must be in [2, 24], found 0");
-  expect_config_error(with([](ChipConfig& c) { c.mapping.tile_rows = 0; }), "mapping.tile_rows must be >= 1, found 0");
+  expect_config_error(with([](ChipConfig& c) { c.mapping.tile_rows = 0; }), "mapping.tile_rows must be in [1, 8192], found 0");
   expect_config_error(with([](ChipConfig& c) { c.mapping.tile_cols = 0; }), "mapping.tile_cols");
   expect_config_error(with([](ChipConfig& c) { c.mapping.g_min_uS = 60; }), "mapping.g_min_uS");
   expect_config_error(with([](ChipConfig& c) { c.mapping.bits_per_cell = 8; }),
                       "bits_per_cell must be <= weight_bits - 1");
   expect_config_error(with([](ChipConfig& c) { c.dac.input_bits_per_cycle = 9; }), "dac.input_bits_per_cycle");
-  expect_config_error(with([](ChipConfig& c) { c.level = -1; }), "level must be in [0, 100], found -1");
+  expect_config_error(with([](ChipConfig& c) { c.level = -1; }), "level must be a finite number in [0, 10], found -1");
   expect_config_error(with([](ChipConfig& c) { c.thermal.t_ref_K = 0; }), "thermal.t_ref_K");
 }
 

@@ -20,6 +20,7 @@
 #include "models/model_registry.h"
 #include "test_support.h"
 #include "train/checkpoint.h"
+#include "train/checkpoint_file.h"
 #include "train/run_files.h"
 #include "train/trainer.h"
 
@@ -95,6 +96,23 @@ TEST(CheckpointIntegrity, TheChecksumNamesTheContent) {
   // checksum64 itself: FNV-1a's published 64-bit values.
   EXPECT_EQ(common::checksum64(""), 0xcbf29ce484222325ULL);
   EXPECT_EQ(common::checksum64("a"), 0xaf63dc4c8601ec8cULL);
+}
+
+// A file sealed with a valid checksum around a record of the wrong shape (found by fuzz_checkpoint: a record that
+// is a JSON string) is refused by name, not with the JSON library's type error.
+TEST(CheckpointIntegrity, ASealedFileWithAMalformedRecordIsRefused) {
+  const auto dir = testing_support::fresh_dir("cimtrain_checkpoint_record");
+  saved_model(dir + "/good.pt");
+  const auto archive = read_checkpoint_file(dir + "/good.pt").archive;
+  const std::string bad = dir + "/bad.pt";
+  for (const char* record : {R"("")", R"([1, 2])", R"({"format_version": "2"})",
+                             R"({"format_version": 2, "config": "small-cnn"})",
+                             R"({"format_version": 2, "progress": {"step": "three"}})",
+                             R"({"format_version": 2, "tensor_count": -4})"}) {
+    write_bytes(bad, encode_checkpoint_file(nlohmann::json::parse(record), archive));
+    const auto msg = message_of([&] { read_checkpoint_meta(bad); });
+    EXPECT_NE(msg.find("checkpoint '" + bad + "': its record is malformed"), std::string::npos) << record << ": " << msg;
+  }
 }
 
 // A checkpoint as format 1 wrote it: a bare LibTorch archive holding the record and the tensors.

@@ -296,8 +296,10 @@ TEST(NeftMethod, CommandLineTrainsEvaluatesUnderNeftNoiseAndRejectsBadInput) {
              "--method: method must be one of plain, neft-ovf, neft-irs; found 'neft-sideways'");
   fails_with(tiny + "--model small-cnn --mode neft --device pcm3 --out " + out, "unknown NeFT device 'pcm3'");
   fails_with("train --model gpt --method neft-ovf --epochs 1 --out " + out, "for the vision models");
-  fails_with("eval --checkpoint " + dir + "/checkpoint.pt --noise thermal", "--noise must be one of chip, neft; found 'thermal'");
-  fails_with("eval --checkpoint " + dir + "/checkpoint.pt --noise neft --sigma -0.1", "--sigma values must be in");
+  fails_with("eval --checkpoint " + dir + "/checkpoint.pt --noise thermal",
+             "--noise must be one of chip, neft; found 'thermal'");
+  fails_with("eval --checkpoint " + dir + "/checkpoint.pt --noise neft --sigma -0.1",
+             "--sigma: must be a finite number in [0, 10], found -0.1");
   fails_with("eval --checkpoint " + dir + "/checkpoint.pt --noise neft --level 2", "not at chip --level values");
 }
 

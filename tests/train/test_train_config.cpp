@@ -80,6 +80,21 @@ TEST(TrainConfig, UnknownNamesAreRefusedWithTheValidOnes) {
   EXPECT_THROW(train::train_config_from_json(nlohmann::json::array()), common::ConfigError);
 }
 
+// A number the config cannot hold as written is refused, not rounded or wrapped (issue 19 cases 9 and 10).
+TEST(TrainConfig, NumbersMustFitTheirFields) {
+  auto j = nlohmann::json::parse(kLegacyConfig);
+  j["epochs"] = 2.5;
+  EXPECT_NE(error_of(j).find("'epochs' must be a whole number that fits the field, found 2.5"), std::string::npos)
+      << error_of(j);
+  j = nlohmann::json::parse(kLegacyConfig);
+  j["seed"] = -1;
+  EXPECT_NE(error_of(j).find("'seed' must be a whole number that fits the field, found -1"), std::string::npos)
+      << error_of(j);
+  j = nlohmann::json::parse(kLegacyConfig);
+  j["epochs"] = 3.0;  // a whole number written with a point is that number
+  EXPECT_EQ(train::train_config_from_json(j).epochs, 3);
+}
+
 TEST(TrainConfig, OneWordRecipesParse) {
   const auto ste = train::parse_mode_and_method("ste");
   EXPECT_EQ(ste.mode, nn::GradientMode::kSte);
