@@ -7,8 +7,9 @@ BUILD_DIR="${CIMTRAIN_BUILD_DIR:-$ROOT/build}"
 # dataset-fashion-mnist: the Fashion-MNIST IDX files under /usr/share/datasets/fashion-mnist (the main job trains on it).
 # python3-torch (the same libtorch build as libtorch-dev), python3-dev and pybind11-dev: the Python package;
 # python3-pytest and python3-torchvision: its tests and examples.
+# libgloo-dev: the headers of the Gloo backend LibTorch's c10d ships with (the distributed layer, src/dist).
 PACKAGES=(build-essential cmake libtorch-dev libopenblas0-pthread libcli11-dev nlohmann-json3-dev libfmt-dev
-          libgtest-dev libbenchmark-dev gnuplot-nox zlib1g-dev dataset-fashion-mnist
+          libgtest-dev libbenchmark-dev gnuplot-nox zlib1g-dev libgloo-dev dataset-fashion-mnist
           python3-dev python3-torch pybind11-dev python3-pytest python3-torchvision)
 
 install_missing_packages() {

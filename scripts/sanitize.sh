@@ -7,8 +7,9 @@
 set -euo pipefail
 src="$(cd "$(dirname "$0")/.." && pwd)"
 build="${1:-$src/build-asan}"
+mkdir -p "$build"
 cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCIMTRAIN_SANITIZE=ON -DCIMTRAIN_PYTHON=OFF \
-  -DCIMTRAIN_FUZZ_SECONDS=15 > "$build.configure.log"
+  -DCIMTRAIN_FUZZ_SECONDS=15 > "$build/configure.log"
 cmake --build "$build" -j"$(nproc)"
 cd "$build"
 # LibTorch's own static objects are alive at exit by design: leak checking would report them, not our code.

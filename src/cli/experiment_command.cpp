@@ -78,6 +78,10 @@ void add_table2_experiment(CLI::App& experiment) {
   add_ranged_option(cmd, "--seed", o->seed, ranges::kSeed, "seed of training and of the chip instances")
       ->capture_default_str();
   cmd->add_option("--out", o->out, "results folder (runs are cached under OUT/runs)")->capture_default_str();
+  add_ranged_option(cmd, "--ranks", o->ranks, ranges::kRanks,
+                    "run every evaluation over N ranks on this machine (cimtrain --ranks N eval: the same results, "
+                    "the cores spread over the ranks)")
+      ->capture_default_str();
   cmd->callback([o]() { experiments::run_table2(*o); });
 }
 

@@ -16,6 +16,7 @@
 #include "cli/generate_command.h"
 #include "cli/ranged_option.h"
 #include "cli/ranges_command.h"
+#include "cli/ranks_flag.h"
 #include "cli/train_command.h"
 #include "common/declared_ranges.h"
 #include "common/errors.h"
@@ -45,7 +46,8 @@ int main(int argc, char** argv) {
   cimtrain::report::set_invocation(argc, argv);
   CLI::App app{"cimtrain: noise-aware training for analog compute-in-memory chips"};
   app.require_subcommand(1);
-  std::optional<int> threads;
+  std::optional<int> threads, ranks;
+  cimtrain::cli::add_ranks_flag(app, ranks);
   cimtrain::cli::add_ranged_option(&app, "--threads", threads, cimtrain::common::ranges::kThreads,
                                    "LibTorch threads (default: all cores)");
   app.parse_complete_callback([&]() { cimtrain::common::set_torch_threads(threads.value_or(0)); });
@@ -57,6 +59,7 @@ int main(int argc, char** argv) {
   cimtrain::cli::add_experiment_command(app);
   cimtrain::cli::add_ranges_command(app);  // last: it lists the flags of all the others
   try {
+    if (const auto status = cimtrain::cli::launch_ranks_if_asked(argc, argv)) return *status;
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     // --help and --version exit 0; every refused flag or value exits 2, as a refused configuration does.

@@ -49,6 +49,7 @@ const NumericRange kRepeats{"repeats", 1, 1000, true, "", "repeats per mode, int
 const NumericRange kGeneratedLength{"length", 0, 1000000, true, "characters", "characters to generate"};
 const NumericRange kSamplingTemperature{"temperature", 0, 100, false, "", "sampling temperature (0: most likely)"};
 const NumericRange kThreads{"threads", 1, 256, true, "threads", "LibTorch threads"};
+const NumericRange kRanks{"ranks", 1, 256, true, "ranks", "ranks of this machine a command runs as"};
 
 const std::vector<const NumericRange*>& all() {
   static const std::vector<const NumericRange*> list = {&kLevel,
@@ -83,7 +84,7 @@ const std::vector<const NumericRange*>& all() {
                                                         &kRepeats,
                                                         &kGeneratedLength,
                                                         &kSamplingTemperature,
-                                                        &kThreads};
+                                                        &kThreads, &kRanks};
   return list;
 }
 

@@ -48,6 +48,7 @@ extern const NumericRange kRepeats;
 extern const NumericRange kGeneratedLength;
 extern const NumericRange kSamplingTemperature;
 extern const NumericRange kThreads;
+extern const NumericRange kRanks;
 
 // Every declared range, in the order above (the documentation's).
 const std::vector<const NumericRange*>& all();

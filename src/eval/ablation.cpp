@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "dist/ranks.h"
 #include "common/atomic_file.h"
 #include "common/errors.h"
 #include "eval/metric_format.h"
@@ -156,6 +157,7 @@ bool plot_ablation(const AblationResult& r, const EvalOptions& o, const std::str
 void run_ablation(const EvalOptions& o) {
   check_eval_outputs(o);
   const auto r = run_ablation_variants(o);
+  if (!dist::Ranks::world().writes_outputs()) return;  // rank 0 writes the table, JSON and plot of all ranks
   const std::string png =
       !o.plot.empty() ? o.plot : (std::filesystem::path(o.checkpoints.front()).parent_path() / "ablation.png").string();
   const bool plotted = plot_ablation(r, o, png);

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "dist/ranks.h"
 #include "common/atomic_file.h"
 #include "common/declared_ranges.h"
 #include "common/errors.h"
@@ -51,7 +52,10 @@ eval::ChipEvalOptions chip_eval_options(const EvalOptions& o) {
 }
 
 // The chip (or NeFT) instances evaluated per checkpoint: one progress-bar step each.
-int instance_count(const EvalOptions& o) { return static_cast<int>(evaluated_levels(o).size()) * o.instances; }
+// The chip instances this rank evaluates (all of them for a single process; monte_carlo_on_chip's share).
+int instance_count(const EvalOptions& o) {
+  return dist::Ranks::world().share(static_cast<int>(evaluated_levels(o).size()) * o.instances);
+}
 
 CheckpointResult evaluate_language_model(const std::string& path, const EvalOptions& o, int index, int count) {
   if (o.batchnorm > 0)
@@ -256,6 +260,7 @@ void run_eval(const EvalOptions& o) {
   validate_eval_options(o);
   check_eval_outputs(o);  // before the work, not after it
   const auto results = evaluate_checkpoints(o);
+  if (!dist::Ranks::world().writes_outputs()) return;  // rank 0 writes the table, JSON and plot of all ranks
   const std::string plot_path = evaluation_plot_path(o);
   const bool plotted = plot_evaluation(results, o, plot_path);
   if (o.json || !o.json_out.empty()) {

@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "common/seed_streams.h"
+#include "dist/ranks.h"
 #include "nn/batchnorm_reestimation.h"
 #include "nn/context_override.h"
 #include "nn/convert.h"
@@ -58,12 +59,13 @@ uint64_t instance_read_seed(uint64_t seed, double level, int k) {
 
 void forward_in_batches(models::Classifier& model, const at::Tensor& images, int64_t batch) {
   torch::NoGradGuard no_grad;
-  for (int64_t i = 0; i < images.size(0); i += batch) model.forward(images.narrow(0, i, std::min(batch, images.size(0) - i)));
+  for (int64_t i = 0; i < images.size(0); i += batch)
+    model.forward(images.narrow(0, i, std::min(batch, images.size(0) - i)));
 }
 
 void program_instance(torch::nn::Module& model, nn::AnalogContext& context, uint64_t seed, double level, int k,
-                      const std::function<void()>& calibration_forward,
-                      const std::function<void()>& batchnorm_forward, bool calibrate_output) {
+                      const std::function<void()>& calibration_forward, const std::function<void()>& batchnorm_forward,
+                      bool calibrate_output) {
   auto gen = instance_generator(seed, level, k);
   {
     nn::ContextOverride at_level(context);
@@ -123,12 +125,18 @@ std::vector<LevelResult> monte_carlo_on_chip(torch::nn::Module& model, nn::Analo
                                              const std::function<void()>& calibration_forward,
                                              const std::function<void(int, int)>& on_instance,
                                              const std::function<void()>& batchnorm_forward) {
-  std::vector<LevelResult> results;
+  // The (level, instance) pairs are spread over the ranks of a distributed run (pair j on rank j mod size) and
+  // summed back: instance k is a function of (seed, level, k) alone, so the result is the same for any number of
+  // ranks (to the bit, for the same threads per rank). A single process is one rank.
+  dist::Ranks& ranks = dist::Ranks::world();
   const int total = static_cast<int>(options.levels.size()) * options.instances;
+  const int mine = ranks.share(total);
+  at::Tensor values = at::zeros({total}, at::kDouble);
   int done = 0;
-  for (const double level : options.levels) {
-    std::vector<double> values;
-    for (int k = 0; k < options.instances; ++k) {
+  for (int j = ranks.rank(); j < total; j += ranks.size()) {
+    const double level = options.levels[static_cast<size_t>(j / options.instances)];
+    const int k = j % options.instances;
+    {
       std::optional<nn::BatchNormStatsBackup> trained_statistics;
       if (batchnorm_forward) trained_statistics.emplace(model);
       if (options.neft_s > 0) {
@@ -138,12 +146,17 @@ std::vector<LevelResult> monte_carlo_on_chip(torch::nn::Module& model, nn::Analo
         program_instance(model, context, options.seed, level, k, calibration_forward, batchnorm_forward,
                          options.calibrate_output);
       }
-      values.push_back(metric());
+      values[j] = metric();
       nn::clear_chip(model);
-      if (on_instance) on_instance(++done, total);
+      if (on_instance) on_instance(++done, mine);
     }
-    results.push_back(summarize(level, std::move(values)));
   }
+  ranks.sum(values);
+  std::vector<LevelResult> results;
+  const double* v = values.data_ptr<double>();
+  for (size_t l = 0; l < options.levels.size(); ++l)
+    results.push_back(
+        summarize(options.levels[l], std::vector<double>(v + l * options.instances, v + (l + 1) * options.instances)));
   return results;
 }
 

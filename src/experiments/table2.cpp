@@ -17,6 +17,7 @@
 #include "common/declared_ranges.h"
 #include "common/errors.h"
 #include "common/subprocess.h"
+#include "dist/ranks.h"
 #include "experiments/run_cache.h"
 #include "models/model_registry.h"
 #include "report/report_files.h"
@@ -109,6 +110,11 @@ void check_options(const Table2Options& o) {
   require_in_range(ranges::kLevel, o.seeds_level, "--seeds-level");
   require_in_range(ranges::kInstances, o.instances, "--instances");
   require_in_range(ranges::kSeeds, o.seeds, "--seeds");
+  require_in_range(ranges::kRanks, o.ranks, "--ranks");
+  if (dist::Ranks::world().size() > 1)
+    throw common::ConfigError(
+        "experiment table2 runs as one process: give --ranks to it (experiment table2 --ranks "
+        "N), not to the program, and its evaluations run over the ranks");
   if (o.train_level != "matched") parse_level(o.train_level, "--train-level");  // even when every method is pinned
   if (o.seeds > 1 && o.methods.empty()) throw common::ConfigError("--seeds needs a method (--methods) to train");
   require_in_range(ranges::kFineTuneEpochs, o.fine_tune, "--fine-tune");
@@ -203,20 +209,11 @@ std::vector<std::string> eval_args(const Table2Entry& e, const Table2Options& o)
   // The shortest exact form: the evaluation's levels must read back equal to the options' (level_result).
   for (const double l : entry_levels(o, e)) levels += fmt::format("{}{}", levels.empty() ? "" : ",", l);
   const std::string json_path = e.dir + "/chip-eval.json";
-  std::vector<std::string> args = {common::self_path(),
-                                   "eval",
-                                   "--checkpoint",
-                                   e.dir + "/checkpoint.pt",
-                                   "--level",
-                                   levels,
-                                   "--instances",
-                                   std::to_string(o.instances),
-                                   "--seed",
-                                   std::to_string(o.seed),
-                                   "--json-out",
-                                   json_path + ".part",
-                                   "--plot",
-                                   e.dir + "/chip-eval.png"};
+  std::vector<std::string> args = {common::self_path()};
+  if (o.ranks > 1) args.insert(args.end(), {"--ranks", std::to_string(o.ranks)});  // the cores spread over them
+  args.insert(args.end(), {"eval", "--checkpoint", e.dir + "/checkpoint.pt", "--level", levels, "--instances",
+                           std::to_string(o.instances), "--seed", std::to_string(o.seed), "--json-out",
+                           json_path + ".part", "--plot", e.dir + "/chip-eval.png"});
   if (o.calibration) args.insert(args.end(), {"--calibration", std::to_string(*o.calibration)});
   if (o.eval_limit > 0) args.insert(args.end(), {"--limit", std::to_string(o.eval_limit)});
   if (o.batchnorm > 0 && !is_text(e.model))  // gpt and bert have no BatchNorm

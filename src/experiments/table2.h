@@ -44,6 +44,7 @@ struct Table2Options {
   std::string preset = "rram";
   uint64_t seed = 0;
   std::string out = "results/table2";
+  int ranks = 1;  // > 1: every evaluation runs as `cimtrain --ranks N eval` (docs/distributed.md); same results
 };
 
 // One trained model of the table.

@@ -43,8 +43,9 @@ void check_record(const nlohmann::json& meta, const std::string& path) {
   if (!meta.contains("format_version") || !meta["format_version"].is_number_integer())
     throw malformed("no integer format_version");
   if (meta.contains("kind") && !meta["kind"].is_string()) throw malformed("'kind' is not a string");
-  if (meta.contains("tensor_count") && !meta["tensor_count"].is_number_unsigned())
-    throw malformed("'tensor_count' is not a count");
+  for (const char* count : {"tensor_count", "ranks"})
+    if (meta.contains(count) && !meta[count].is_number_unsigned())
+      throw malformed("'" + std::string(count) + "' is not a count");
   if (meta.contains("config") &&
       (!meta["config"].is_object() || (meta["config"].contains("model") && !meta["config"]["model"].is_string())))
     throw malformed("'config' is not a run's config");

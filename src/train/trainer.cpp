@@ -13,11 +13,14 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "common/atomic_file.h"
 #include "common/folder_lock.h"
 #include "common/seed_streams.h"
+#include "dist/module_sync.h"
+#include "dist/ranks.h"
 #include "report/csv_columns.h"
 #include "report/plot.h"
 #include "report/progress_bar.h"
@@ -51,12 +54,24 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Progress, epoch, batch, step, epoch_loss_sum,
 
 // One invocation of the training loop: the task, its optimiser and the run's files, stepped until the
 // run is finished, --steps is reached or `stop` is set.
+//
+// Data parallel over the ranks of dist::Ranks::world() (docs/distributed.md): every rank builds the same model and
+// loads the same batches, rank 0's parameters and buffers are broadcast at the start, each step runs on each rank's
+// shard of the batch with its own chip noise (training_step), and after it the BatchNorm running statistics are
+// averaged over the ranks, so that every rank holds the same model after every step and a checkpoint is every
+// rank's state (resume is exact for the same number of ranks). A stop request on any rank stops all at the same
+// step. Rank 0 alone validates and writes the run's files.
 class TrainingRun {
  public:
   TrainingRun(const TrainConfig& config, const TrainPaths& paths, Progress progress, bool resuming, bool quiet)
-      : config_(config), paths_(paths), progress_(progress), quiet_(quiet), task_(make_training_task(config)) {
+      : config_(config),
+        paths_(paths),
+        progress_(progress),
+        quiet_(quiet || !dist::Ranks::world().writes_outputs()),
+        ranks_(dist::Ranks::world()),
+        task_(make_training_task(config)) {
     prepare_model(resuming);  // everything that can fail on bad input first: the folder is untouched until here
-    open_files(resuming);
+    if (ranks_.writes_outputs()) open_files(resuming);
   }
   TrainOutcome run(const std::atomic<bool>* stop);
 
@@ -68,13 +83,14 @@ class TrainingRun {
   void open_files(bool resuming);
   Validation validate();
   void save(bool finished);
-  void step(const TaskBatch& batch, int64_t total_steps, report::ProgressBar& bar);
+  bool step(const TaskBatch& batch, int64_t total_steps, report::ProgressBar& bar, bool stop_asked);
   Validation end_epoch();
 
   TrainConfig config_;
   TrainPaths paths_;
   Progress progress_;
   bool quiet_;
+  dist::Ranks& ranks_;
   std::unique_ptr<TrainingTask> task_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::ofstream steps_out_, epochs_out_, validation_out_;
@@ -111,8 +127,11 @@ void TrainingRun::prepare_model(bool resuming) {
     load_checkpoint(config_.init, model, nullptr);
     log("initialised from " + config_.init);
   }
+  dist::broadcast_module(ranks_, model);
+  if (auxiliary) dist::broadcast_module(ranks_, *auxiliary);
   meta_base_ = task_->meta();
   meta_base_["config"] = config_;
+  meta_base_["ranks"] = ranks_.size();
 }
 
 void TrainingRun::open_files(bool resuming) {
@@ -137,6 +156,7 @@ void TrainingRun::open_files(bool resuming) {
 
 // Float validation (eval mode, no autograd; draws no random numbers), logged in validation.csv when asked.
 Validation TrainingRun::validate() {
+  if (!ranks_.writes_outputs()) return {};
   auto v = task_->validate();
   if (validation_out_.is_open() && validated_at_ != progress_.step) {
     std::string values;
@@ -149,6 +169,7 @@ Validation TrainingRun::validate() {
 }
 
 void TrainingRun::save(bool finished) {
+  if (!ranks_.writes_outputs()) return;
   auto meta = meta_base_;
   meta["progress"] = progress_;
   meta["finished"] = finished;
@@ -159,29 +180,41 @@ void TrainingRun::save(bool finished) {
                   finished ? nullptr : auxiliary);
 }
 
-void TrainingRun::step(const TaskBatch& batch, int64_t total_steps, report::ProgressBar& bar) {
+// One optimiser step; true when a rank asked to stop (every rank then stops after this same step).
+bool TrainingRun::step(const TaskBatch& batch, int64_t total_steps, report::ProgressBar& bar, bool stop_asked) {
   const auto step_start = std::chrono::steady_clock::now();
   const double lr = learning_rate(config_, progress_.step, total_steps);
   set_learning_rate(*optimizer_, lr);
   const auto r = training_step(*task_, *optimizer_, batch, config_, progress_.step);
-  if (!std::isfinite(r.loss))
-    throw std::runtime_error(
-        fmt::format("training diverged: loss {} at step {} (lower --lr?)", r.loss, progress_.step));
-  const auto [correct, scored] = task_correct(r.logits, batch.target);
+  const auto [shard_correct, shard_scored] = task_correct(r.logits, r.target);
+  // The whole batch's loss and hits, and whether any rank wants to stop (one all-reduce; nothing for one rank).
+  at::Tensor totals = at::tensor(
+      {r.loss, static_cast<double>(shard_correct), static_cast<double>(shard_scored), stop_asked ? 1.0 : 0.0},
+      at::kDouble);
+  ranks_.sum(totals);
+  const double loss = totals[0].item<double>();
+  const auto correct = static_cast<int64_t>(totals[1].item<double>());
+  const auto scored = static_cast<int64_t>(totals[2].item<double>());
+  dist::average_buffers(ranks_, task_->model());
+  if (!std::isfinite(loss))
+    throw std::runtime_error(fmt::format("training diverged: loss {} at step {} (lower --lr?)", loss, progress_.step));
   ++progress_.step;
   ++progress_.batch;
-  progress_.epoch_loss_sum += r.loss;
+  progress_.epoch_loss_sum += loss;
   progress_.epoch_correct += correct;
   progress_.epoch_seen += scored;
   progress_.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count();
-  steps_out_ << fmt::format("{},{},{:.6f},{:.4f},{:.6g},{:.3f}\n", progress_.step, progress_.epoch, r.loss,
-                            scored ? static_cast<double>(correct) / scored : 0.0, lr, progress_.seconds)
-             << std::flush;  // users (and tests) follow the file while the run goes on
-  check_written(steps_out_, paths_.steps_csv);
-  bar.update(static_cast<int>(progress_.step), fmt::format("loss {:.3f}", r.loss));
+  if (ranks_.writes_outputs()) {
+    steps_out_ << fmt::format("{},{},{:.6f},{:.4f},{:.6g},{:.3f}\n", progress_.step, progress_.epoch, loss,
+                              scored ? static_cast<double>(correct) / scored : 0.0, lr, progress_.seconds)
+               << std::flush;  // users (and tests) follow the file while the run goes on
+    check_written(steps_out_, paths_.steps_csv);
+  }
+  bar.update(static_cast<int>(progress_.step), fmt::format("loss {:.3f}", loss));
   if (config_.validate_every > 0 && progress_.step % config_.validate_every == 0 &&
       progress_.batch < task_->steps_per_epoch())
     validate();  // (the epoch's end validates itself)
+  return totals[3].item<double>() > 0;
 }
 
 // End of an epoch: validate (float), log, and save.
@@ -190,11 +223,14 @@ Validation TrainingRun::end_epoch() {
   const auto validation = validate();
   std::string values;
   for (double v : validation.values) values += fmt::format("{:.4f},", v);
-  epochs_out_ << fmt::format(
-      "{},{},{:.6f},{:.4f},{}{:.1f}\n", progress_.epoch + 1, progress_.step, progress_.epoch_loss_sum / epoch_steps,
-      progress_.epoch_seen ? double(progress_.epoch_correct) / progress_.epoch_seen : 0.0, values, progress_.seconds);
-  epochs_out_.flush();
-  check_written(epochs_out_, paths_.epochs_csv);
+  if (ranks_.writes_outputs())
+    epochs_out_ << fmt::format(
+        "{},{},{:.6f},{:.4f},{}{:.1f}\n", progress_.epoch + 1, progress_.step, progress_.epoch_loss_sum / epoch_steps,
+        progress_.epoch_seen ? double(progress_.epoch_correct) / progress_.epoch_seen : 0.0, values, progress_.seconds);
+  if (ranks_.writes_outputs()) {
+    epochs_out_.flush();
+    check_written(epochs_out_, paths_.epochs_csv);
+  }
   log(fmt::format("epoch {}/{}: train loss {:.4f}, train accuracy {:.2f}%, {}, {:.0f} s", progress_.epoch + 1,
                   config_.epochs, progress_.epoch_loss_sum / epoch_steps,
                   100.0 * progress_.epoch_correct / std::max<int64_t>(1, progress_.epoch_seen), validation.summary,
@@ -227,8 +263,7 @@ TrainOutcome TrainingRun::run(const std::atomic<bool>* stop) {
     task_->start_epoch(progress_.epoch, progress_.batch);
     TaskBatch batch;
     while (progress_.step < last_step && task_->next(progress_.step, batch)) {
-      step(batch, total_steps, bar);
-      if (stop && stop->load()) {
+      if (step(batch, total_steps, bar, stop && stop->load())) {
         interrupted = true;
         break;
       }
@@ -246,7 +281,7 @@ TrainOutcome TrainingRun::run(const std::atomic<bool>* stop) {
   if (interrupted)
     log(fmt::format("interrupted at step {}: saved {}; continue with --resume {}", progress_.step, paths_.checkpoint,
                     paths_.dir));
-  plot_loss(paths_, config_);
+  if (ranks_.writes_outputs()) plot_loss(paths_, config_);
   outcome.steps = progress_.step;
   outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return outcome;
@@ -257,7 +292,8 @@ TrainOutcome TrainingRun::run(const std::atomic<bool>* stop) {
 TrainOutcome train(const TrainConfig& config, const std::string& out_dir, const std::atomic<bool>* stop, bool quiet) {
   config.validate();
   const TrainPaths paths(out_dir);
-  const common::FolderLock lock(paths.dir);  // one writer, and a folder it can write, before any work
+  std::optional<common::FolderLock> lock;  // one writer (rank 0), and a folder it can write, before any work
+  if (dist::Ranks::world().writes_outputs()) lock.emplace(paths.dir);
   return TrainingRun(config, paths, Progress{}, false, quiet).run(stop);
 }
 
@@ -265,7 +301,14 @@ TrainOutcome resume(const std::string& out_dir, int64_t steps, int64_t epochs, c
                     bool quiet) {
   const TrainPaths paths(out_dir);
   const auto meta = read_checkpoint_meta(paths.checkpoint);
-  const common::FolderLock lock(paths.dir);
+  std::optional<common::FolderLock> lock;
+  if (dist::Ranks::world().writes_outputs()) lock.emplace(paths.dir);
+  const int ranks = meta.value("ranks", 1);
+  if (ranks != dist::Ranks::world().size())
+    throw common::ConfigError(
+        fmt::format("'{}' was trained on {} rank(s): resume it with --ranks {} (each rank's "
+                    "shard of the batches and chip noise follow the ranks), not on {}",
+                    paths.dir, ranks, ranks, dist::Ranks::world().size()));
   TrainConfig config;
   try {
     config = train_config_from_json(meta.at("config"));

@@ -8,6 +8,7 @@
 #include <chrono>
 
 #include "common/seed_streams.h"
+#include "dist/module_sync.h"
 
 namespace cimtrain::train {
 
@@ -36,13 +37,32 @@ void set_learning_rate(torch::optim::Optimizer& optimizer, double lr) {
 
 StepResult training_step(TrainingTask& task, torch::optim::Optimizer& optimizer, const TaskBatch& batch,
                          const TrainConfig& config, int64_t step, StepTimes* times) {
-  task.context().reseed(
-      common::stream_seed(common::SeedStream::kTrainingChipNoise, {config.seed, static_cast<uint64_t>(step)}));
+  dist::Ranks& ranks = dist::Ranks::world();
+  const auto rank = static_cast<uint64_t>(ranks.rank());
+  const auto s = static_cast<uint64_t>(step);
+  task.context().reseed(rank == 0
+                            ? common::stream_seed(common::SeedStream::kTrainingChipNoise, {config.seed, s})
+                            : common::stream_seed(common::SeedStream::kTrainingChipNoise, {config.seed, s, rank}));
   auto t = Clock::now();
   optimizer.zero_grad();
   StepResult r;
-  r.logits = task.training_forward(batch.input);
-  const auto loss = task_loss(r.logits, batch.target);
+  at::Tensor input = batch.input;
+  r.target = batch.target;
+  double weight = 1;  // this shard's share of the batch's scored targets
+  if (ranks.size() > 1) {
+    const int64_t n = batch.input.size(0);
+    const int64_t lo = n * ranks.rank() / ranks.size(), hi = n * (ranks.rank() + 1) / ranks.size();
+    input = batch.input.narrow(0, lo, hi - lo);
+    r.target = batch.target.narrow(0, lo, hi - lo);
+    const auto scored = [](const at::Tensor& target) { return target.ne(-100).sum().item<double>(); };
+    const double all = scored(batch.target);
+    weight = all > 0 ? scored(r.target) / all : 0;
+  }
+  r.logits = task.training_forward(input);
+  // A shard without a scored target (BERT's masking can leave one) contributes zero loss and gradient.
+  const auto loss = ranks.size() == 1 ? task_loss(r.logits, r.target)
+                    : weight > 0      ? task_loss(r.logits, r.target) * weight
+                                      : r.logits.sum() * 0;
   if (times) {
     (void)loss.item<double>();
     times->forward = seconds_since(t);
@@ -53,6 +73,7 @@ StepResult training_step(TrainingTask& task, torch::optim::Optimizer& optimizer,
     times->backward = seconds_since(t);
     t = Clock::now();
   }
+  dist::sum_gradients(ranks, optimizer.param_groups().front().params());
   if (config.grad_clip > 0)  // over the model's and the auxiliary modules' parameters
     torch::nn::utils::clip_grad_norm_(optimizer.param_groups().front().params(), config.grad_clip);
   optimizer.step();

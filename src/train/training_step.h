@@ -28,14 +28,20 @@ struct StepTimes {
 };
 
 struct StepResult {
-  at::Tensor logits;  // the training forward's logits (detached use only: accuracy)
-  double loss = 0;    // the step's loss (may be non-finite: the caller decides)
+  at::Tensor logits;  // the training forward's logits (detached use only: accuracy), of this rank's shard
+  at::Tensor target;  // the targets of those logits (the shard's)
+  double loss = 0;    // this rank's part of the step's loss (all of it for one rank; may be non-finite)
 };
 
 // One step on `batch`: the task's chip noise is seeded for optimiser step `step` of the run
-// (common::SeedStream::kTrainingChipNoise, with config.seed), gradients are zeroed, the loss of
-// task.training_forward(batch.input) is differentiated, clipped to config.grad_clip (> 0) over the
+// (common::SeedStream::kTrainingChipNoise, with config.seed, and the rank for ranks above 0), gradients are zeroed,
+// the loss of task.training_forward(batch.input) is differentiated, clipped to config.grad_clip (> 0) over the
 // optimiser's parameters, and the optimiser steps.
+//
+// Data parallel (dist::Ranks::world() of more than one rank): every rank holds the whole batch and takes its own
+// contiguous shard of it; its loss is weighted by its share of the batch's scored targets, so that the gradients
+// summed over the ranks (dist::sum_gradients, flattened buckets) are the whole batch's mean-loss gradient; the
+// clipping and the update then run the same on every rank. The ranks' losses sum to the batch's loss.
 StepResult training_step(TrainingTask& task, torch::optim::Optimizer& optimizer, const TaskBatch& batch,
                          const TrainConfig& config, int64_t step, StepTimes* times = nullptr);
 
