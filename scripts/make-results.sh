@@ -1,13 +1,33 @@
 #!/usr/bin/env bash
 # Rebuilds RESULTS.md from the experiments' own reports (results/*/summary.md, written by `cimtrain experiment
-# ...`) and the earlier studies' reports (results/*/report.md), so that no number in it is typed by hand.
-# Headings move one level down and image links are made relative to the repository root.
+# ...`) and the earlier studies' reports (results/*/report.md), so that no number in it is typed by hand. The
+# converged study (issue 18) comes first; the toy-budget studies follow in an appendix marked as such. Headings
+# move down to their place and image links are made relative to the repository root.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-EXPERIMENTS=(table2-cifar10 table2-shakespeare curves alignment-resnet20 alignment-gpt table3)
+CONVERGED=(table2-converged)  # issue 18: models trained to convergence, the results to cite
+EXPERIMENTS=(table2-cifar10 table2-shakespeare curves alignment-resnet20 alignment-gpt table3)  # toy budgets
 EARLIER=(resnet20-cifar10 lm neft fashion-mnist-main)
 out="RESULTS.md.tmp"
+
+# The summary of results/NAME with its title at heading level LEVEL ('#' x LEVEL) and its sections one below,
+# links to the folder's files made relative to the repository root; MISSING is said when it is not there yet.
+section() {
+  local name="$1" level="$2" missing="$3" f="results/$1/summary.md"
+  if [ ! -f "$f" ]; then
+    echo "($missing)"
+    echo
+    return
+  fi
+  local h s
+  h=$(printf '#%.0s' $(seq "$level"))
+  s="$h#"
+  sed -E -e "1s|^# (.*)$|$h \\1 (\`results/$name\`)|" -e "2,\$s|^## |$s |" \
+    -e "s#\\]\\(([A-Za-z0-9_.-]+\\.(png|csv|json|md))\\)#](results/$name/\\1)#g" "$f"
+  echo
+}
+
 {
   echo "# Results from this machine"
   echo
@@ -16,30 +36,29 @@ out="RESULTS.md.tmp"
   echo "by \`scripts/run-experiments.sh\`; the earlier studies' from \`results/<name>/report.md\`)."
   echo "Assembled at commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown) on $(date -u +%Y-%m-%d)."
   echo
+  echo "## Table II at convergence (issue 18)"
+  echo
+  for name in "${CONVERGED[@]}"; do
+    section "$name" 3 "not yet: \`results/$name/summary.md\` is written when the study finishes; see \`results/$name/README.md\`"
+  done
+  echo "## Appendix: the toy-budget studies (issue 7; not converged, not for citing)"
+  echo
   echo "**Chip preset.** The studies below ran before issue 17 (their outputs are from then): their chip \`rram\` is the preset now called"
   echo "\`rram-harsh\` (the same configuration, number for number; the instances' random draws changed since, so a rerun"
   echo "agrees in distribution, not bit for bit). Today's \`rram\` follows NeuRRAM (Wan et al., Nature 2022; docs/simulator.md). Their budgets are toy budgets (4 float"
   echo "epochs on 10,000 images): issue 18 replaces them with converged models."
   echo
-  echo "## The paper's studies (issue 7)"
+  echo "### The paper's studies at toy budgets"
   echo
   for name in "${EXPERIMENTS[@]}"; do
-    f="results/$name/summary.md"
-    if [ ! -f "$f" ]; then
-      echo "(missing: \`$f\`; run scripts/run-experiments.sh)"
-      echo
-      continue
-    fi
-    # '# Title' -> '### Title (results/NAME)'; '## X' -> '#### X'; links to files of the folder -> results/NAME/...
-    sed -E -e "1s|^# (.*)$|### \\1 (\`results/$name\`)|" -e "2,\$s|^## |#### |" \
-      -e "s#\\]\\(([A-Za-z0-9_.-]+\\.(png|csv|json|md))\\)#](results/$name/\\1)#g" "$f"
-    echo
+    section "$name" 4 "missing: \`results/$name/summary.md\`; run scripts/run-experiments.sh"
   done
-  echo "## Earlier studies (issues 3 to 6)"
+  echo "### Earlier studies (issues 3 to 6)"
   echo
   for name in "${EARLIER[@]}"; do
     f="results/$name/report.md"
-    [ -f "$f" ] && { cat "$f"; echo; }
+    # one heading level down, outside code blocks (whose '#' lines are shell comments)
+    [ -f "$f" ] && { awk '/^```/ { code = !code } !code && /^#+ / { $0 = "#" $0 } { print }' "$f"; echo; }
   done
 } > "$out"
 mv "$out" RESULTS.md

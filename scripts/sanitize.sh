@@ -13,7 +13,17 @@ cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCIMTRAIN_SANITIZ
 cmake --build "$build" -j"$(nproc)"
 cd "$build"
 # LibTorch's own static objects are alive at exit by design: leak checking would report them, not our code.
-export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:detect_stack_use_after_return=0"
-export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+# Every report also goes to a file of reports/, so that one in a child process whose test only checks for a
+# non-zero exit is not lost.
+rm -rf reports && mkdir reports
+export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:detect_stack_use_after_return=0:log_path=$PWD/reports/asan"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$PWD/reports/ubsan"
 # cpp_package rebuilds the examples against the installed (sanitized) package, and code_size checks sources only.
-ctest -j"$(nproc)" -E '^(cpp_package|code_size)$' --output-on-failure --timeout 1800 "${@:2}"
+status=0
+ctest -j"$(nproc)" -E '^(cpp_package|code_size)$' --output-on-failure --timeout 1800 "${@:2}" || status=$?
+if [ -n "$(ls -A reports)" ]; then
+  echo "sanitizer reports:"; head -50 reports/*; status=1
+else
+  echo "no sanitizer report"
+fi
+exit $status

@@ -11,8 +11,9 @@ namespace cimtrain::cli {
 void add_ranks_flag(CLI::App& app, std::optional<int>& ranks);
 
 // When argv asks for --ranks N (N > 1) and this process is not a rank already (no RANK in the environment):
-// launches the ranks with argv's command and the cores (or --threads T) divided among them, and returns the
-// run's exit status; otherwise nothing (the command runs here).
+// launches the ranks with argv's command (eval or train: the commands that spread; others are refused) and the
+// cores (or --threads T) divided among them, and returns the run's exit status; otherwise nothing (the command
+// runs here).
 std::optional<int> launch_ranks_if_asked(int argc, char** argv);
 
 }  // namespace cimtrain::cli

@@ -90,17 +90,26 @@ Ranks::Ranks(const RankEnvironment& env) : rank_(env.rank), size_(env.world_size
 
 Ranks::~Ranks() = default;
 
+namespace {
+bool g_one_process = false;
+}  // namespace
+
+void Ranks::use_one_process() { g_one_process = true; }
+
 Ranks& Ranks::world() {
-  static Ranks ranks(rank_environment());
+  static Ranks ranks(g_one_process ? RankEnvironment{} : rank_environment());
   return ranks;
 }
 
 namespace {
 void wait(const c10::intrusive_ptr<c10d::Work>& work, const char* what) {
+  const std::string failed = std::string("a ") + what + " over the ranks failed (did another rank stop?): ";
   try {
     work->wait();
+  } catch (const c10::Error& e) {
+    throw std::runtime_error(failed + e.what_without_backtrace());
   } catch (const std::exception& e) {
-    throw std::runtime_error(std::string("a ") + what + " over the ranks failed (did another rank stop?): " + e.what());
+    throw std::runtime_error(failed + e.what());
   }
 }
 }  // namespace

@@ -39,6 +39,9 @@ class Ranks {
 
   // The process's ranks, from its environment, connected on first use.
   static Ranks& world();
+  // Makes world() a single rank whatever the environment says (the Python package: a Python process under
+  // torchrun is one rank of the user's own torch.distributed). Before the first world(); no effect after it.
+  static void use_one_process();
 
   int rank() const { return rank_; }
   int size() const { return size_; }

@@ -7,6 +7,7 @@
 
 #include "common/errors.h"
 #include "data/data_error.h"
+#include "dist/ranks.h"
 #include "python/bindings.h"
 
 namespace cimtrain::python {
@@ -41,6 +42,9 @@ PYBIND11_MODULE(_C, m) {
     }
   });
   python::keep_large_blocks_mapped();
+  // A Python process is one rank even under a distributed launcher (whose torch.distributed may hold
+  // MASTER_PORT): spreading work over Python processes is the user's torch.distributed's business.
+  dist::Ranks::use_one_process();
   python::bind_chip_config(m);
   python::bind_context(m);
   python::bind_layers(m);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <functional>
 #include <string>
 
 #include "test_support.h"
@@ -68,6 +69,25 @@ TEST(CliDataParallel, CleanTrainingOnTwoRanksEqualsOneProcessWithTheWholeBatch) 
   const ProgramRun other = run_cimtrain("--threads 1 train --resume " + dir + "/two --steps 14 --quiet");
   EXPECT_EQ(other.exit_code, 2) << other.out;
   EXPECT_NE(other.out.find("was trained on 2 rank(s): resume it with --ranks 2"), std::string::npos) << other.out;
+}
+
+// Every gradient mode and NeFT method trains over two ranks (the chip's, gaussian's and NeFT's noise per rank, OVF's
+// extra forwards on each shard, IRS's heads summed with the model's gradients) to a finished checkpoint.
+TEST(CliDataParallel, EveryGradientModeAndNeftMethodTrainsOnTwoRanks) {
+  CIMTRAIN_REQUIRE_DATA(cimtrain::testing_support::have_fashion_mnist(), "fashion-mnist");
+  const std::string dir = fresh_dir("cimtrain_dp_modes");
+  const std::string tiny = "--ranks 2 train --data fashion-mnist --epochs 1 --subset 96 --batch 32 --eval-limit 64 "
+                           "--quiet --model ";
+  for (const std::string recipe : {"small-cnn --mode full", "small-cnn --mode gaussian", "small-cnn --mode neft",
+                                   "small-cnn --method neft-ovf", "vgg8 --method neft-irs", "small-cnn --mode ste"}) {
+    const std::string out = dir + "/" + std::to_string(std::hash<std::string>{}(recipe));
+    const ProgramRun r = run_cimtrain(tiny + recipe + " --out " + out);
+    ASSERT_EQ(r.exit_code, 0) << recipe << "\n" << r.out;
+    const auto meta = cimtrain::train::read_checkpoint_meta(out + "/checkpoint.pt");
+    EXPECT_TRUE(meta["finished"].get<bool>()) << recipe;
+    EXPECT_EQ(meta["progress"]["step"], 3) << recipe;
+    EXPECT_EQ(meta["ranks"], 2) << recipe;
+  }
 }
 
 TEST(CliDataParallel, ResumeAfterCtrlCOnTwoRanksEndsWhereTheUninterruptedRunEnds) {

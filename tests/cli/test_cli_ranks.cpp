@@ -64,6 +64,14 @@ TEST(CliRanks, EvaluationOverTwoRanksIsTheSingleRanksToTheBit) {
   EXPECT_EQ(external, single);
 }
 
+TEST(CliRanks, OnlyTheCommandsThatSpreadTakeRanks) {
+  const ProgramRun r = run_cimtrain("--ranks 2 chip --rows 8");
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.out.find("--ranks spreads `eval` and `train` over ranks; `chip` runs as one process"),
+            std::string::npos)
+      << r.out;
+}
+
 TEST(CliRanks, ARankThatDiesFailsTheRunWithItsName) {
   CIMTRAIN_REQUIRE_DATA(cimtrain::testing_support::have_fashion_mnist(), "fashion-mnist");
   const std::string dir = fresh_dir("cimtrain_ranks_failure");
