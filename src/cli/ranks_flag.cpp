@@ -52,6 +52,7 @@ std::optional<int> launch_ranks_if_asked(int argc, char** argv) {
   }
   for (; i < argc; ++i) rest.emplace_back(argv[i]);
   if (rest.empty()) throw common::ConfigError("--ranks " + *ranks_text + " needs a command to run");
+  if (rest.front().rfind("-", 0) == 0) return std::nullopt;  // --help, or a flag CLI11 will explain
   if (rest.front() != "eval" && rest.front() != "train")
     throw common::ConfigError("--ranks spreads `eval` and `train` over ranks; `" + rest.front() +
                               "` runs as one process (experiment table2 takes its own --ranks for its evaluations)");

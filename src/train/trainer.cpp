@@ -196,6 +196,7 @@ bool TrainingRun::step(const TaskBatch& batch, int64_t total_steps, report::Prog
   const auto correct = static_cast<int64_t>(totals[1].item<double>());
   const auto scored = static_cast<int64_t>(totals[2].item<double>());
   dist::average_buffers(ranks_, task_->model());
+  if (auto* auxiliary = task_->auxiliary()) dist::average_buffers(ranks_, *auxiliary);
   if (!std::isfinite(loss))
     throw std::runtime_error(fmt::format("training diverged: loss {} at step {} (lower --lr?)", loss, progress_.step));
   ++progress_.step;
