@@ -111,11 +111,17 @@ std::pair<int, int> wait_for_ranks(int ranks) {
     g_children[static_cast<size_t>(r)] = -1;
     --running;
     const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    if (!ok && first_failed < 0) {
+    // After a forwarded Ctrl-C every rank stops by itself (exit 130, rank 0 once its checkpoint is saved): a
+    // second signal now would kill a rank that is still saving.
+    const bool stopped = g_interrupted && WIFEXITED(status) && WEXITSTATUS(status) == 130;
+    if (stopped && first_failed < 0) {
+      first_failed = r;
+      failed_status = status;
+    } else if (!ok && first_failed < 0) {
       first_failed = r;
       failed_status = status;
       for (const pid_t other : g_children)  // the run fails as a whole: stop the others
-        if (other > 0) ::kill(other, g_interrupted ? SIGINT : SIGTERM);
+        if (other > 0) ::kill(other, SIGTERM);
     }
   }
   return {first_failed, failed_status};
