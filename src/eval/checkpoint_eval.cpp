@@ -158,6 +158,7 @@ nlohmann::json to_json(const CheckpointResult& r, const EvalOptions& o) {
           {"temperature_K", o.temperature_K},
           {r.metric == "perplexity" ? "validation_characters" : "test_images", r.test_items},
           {"seed", o.seed},
+          {"ranks", dist::Ranks::world().size()},  // the processes the instances were spread over
           {r.metric == "perplexity" ? "calibration_windows" : "calibration_images", r.calibration},
           {"batchnorm_images", r.batchnorm},
           {"calibrate_output", r.calibrate_output},

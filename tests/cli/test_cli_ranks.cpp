@@ -36,19 +36,22 @@ const std::string& trained_checkpoint() {
 
 const std::string kEval = " eval --level 1,2 --instances 3 --limit 300 --calibration 64 --json --plot ";
 
-nlohmann::json levels_of(const ProgramRun& r) {
+// The per-level results of an eval's JSON, after checking that it ran over `ranks` processes (so that a launcher
+// that silently ran one process cannot pass the comparison).
+nlohmann::json levels_of(const ProgramRun& r, int ranks) {
   EXPECT_EQ(r.exit_code, 0) << r.out;
   const auto j = nlohmann::json::parse(r.out.substr(r.out.find('{')));
-  return j.contains("checkpoints") ? j["checkpoints"][0]["levels"] : j["levels"];
+  EXPECT_EQ(j["ranks"], ranks) << r.out;
+  return j["levels"];
 }
 
 TEST(CliRanks, EvaluationOverTwoRanksIsTheSingleRanksToTheBit) {
   CIMTRAIN_REQUIRE_DATA(cimtrain::testing_support::have_fashion_mnist(), "fashion-mnist");
   const std::string dir = fresh_dir("cimtrain_ranks_eval");
   const std::string ck = trained_checkpoint();
-  const auto single = levels_of(run_cimtrain("--threads 1" + kEval + dir + "/one.png --checkpoint " + ck, false));
+  const auto single = levels_of(run_cimtrain("--threads 1" + kEval + dir + "/one.png --checkpoint " + ck, false), 1);
   const auto two =
-      levels_of(run_cimtrain("--ranks 2 --threads 2" + kEval + dir + "/two.png --checkpoint " + ck, false));
+      levels_of(run_cimtrain("--ranks 2 --threads 2" + kEval + dir + "/two.png --checkpoint " + ck, false), 2);
   ASSERT_EQ(single.size(), 2u);
   EXPECT_EQ(two, single);  // every per-instance value, mean and interval equal (JSON doubles round-trip exactly)
   EXPECT_TRUE(std::filesystem::exists(dir + "/two.png"));  // rank 0 wrote the plot
@@ -60,7 +63,7 @@ TEST(CliRanks, EvaluationOverTwoRanksIsTheSingleRanksToTheBit) {
                             "/ext1.png --checkpoint " + ck + " > /dev/null 2>&1 &";
   ASSERT_EQ(std::system(rank1.c_str()), 0);
   const auto external = levels_of(
-      run_cimtrain("--threads 1" + kEval + dir + "/ext.png --checkpoint " + ck, false, "RANK=0 " + common_env));
+      run_cimtrain("--threads 1" + kEval + dir + "/ext.png --checkpoint " + ck, false, "RANK=0 " + common_env), 2);
   EXPECT_EQ(external, single);
 }
 
