@@ -34,7 +34,7 @@ for repeat in 1 2 3; do
   done
 done
 /usr/bin/python3 - "$WORK/rows.txt" "$OUT" "$CK" <<'PY'
-import json, statistics, sys
+import json, os, statistics, sys
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
 out, ck = sys.argv[2], sys.argv[3]
 res = {}
@@ -47,7 +47,11 @@ one, two = res["one-rank-two-threads"], res["two-ranks-one-thread"]
 res["eval_ratio"] = two["eval_median"] / one["eval_median"]
 res["train_step_ratio"] = two["train_step_median"] / one["train_step_median"]
 res["command"] = "scripts/bench-distributed.sh " + ck
-json.dump(res, open(out + "/bench.json", "w"), indent=2)
+def write_atomically(path, text):  # a reader never sees half a file; a write error stops the script
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+    os.replace(path + ".tmp", path)
+write_atomically(out + "/bench.json", json.dumps(res, indent=2) + "\n")
 md = f"""# Two ranks with one thread each against one rank with two threads (same work)
 
 `scripts/bench-distributed.sh {ck}`: medians of 3 interleaved repeats.
@@ -57,7 +61,7 @@ md = f"""# Two ranks with one thread each against one rank with two threads (sam
 | eval: ResNet-20, levels 1-2 x 4 instances, 2,000 test images (whole command, s) | {one['eval_median']:.2f} | {two['eval_median']:.2f} | {res['eval_ratio']:.3f} |
 | train: ResNet-20 STE step at batch 128 (s/step) | {one['train_step_median']:.4f} | {two['train_step_median']:.4f} | {res['train_step_ratio']:.3f} |
 """
-open(out + "/bench.md", "w").write(md)
+write_atomically(out + "/bench.md", md)
 print(md)
 PY
 rm -rf "$WORK"
