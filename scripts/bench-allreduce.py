@@ -2,7 +2,9 @@
 """The communication of one data-parallel training step (issue 20), alone: two ranks on 127.0.0.1 joined by the
 same c10d Gloo backend of the same libtorch_cpu.so the program links (Debian's python3-torch is that build),
 all-reducing what `dist::sum_gradients` sends (the model's gradients, flattened in buckets of at most 16 MiB), what
-`dist::average_buffers` sends (BatchNorm running means and variances) and the per-step totals (4 floats).
+`dist::average_buffers` sends (BatchNorm running means and variances, here as one tensor, without the program's
+concatenation and division) and the per-step totals (4 float32 here, 4 doubles in the program: one latency-bound
+message either way). Python's Gloo group has 2 threads, the program's 1.
 
 Parameter counts are those of the program's models (src/models/resnet.cpp: 3x3 convolutions without bias,
 BatchNorm weight and bias, 1x1 projection shortcuts, a linear head). Medians over --steps x --repeats steps.

@@ -2,7 +2,7 @@
 # The cost of running over ranks (issue 20): the same work as one rank with two threads and as two ranks with one
 # thread each (cimtrain --ranks 2), interleaved, 3 repeats, medians. Evaluation: a ResNet-20 checkpoint on chip
 # instances (the wall time of the whole command). Training: ResNet-20 steps at batch 128 (the per-step time from
-# steps.csv, the median over steps 6.., so start-up and data loading do not count). Run it on a quiet machine
+# steps.csv, the median over steps 7.., so start-up and data loading do not count). Run it on a quiet machine
 # (no training or build beside it). Writes results/bench-distributed/{bench.json,bench.md}.
 #   scripts/bench-distributed.sh CHECKPOINT        (a resnet20 checkpoint.pt on cifar10; CIMTRAIN_DATA set)
 set -euo pipefail
@@ -16,7 +16,7 @@ EVAL="eval --checkpoint $CK --level 1,2 --instances 4 --limit 2000 --calibration
 TRAIN="train --model resnet20 --data cifar10 --channels-last --mode ste --level 2 --batch 128 --steps 30 --quiet"
 : > "$WORK/rows.txt"
 seconds_of() { local t0 t1; t0=$(date +%s.%N); "$@" > /dev/null 2>&1; t1=$(date +%s.%N); awk "BEGIN { print $t1 - $t0 }"; }
-step_time() {  # the median of the per-step times of steps.csv (column 6: cumulative training seconds), steps 6..
+step_time() {  # the median of the per-step times of steps.csv (column 6: cumulative training seconds), steps 7..
   /usr/bin/python3 -c "
 import csv, statistics, sys
 rows = list(csv.reader(open(sys.argv[1])))[1:]
