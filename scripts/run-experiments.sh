@@ -17,9 +17,10 @@ set -x
 # Table II at convergence (results/table2-converged/README.md): ResNet-20 trained clean for 160 epochs (SGD
 # Nesterov, lr 0.1 cosine, weight decay 5e-4, crop + flip), then 10 epochs of fine-tuning at 0.2x the rate: the
 # STE on chips of each level (3 seeds at level 2), gaussian injection at level 2, NeFT's noise, and the clean
-# continuation (the baseline); 10 chip instances per level on all 10,000 test images.
+# continuation (the baseline); 10 chip instances per level on all 10,000 test images, evaluated over two ranks of
+# one thread each (--ranks 2: 0.75x the time of one process on two cores, BENCHMARKS.md; the trainings run as one).
 "$CIMTRAIN" experiment table2 --models resnet20 --channels-last --epochs 160 --fine-tune 10 --train-level matched \
-  --methods ste,gaussian@2,neft --seeds 3 --seeds-level 2 --instances 10 --out results/table2-converged
+  --methods ste,gaussian@2,neft --seeds 3 --seeds-level 2 --instances 10 --ranks 2 --out results/table2-converged
 # Table II, CIFAR-10: float training for 4 epochs on the first 10,000 images (Adam 1e-3, batch 128, cosine), then
 # 2 epochs of fine-tuning at half the rate with the STE on level-2 chips, with Gaussian weight noise of the
 # same output error (gaussian), or without noise (the baseline);
