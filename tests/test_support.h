@@ -3,14 +3,18 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "data/data_location.h"
 
@@ -34,6 +38,38 @@ inline ProgramRun run_cimtrain(const std::string& args, bool with_stderr = true,
   while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) out.append(buf.data(), n);
   const int status = pclose(pipe);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+struct InterruptedRun {
+  int rows;    // the rows of steps.csv (header included) seen before Ctrl-C; the run made no progress if too few
+  int status;  // waitpid's status of the program
+};
+
+// Starts `cimtrain ARGS` (stdout dropped, stderr to `log`), waits until RUN_DIR/steps.csv has `rows` rows (at
+// most 60 s), presses Ctrl-C (SIGINT) and waits for the program to end, as a user stopping a run would.
+inline InterruptedRun interrupt_after_rows(const std::vector<std::string>& args, const std::string& run_dir,
+                                           const std::string& log, int rows) {
+  const pid_t pid = fork();
+  if (pid < 0) return {0, -1};
+  if (pid == 0) {
+    if (!freopen("/dev/null", "w", stdout) || !freopen(log.c_str(), "w", stderr)) _exit(126);
+    std::vector<char*> argv = {const_cast<char*>(CIMTRAIN_BINARY)};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(CIMTRAIN_BINARY, argv.data());
+    _exit(127);
+  }
+  int seen = 0;
+  for (int i = 0; i < 600 && seen < rows; ++i) {
+    usleep(100000);
+    std::ifstream in(run_dir + "/steps.csv");
+    seen = 0;
+    for (std::string line; std::getline(in, line);) seen += !line.empty();
+  }
+  kill(pid, SIGINT);
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid) return {seen, -1};
+  return {seen, status};
 }
 
 // An empty folder TempDir()/NAME (removed first if it exists); created unless `create` is false.

@@ -5,6 +5,9 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
+
+#include "common/numeric_range.h"
 
 namespace cimtrain::common {
 
@@ -18,14 +21,12 @@ inline void require(bool ok, const std::string& message) {
   if (!ok) throw ConfigError(message);
 }
 
-// "name must be in [lo, hi], found v"
+// "name must be a whole number in [lo, hi], found v" (a finite number, for floating types): the same check and
+// message as a declared range's (common/numeric_range.h), for settings of config files that no flag sets.
 template <class T>
 void require_range(const char* name, T value, T lo, T hi) {
-  if (value < lo || value > hi || value != value) {
-    std::ostringstream s;
-    s << name << " must be in [" << lo << ", " << hi << "], found " << value;
-    throw ConfigError(s.str());
-  }
+  const NumericRange range{name, static_cast<double>(lo), static_cast<double>(hi), std::is_integral_v<T>, "", ""};
+  require_in_range(range, static_cast<double>(value), name);
 }
 
 template <class T>

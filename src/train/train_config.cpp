@@ -17,35 +17,33 @@
 namespace cimtrain::train {
 
 using common::require;
+using common::require_in_range;
 
 void TrainConfig::validate() const {
   namespace ranges = common::ranges;
-  const auto in_range = [](const common::NumericRange& range, double value, const char* name) {
-    common::require_in_range(range, value, name);
-  };
-  in_range(ranges::kLevel, level, "level");
+  require_in_range(ranges::kLevel, level, "level");
   if (gaussian_sigma) {
-    in_range(ranges::kNoiseSigma, *gaussian_sigma, "gaussian sigma");
+    require_in_range(ranges::kNoiseSigma, *gaussian_sigma, "gaussian sigma");
     require(*gaussian_sigma > 0, "gaussian sigma must be > 0 (unset: measured from the chip)");
   }
-  in_range(ranges::kEpochs, static_cast<double>(epochs), "epochs");
-  in_range(ranges::kBatch, static_cast<double>(batch), "batch");
-  in_range(ranges::kLearningRate, lr, "lr");
-  in_range(ranges::kWeightDecay, weight_decay, "weight decay");
-  in_range(ranges::kExampleLimit, static_cast<double>(subset), "subset");
-  in_range(ranges::kTrainSteps, static_cast<double>(steps), "steps");
-  in_range(ranges::kExampleLimit, static_cast<double>(eval_limit), "eval limit");
-  in_range(ranges::kValidateEvery, static_cast<double>(validate_every), "validate-every");
-  in_range(ranges::kGradClip, grad_clip, "grad clip");
-  in_range(ranges::kSeed, static_cast<double>(seed), "seed");
+  require_in_range(ranges::kEpochs, static_cast<double>(epochs), "epochs");
+  require_in_range(ranges::kBatch, static_cast<double>(batch), "batch");
+  require_in_range(ranges::kLearningRate, lr, "lr");
+  require_in_range(ranges::kWeightDecay, weight_decay, "weight decay");
+  require_in_range(ranges::kExampleLimit, static_cast<double>(subset), "subset");
+  require_in_range(ranges::kTrainSteps, static_cast<double>(steps), "steps");
+  require_in_range(ranges::kExampleLimit, static_cast<double>(eval_limit), "eval limit");
+  require_in_range(ranges::kValidateEvery, static_cast<double>(validate_every), "validate-every");
+  require_in_range(ranges::kGradClip, grad_clip, "grad clip");
+  require_in_range(ranges::kSeed, static_cast<double>(seed), "seed");
   try {
     nn::neft_device(neft_device);
   } catch (const std::invalid_argument& e) {
     throw common::ConfigError(e.what());
   }
-  in_range(ranges::kNoiseSigma, neft_sigma, "NeFT sigma");
-  if (irs_sigma) in_range(ranges::kNoiseSigma, *irs_sigma, "IRS sigma");
-  if (beta) in_range(ranges::kBeta, *beta, "beta");
+  require_in_range(ranges::kNoiseSigma, neft_sigma, "NeFT sigma");
+  if (irs_sigma) require_in_range(ranges::kNoiseSigma, *irs_sigma, "IRS sigma");
+  if (beta) require_in_range(ranges::kBeta, *beta, "beta");
   if (method == TrainingMethod::kNeftOvf)
     require(neft_sigma > 0, "neft-ovf raises the noise relative to the NeFT sigma: it needs --sigma > 0");
   if (method != TrainingMethod::kPlain)
@@ -57,10 +55,10 @@ void TrainConfig::validate() const {
     require(!image_data,
             model + " is a language model: it trains on text (--data shakespeare or a text file), not on " + data);
     require(!channels_last, "--channels-last is for convolutions; " + model + " has none");
-    in_range(ranges::kContext, static_cast<double>(context), "context");
-    in_range(ranges::kTransformerLayers, static_cast<double>(layers), "layers");
-    in_range(ranges::kHeads, static_cast<double>(heads), "heads");
-    in_range(ranges::kModelWidth, static_cast<double>(dim), "dim");
+    require_in_range(ranges::kContext, static_cast<double>(context), "context");
+    require_in_range(ranges::kTransformerLayers, static_cast<double>(layers), "layers");
+    require_in_range(ranges::kHeads, static_cast<double>(heads), "heads");
+    require_in_range(ranges::kModelWidth, static_cast<double>(dim), "dim");
     models::TransformerOptions o;
     o.context = context;
     o.layers = layers;

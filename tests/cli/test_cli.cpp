@@ -80,7 +80,7 @@ TEST(Cli, BadInputGetsAClearMessage) {
   std::ofstream(cfg) << R"({"adc": {"bits": 0}})";
   r = run_cimtrain("chip --config " + cfg);
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.out.find("adc.bits must be in [2, 24], found 0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("adc.bits must be a whole number in [2, 24], found 0"), std::string::npos) << r.out;
 }
 
 TEST(Cli, ConfigFileRoundTrip) {

@@ -5,9 +5,7 @@
 // (A vision model on two ranks is not expected to equal one process: BatchNorm normalises each shard by its own
 // batch statistics.)
 #include <gtest/gtest.h>
-#include <signal.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <fstream>
 #include <functional>
@@ -22,6 +20,7 @@
 namespace {
 
 using cimtrain::testing_support::fresh_dir;
+using cimtrain::testing_support::interrupt_after_rows;
 using cimtrain::testing_support::ProgramRun;
 using cimtrain::testing_support::run_cimtrain;
 
@@ -93,10 +92,11 @@ TEST(CliDataParallel, EveryGradientModeAndNeftMethodTrainsOnTwoRanks) {
 TEST(CliDataParallel, ResumeAfterCtrlCOnTwoRanksEndsWhereTheUninterruptedRunEnds) {
   CIMTRAIN_REQUIRE_DATA(cimtrain::testing_support::have_fashion_mnist(), "fashion-mnist");
   const std::string dir = fresh_dir("cimtrain_dp_resume");
+  const std::string stopped = dir + "/stopped";
   const std::vector<std::string> train = {
       "--ranks",  "2",      "train",   "--model", "small-cnn", "--data", "fashion-mnist",
       "--subset", "3072",   "--batch", "32",      "--epochs",  "2",      "--eval-limit",
-      "64",       "--mode", "ste",     "--seed",  "5",         "--out"};
+      "64",       "--mode", "ste",     "--seed",  "5",         "--out",  stopped};
   std::string whole =
       "--ranks 2 train --model small-cnn --data fashion-mnist --subset 3072 --batch 32 --epochs 2 "
       "--eval-limit 64 --mode ste --seed 5 --quiet --out " +
@@ -104,31 +104,10 @@ TEST(CliDataParallel, ResumeAfterCtrlCOnTwoRanksEndsWhereTheUninterruptedRunEnds
   const ProgramRun uninterrupted = run_cimtrain(whole);
   ASSERT_EQ(uninterrupted.exit_code, 0) << uninterrupted.out;
 
-  const std::string stopped = dir + "/stopped";
-  const pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    freopen("/dev/null", "w", stdout);
-    freopen((dir + "/stopped.log").c_str(), "w", stderr);
-    std::vector<char*> argv = {const_cast<char*>(CIMTRAIN_BINARY)};
-    for (const auto& a : train) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(const_cast<char*>(stopped.c_str()));
-    argv.push_back(nullptr);
-    execv(CIMTRAIN_BINARY, argv.data());
-    _exit(127);
-  }
-  int rows = 0;
-  for (int i = 0; i < 600 && rows < 10; ++i) {  // some steps done (at most 60 s), then Ctrl-C
-    usleep(100000);
-    std::ifstream in(stopped + "/steps.csv");
-    rows = 0;
-    for (std::string line; std::getline(in, line);) rows += !line.empty();
-  }
-  ASSERT_GE(rows, 10) << "the run made no progress";
-  kill(pid, SIGINT);
-  int status = 0;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFEXITED(status));
+  const auto interrupted = interrupt_after_rows(train, stopped, dir + "/stopped.log", 10);
+  ASSERT_GE(interrupted.rows, 10) << "the run made no progress";
+  const int status = interrupted.status;
+  ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
   EXPECT_EQ(WEXITSTATUS(status), 130);
   const auto meta = cimtrain::train::read_checkpoint_meta(stopped + "/checkpoint.pt");
   ASSERT_FALSE(meta["finished"].get<bool>()) << "the run finished before Ctrl-C: nothing was resumed";

@@ -2,10 +2,8 @@
 // clear errors (non-zero exit) for bad input.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <array>
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -23,6 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 
 using TrainProgramRun = cimtrain::testing_support::ProgramRun;
+using cimtrain::testing_support::interrupt_after_rows;
 using cimtrain::testing_support::run_cimtrain;
 
 std::string fresh_dir(const std::string& name) {
@@ -148,29 +147,13 @@ TEST(CliTrain, BadInputGetsAClearMessage) {
 TEST(CliTrain, InterruptSavesAndResumeFinishes) {
   CIMTRAIN_REQUIRE_DATA(cimtrain::testing_support::have_fashion_mnist(), "fashion-mnist");
   const std::string dir = fresh_dir("interrupt");
-  const pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    freopen("/dev/null", "w", stdout);
-    freopen((dir + ".log").c_str(), "w", stderr);
-    execl(CIMTRAIN_BINARY, CIMTRAIN_BINARY, "train", "--model", "small-cnn", "--data", "fashion-mnist", "--subset",
-          "4096", "--batch", "32", "--epochs", "1", "--eval-limit", "100", "--mode", "ste", "--out", dir.c_str(),
-          static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  // Wait until some steps are done (at most 60 s), then press Ctrl-C.
-  int rows = 0;
-  for (int i = 0; i < 600 && rows < 3; ++i) {
-    usleep(100000);
-    std::ifstream in(dir + "/steps.csv");
-    std::string line;
-    rows = 0;
-    while (std::getline(in, line)) rows += !line.empty();
-  }
-  ASSERT_GE(rows, 3) << "the run made no progress";
-  kill(pid, SIGINT);
-  int status = 0;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  // Some steps done (at most 60 s), then Ctrl-C.
+  const auto interrupted = interrupt_after_rows({"train", "--model", "small-cnn", "--data", "fashion-mnist", "--subset",
+                                                 "4096", "--batch", "32", "--epochs", "1", "--eval-limit", "100",
+                                                 "--mode", "ste", "--out", dir},
+                                                dir, dir + ".log", 3);
+  ASSERT_GE(interrupted.rows, 3) << "the run made no progress";
+  const int status = interrupted.status;
   ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
   EXPECT_EQ(WEXITSTATUS(status), 130);
   const auto meta = cimtrain::train::read_checkpoint_meta(dir + "/checkpoint.pt");

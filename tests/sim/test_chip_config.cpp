@@ -57,8 +57,8 @@ TEST(ChipConfig, RejectsImpossibleValues) {
   expect_config_error(with([](ChipConfig& c) { c.programming_noise.sigma = -0.1; }),
                       "programming_noise.sigma must be >= 0, found -0.1");
   expect_config_error(with([](ChipConfig& c) { c.read_noise.sigma = -1; }), "read_noise.sigma");
-  expect_config_error(with([](ChipConfig& c) { c.adc.bits = 0; }), "adc.bits must be in [2, 24], found 0");
-  expect_config_error(with([](ChipConfig& c) { c.mapping.tile_rows = 0; }), "mapping.tile_rows must be in [1, 8192], found 0");
+  expect_config_error(with([](ChipConfig& c) { c.adc.bits = 0; }), "adc.bits must be a whole number in [2, 24], found 0");
+  expect_config_error(with([](ChipConfig& c) { c.mapping.tile_rows = 0; }), "mapping.tile_rows must be a whole number in [1, 8192], found 0");
   expect_config_error(with([](ChipConfig& c) { c.mapping.tile_cols = 0; }), "mapping.tile_cols");
   expect_config_error(with([](ChipConfig& c) { c.mapping.g_min_uS = 60; }), "mapping.g_min_uS");
   expect_config_error(with([](ChipConfig& c) { c.mapping.bits_per_cell = 8; }),
