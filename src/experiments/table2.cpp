@@ -278,9 +278,13 @@ Table2Results run_table2_plan(const Table2Options& o, std::vector<Table2Run> run
     fmt::print(stderr, "experiment table2: {} {} -> {}\n", entry.model, table2_label(entry), entry.dir);
     entry.status = ensure_trained(config, entry.dir);
     fmt::print(stderr, "experiment table2: {} {}: {}\n", entry.model, table2_label(entry), to_string(entry.status));
-    entry.train_seconds = train::read_checkpoint_meta(entry.dir + "/checkpoint.pt")
-                              .value("progress", nlohmann::json::object())
-                              .value("seconds", 0.0);
+    const auto meta = train::read_checkpoint_meta(entry.dir + "/checkpoint.pt");
+    const auto progress = meta.value("progress", nlohmann::json::object());
+    entry.train_seconds = progress.value("seconds", 0.0);
+    // A checkpoint written before the wall time was kept: its steps' time, counted as wall time from its last step.
+    entry.train_wall_seconds = progress.value("wall_seconds", entry.train_seconds);
+    entry.wall_since_step = progress.value("wall_since_step", progress.value("step", int64_t{0}));
+    entry.gaussian_sigma = meta.value("gaussian_sigma", 0.0);
     results.commands.push_back(evaluate(entry, o));
     results.entries.push_back(entry);
     // With fine-tuning the clean run is the starting point, tabulated too; the baseline is its continuation.

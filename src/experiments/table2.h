@@ -56,7 +56,10 @@ struct Table2Entry {
   bool per_level = false;     // one model per evaluated level (--train-level matched): evaluated at its own only
   uint64_t seed_offset = 0;   // trained with seed + seed_offset (--seeds)
   RunStatus status = RunStatus::kCached;
-  double train_seconds = 0;
+  double train_seconds = 0;         // the optimiser steps' time (the checkpoint's progress.seconds)
+  double train_wall_seconds = 0;    // the training's wall time, all invocations (progress.wall_seconds)
+  int64_t wall_since_step = 0;      // > 0: the wall time was counted from this step on (an older checkpoint)
+  double gaussian_sigma = 0;        // gaussian: the weight noise it trained with (fraction of max|W|); 0: none
   double eval_seconds = 0;  // the evaluation's wall time (0: not recorded, an evaluation cached before it was)
   nlohmann::json eval;      // cimtrain eval's JSON
 };

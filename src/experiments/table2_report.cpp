@@ -10,6 +10,7 @@
 
 #include "experiments/paper_reference.h"
 #include "experiments/table2.h"
+#include "experiments/table2_reading.h"
 #include "experiments/table2_statistics.h"
 #include "report/plot.h"
 #include "report/report_files.h"
@@ -20,43 +21,8 @@ namespace {
 
 bool matched_levels(const Table2Options& o) { return o.train_level == "matched"; }
 
-// The entry whose result is set against the paper's STE column at `level`: the first training seed's, trained at
-// that level when there is one.
-const Table2Entry* ste_entry(const std::vector<Table2Entry>& entries, const std::string& model, double level) {
-  const Table2Entry* found = nullptr;
-  for (const auto& e : entries)
-    if (e.model == model && e.method == "ste" && e.seed_offset == 0 && level_result(e, level) &&
-        (!found || e.train_level == level))
-      found = &e;
-  return found;
-}
-
-// The baseline of a model: its clean run continued by the fine-tuning epochs when there are some, else the clean
-// run.
-const Table2Entry& baseline_of(const std::vector<Table2Entry>& entries, const std::string& model) {
-  const Table2Entry* b = nullptr;
-  for (const auto& e : entries)
-    if (e.model == model && e.method == "clean" && (!b || e.continued)) b = &e;
-  if (!b) throw std::logic_error("experiment table2: no clean baseline for " + model);
-  return *b;
-}
-
 double mean_at(const nlohmann::json& l) { return l.at("mean").get<double>(); }
 double std_at(const nlohmann::json& l) { return l.at("std").get<double>(); }
-
-std::string show(const std::string& metric, double v) {
-  return metric == "perplexity" ? fmt::format("{:.3f}", v) : fmt::format("{:.2f}%", 100 * v);
-}
-
-std::string show_delta(const std::string& metric, double d) {
-  return metric == "perplexity" ? fmt::format("{:+.3f}", d) : fmt::format("{:+.2f}", 100 * d);
-}
-
-// A paired delta with its 95% interval: "+1.23 [+0.80, +1.66]".
-std::string show_paired(const std::string& metric, const PairedDelta& d) {
-  return fmt::format("{} [{}, {}]", show_delta(metric, d.mean), show_delta(metric, d.ci_low),
-                     show_delta(metric, d.ci_high));
-}
 
 std::string optimizer_summary(const Table2Options& o) {
   if (!o.optimizer && !o.lr && !o.weight_decay)
@@ -80,7 +46,8 @@ std::string budget_summary(const Table2Options& o) {
 std::string table2_csv(const Table2Options& o, const std::vector<Table2Entry>& entries) {
   std::string csv =
       "model,method,train_level,train_seed,metric,float,level,mean,std,ci_low,ci_high,delta_vs_baseline,"
-      "delta_ci_low,delta_ci_high,instances,test_items,train_seconds,eval_seconds,run_dir\n";
+      "delta_ci_low,delta_ci_high,instances,test_items,train_seconds,train_wall_seconds,wall_since_step,eval_seconds,"
+      "run_dir\n";
   for (const auto& e : entries) {
     const auto& b = baseline_of(entries, e.model);
     const std::string metric = e.eval.at("metric");
@@ -90,11 +57,12 @@ std::string table2_csv(const Table2Options& o, const std::vector<Table2Entry>& e
       if (!l) continue;
       const auto d = paired_delta(e, b, level).value_or(PairedDelta{});
       csv += fmt::format("{},{},{},{},{},{:.6f},{:g},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{},{},{:.1f},"
-                         "{:.1f},{}\n",
+                         "{:.1f},{},{:.1f},{}\n",
                          e.model, e.method == "clean" ? table2_label(e) : e.method, e.train_level,
                          o.seed + e.seed_offset, metric, e.eval.at("clean").get<double>(), level, mean_at(*l),
                          std_at(*l), l->at("ci95").at(0).get<double>(), l->at("ci95").at(1).get<double>(), d.mean,
-                         d.ci_low, d.ci_high, l->at("values").size(), items, e.train_seconds, e.eval_seconds, e.dir);
+                         d.ci_low, d.ci_high, l->at("values").size(), items, e.train_seconds, e.train_wall_seconds,
+                         e.wall_since_step, e.eval_seconds, e.dir);
     }
   }
   return csv;
@@ -110,6 +78,9 @@ nlohmann::json table2_json(const Table2Options& o, const std::vector<Table2Entry
                     {"train_seed", o.seed + e.seed_offset},
                     {"run_dir", e.dir},
                     {"train_seconds", e.train_seconds},
+                    {"train_wall_seconds", e.train_wall_seconds},
+                    {"wall_since_step", e.wall_since_step},
+                    {"gaussian_sigma", e.gaussian_sigma},
                     {"eval_seconds", e.eval_seconds},
                     {"eval", e.eval}});
   return {{"experiment", "table2"},
@@ -123,7 +94,34 @@ nlohmann::json table2_json(const Table2Options& o, const std::vector<Table2Entry
 }
 
 // The summary's title and what was run: command, machine, budget, evaluation.
-std::string summary_intro(const Table2Options& o) {
+// What the evaluations read: "all 10000 test images" from an entry's evaluation, else from the options.
+std::string evaluated_items(const Table2Options& o, const std::vector<Table2Entry>& entries) {
+  for (const auto& e : entries) {
+    const bool text = e.eval.value("metric", "") == "perplexity";
+    const auto n = e.eval.value(text ? "validation_characters" : "test_images", int64_t{0});
+    if (n > 0 && !text && o.eval_limit == 0) return fmt::format("all {} test images", n);
+  }
+  return o.eval_limit > 0 ? fmt::format("the first {} test images (gpt/bert: validation windows)", o.eval_limit)
+                          : "the whole test set (gpt/bert: every validation window)";
+}
+
+// Where each kind of model was trained on the chip: the option, with the methods it does not cover named.
+std::string training_levels_summary(const Table2Options& o, const std::vector<Table2Entry>& entries) {
+  std::string md = matched_levels(o) ? "the level they are evaluated at" : "level " + o.train_level;
+  for (const auto& e : entries)
+    if (e.seed_offset == 0 && e.method != "clean" && !e.per_level && e.train_level >= 0 && matched_levels(o))
+      md += fmt::format("; {} at level {:g} only, evaluated at every level", e.method, e.train_level);
+  for (const auto& e : entries)
+    if (e.seed_offset == 0 && e.method != "clean" && e.train_level < 0)
+      md += "; " + e.method + " with its own noise model, not on the chip, evaluated at every level";
+  for (const auto& e : entries)
+    if (e.gaussian_sigma > 0)
+      md += fmt::format(" (gaussian's sigma: {:.4f} x max|W|, measured from the chip's output error at level {:g})",
+                        e.gaussian_sigma, e.train_level);
+  return md;
+}
+
+std::string summary_intro(const Table2Options& o, const std::vector<Table2Entry>& entries) {
   std::string md = "# Accuracy under chip noise (the paper's Table II)\n\n";
   md += fmt::format("- Command: `{}`\n", report::invocation());
   md += fmt::format("- Machine: {}\n", report::machine_summary());
@@ -134,11 +132,9 @@ std::string summary_intro(const Table2Options& o) {
   md += fmt::format(
       "- Evaluation: chip preset {}, {} instance(s) per level (the same instances for every model: seed {}), {}; "
       "ranges calibrated once per instance ({}). Noise-aware models trained at {}.\n",
-      o.preset, o.instances, o.seed,
-      o.eval_limit > 0 ? fmt::format("the first {} test images (gpt/bert: validation windows)", o.eval_limit)
-                       : "the whole test set",
+      o.preset, o.instances, o.seed, evaluated_items(o, entries),
       o.calibration ? fmt::format("{} examples", *o.calibration) : "512 training images / 64 windows",
-      matched_levels(o) ? "the level they are evaluated at" : "level " + o.train_level);
+      training_levels_summary(o, entries));
   if (o.seeds > 1)
     md += fmt::format("- Training seeds: {} for {} at --seeds-level {:g} (seeds {}..{}); every other run seed {}.\n",
                       o.seeds, o.methods.front(), o.seeds_level, o.seed, o.seed + o.seeds - 1, o.seed);
@@ -158,7 +154,7 @@ std::string results_table(const Table2Options& o, const std::vector<Table2Entry>
     header.push_back(fmt::format("level {:g}", l));
     header.push_back("delta [95%]");
   }
-  header.push_back("training s");
+  header.push_back("training s (wall)");
   header.push_back("evaluation s");
   std::vector<std::vector<std::string>> table;
   for (const auto& e : entries) {
@@ -171,7 +167,7 @@ std::string results_table(const Table2Options& o, const std::vector<Table2Entry>
       const auto d = &e == &b ? std::nullopt : paired_delta(e, b, level);
       row.push_back(d ? show_paired(metric, *d) : "");
     }
-    row.push_back(fmt::format("{:.0f}", e.train_seconds));
+    row.push_back(fmt::format("{}{:.0f}", e.wall_since_step > 0 ? ">= " : "", e.train_wall_seconds));
     row.push_back(e.eval_seconds > 0 ? fmt::format("{:.0f}", e.eval_seconds) : "-");
     table.push_back(row);
   }
@@ -183,11 +179,8 @@ std::string results_table(const Table2Options& o, const std::vector<Table2Entry>
 std::string seeds_section(const Table2Options& o, const std::vector<Table2Entry>& entries) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& e : entries) {
-    if (e.seed_offset != 0) continue;
-    std::vector<const Table2Entry*> seeds;
-    for (const auto& s : entries)
-      if (s.model == e.model && s.method == e.method && s.method != "clean" && s.train_level == e.train_level)
-        seeds.push_back(&s);
+    if (e.seed_offset != 0 || e.method == "clean") continue;
+    const auto seeds = seeds_of(entries, e);
     if (seeds.size() < 2) continue;
     const std::string metric = e.eval.at("metric");
     for (const double level : o.levels) {
@@ -288,20 +281,22 @@ std::string summary_files_and_cost(const Table2Results& results) {
   for (const auto& c : results.commands) md += c + "\n";
   md += "```\n";
   double train_seconds = 0, eval_seconds = 0;
-  bool every_eval_timed = true;
+  bool every_eval_timed = true, partial_wall = false;
   for (const auto& e : results.entries) {
-    train_seconds += e.train_seconds;
+    train_seconds += e.train_wall_seconds;
+    partial_wall = partial_wall || e.wall_since_step > 0;
     eval_seconds += e.eval_seconds;
     every_eval_timed = every_eval_timed && e.eval_seconds > 0;
   }
   md += fmt::format(
       "\nCost: training {:.0f} s ({:.2f} h), evaluation {:.0f} s ({:.2f} h){}; the whole study {:.2f} h on this "
-      "machine. \"training s\" is each run's own, from its checkpoint{}; \"evaluation s\" the wall time of its "
-      "`cimtrain eval`.\n",
+      "machine. \"training s (wall)\" is each run's own wall time, all its invocations (steps, batches, validation, "
+      "checkpoints, start-up), from its checkpoint{}{}; \"evaluation s\" the wall time of its `cimtrain eval`.\n",
       train_seconds, train_seconds / 3600, eval_seconds, eval_seconds / 3600,
       every_eval_timed ? "" : " (\"-\": an evaluation cached before its time was recorded, not counted)",
       (train_seconds + eval_seconds) / 3600,
-      results.pretraining.empty() ? "" : " (a fine-tuning's excludes the clean training it starts from, its own row)");
+      results.pretraining.empty() ? "" : " (a fine-tuning's excludes the clean training it starts from, its own row)",
+      partial_wall ? "; \">=\": a run checkpointed before wall time was recorded, its earlier steps' time only" : "");
   return md;
 }
 
@@ -311,7 +306,7 @@ report::Panel metric_panel(const Table2Options& o, const std::vector<Table2Entry
   report::Panel p{{metric == "accuracy" ? "test accuracy on chip instances" : "validation perplexity on chip instances",
                    "chip noise level L", metric == "accuracy" ? "accuracy (%)" : "perplexity", false, true},
                   {}};
-  std::map<std::string, int> colors;  // one method: a colour per model, its baseline dashed
+  std::map<std::string, int> colors;  // one method: a colour per model; the baselines dashed
   std::map<std::string, size_t> series_of;
   const double scale = metric == "accuracy" ? 100.0 : 1.0;
   for (const auto& e : entries) {
@@ -323,10 +318,8 @@ report::Panel metric_panel(const Table2Options& o, const std::vector<Table2Entry
       series_of[title] = p.series.size();
       report::Series s{title, {}, {}, {}};
       s.points = true;
-      if (o.methods.size() == 1) {
-        s.color = colors.emplace(e.model, static_cast<int>(colors.size()) + 1).first->second;
-        s.dashed = e.method == "clean";
-      }
+      if (o.methods.size() == 1) s.color = colors.emplace(e.model, static_cast<int>(colors.size()) + 1).first->second;
+      s.dashed = e.method == "clean";
       p.series.push_back(s);
     }
     auto& s = p.series[series_of[title]];
@@ -350,12 +343,13 @@ std::string table2_label(const Table2Entry& e) {
 }
 
 Table2Report report_table2(const Table2Options& o, const Table2Results& results, bool plotted) {
-  std::string md = summary_intro(o);
+  std::string md = summary_intro(o, results.entries);
   md += results_table(o, results.entries);
   if (plotted) md += "\n![accuracy and perplexity against the noise level](table2.png)\n";
   md += seeds_section(o, results.entries);
   md += ste_against_section(o, results.entries);
   md += paper_section(o, results.entries);
+  md += reading_section(o, results.entries);
   md += summary_files_and_cost(results);
   return {table2_csv(o, results.entries), table2_json(o, results.entries), md};
 }

@@ -59,4 +59,43 @@ std::optional<SeedSpread> seed_spread(const std::vector<const Table2Entry*>& see
   return s;
 }
 
+const Table2Entry& baseline_of(const std::vector<Table2Entry>& entries, const std::string& model) {
+  const Table2Entry* b = nullptr;
+  for (const auto& e : entries)
+    if (e.model == model && e.method == "clean" && (!b || e.continued)) b = &e;
+  if (!b) throw std::logic_error("experiment table2: no clean baseline for " + model);
+  return *b;
+}
+
+const Table2Entry* ste_entry(const std::vector<Table2Entry>& entries, const std::string& model, double level) {
+  const Table2Entry* found = nullptr;
+  for (const auto& e : entries)
+    if (e.model == model && e.method == "ste" && e.seed_offset == 0 && level_result(e, level) &&
+        (!found || e.train_level == level))
+      found = &e;
+  return found;
+}
+
+std::vector<const Table2Entry*> seeds_of(const std::vector<Table2Entry>& entries, const Table2Entry& entry) {
+  std::vector<const Table2Entry*> seeds;
+  for (const auto& s : entries)
+    if (s.model == entry.model && s.method == entry.method && s.continued == entry.continued &&
+        s.train_level == entry.train_level)
+      seeds.push_back(&s);
+  return seeds;
+}
+
+std::string show(const std::string& metric, double v) {
+  return metric == "perplexity" ? fmt::format("{:.3f}", v) : fmt::format("{:.2f}%", 100 * v);
+}
+
+std::string show_delta(const std::string& metric, double d) {
+  return metric == "perplexity" ? fmt::format("{:+.3f}", d) : fmt::format("{:+.2f}", 100 * d);
+}
+
+std::string show_paired(const std::string& metric, const PairedDelta& d) {
+  return fmt::format("{} [{}, {}]", show_delta(metric, d.mean), show_delta(metric, d.ci_low),
+                     show_delta(metric, d.ci_high));
+}
+
 }  // namespace cimtrain::experiments

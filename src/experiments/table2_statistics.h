@@ -1,5 +1,6 @@
 // The statistics of `cimtrain experiment table2`'s report: a level's result of an entry, the paired difference of
-// two entries over the same chip instances (mean and 95% interval), and the spread over training seeds.
+// two entries over the same chip instances (mean and 95% interval), the spread over training seeds, the entries
+// the report sets against each other (baseline, STE), and how the numbers are written.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -41,5 +42,22 @@ struct SeedSpread {
 // The seeds' spread at `level` against `baseline`; none when an entry was not evaluated there.
 std::optional<SeedSpread> seed_spread(const std::vector<const Table2Entry*>& seeds, const Table2Entry& baseline,
                                       double level);
+
+// The baseline of a model: its clean run continued by the fine-tuning epochs when there are some, else the clean
+// run. Throws std::logic_error when the model has no clean run.
+const Table2Entry& baseline_of(const std::vector<Table2Entry>& entries, const std::string& model);
+
+// The STE entry set against the others at `level`: the first training seed's, trained at that level when there is
+// one; null when no STE entry was evaluated there.
+const Table2Entry* ste_entry(const std::vector<Table2Entry>& entries, const std::string& model, double level);
+
+// Every training seed of `entry`'s method, model and training level (the entry itself included), in plan order.
+std::vector<const Table2Entry*> seeds_of(const std::vector<Table2Entry>& entries, const Table2Entry& entry);
+
+// A value ("91.23%" for an accuracy, "4.567" for a perplexity), a difference ("+1.23" points, "-0.123") and a
+// paired difference with its 95% interval ("+1.23 [+0.80, +1.66]").
+std::string show(const std::string& metric, double v);
+std::string show_delta(const std::string& metric, double d);
+std::string show_paired(const std::string& metric, const PairedDelta& d);
 
 }  // namespace cimtrain::experiments

@@ -48,9 +48,42 @@ struct Progress {
   int64_t step = 0;           // optimiser steps done
   double epoch_loss_sum = 0;  // over the current epoch's steps so far
   int64_t epoch_correct = 0, epoch_seen = 0;
-  double seconds = 0;  // training time so far, all invocations
+  double seconds = 0;  // the optimiser steps' time so far, all invocations
+  // Wall-clock time so far, all invocations: the steps, loading the batches, validating, checkpointing and each
+  // invocation's start-up. Counted from step `wall_since_step` (0: from the start; a run checkpointed before
+  // this was recorded counts its earlier steps' time only).
+  double wall_seconds = 0;
+  int64_t wall_since_step = 0;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Progress, epoch, batch, step, epoch_loss_sum, epoch_correct, epoch_seen, seconds)
+
+void to_json(nlohmann::json& j, const Progress& p) {
+  j = {{"epoch", p.epoch},
+       {"batch", p.batch},
+       {"step", p.step},
+       {"epoch_loss_sum", p.epoch_loss_sum},
+       {"epoch_correct", p.epoch_correct},
+       {"epoch_seen", p.epoch_seen},
+       {"seconds", p.seconds},
+       {"wall_seconds", p.wall_seconds},
+       {"wall_since_step", p.wall_since_step}};
+}
+
+void from_json(const nlohmann::json& j, Progress& p) {
+  j.at("epoch").get_to(p.epoch);
+  j.at("batch").get_to(p.batch);
+  j.at("step").get_to(p.step);
+  j.at("epoch_loss_sum").get_to(p.epoch_loss_sum);
+  j.at("epoch_correct").get_to(p.epoch_correct);
+  j.at("epoch_seen").get_to(p.epoch_seen);
+  j.at("seconds").get_to(p.seconds);
+  if (j.contains("wall_seconds")) {
+    j.at("wall_seconds").get_to(p.wall_seconds);
+    j.at("wall_since_step").get_to(p.wall_since_step);
+  } else {  // a checkpoint from before the wall time was kept: its steps' time, and wall time from here on
+    p.wall_seconds = p.seconds;
+    p.wall_since_step = p.step;
+  }
+}
 
 // One invocation of the training loop: the task, its optimiser and the run's files, stepped until the
 // run is finished, --steps is reached or `stop` is set.
@@ -69,6 +102,7 @@ class TrainingRun {
         progress_(progress),
         quiet_(quiet || !dist::Ranks::world().writes_outputs()),
         ranks_(dist::Ranks::world()),
+        wall_mark_(std::chrono::steady_clock::now()),
         task_(make_training_task(config)) {
     prepare_model(resuming);  // everything that can fail on bad input first: the folder is untouched until here
     if (ranks_.writes_outputs()) open_files(resuming);
@@ -85,12 +119,19 @@ class TrainingRun {
   void save(bool finished);
   bool step(const TaskBatch& batch, int64_t total_steps, report::ProgressBar& bar, bool stop_asked);
   Validation end_epoch();
+  // Adds the wall time since the last call (or since this invocation began) to the progress.
+  void count_wall_time() {
+    const auto now = std::chrono::steady_clock::now();
+    progress_.wall_seconds += std::chrono::duration<double>(now - wall_mark_).count();
+    wall_mark_ = now;
+  }
 
   TrainConfig config_;
   TrainPaths paths_;
   Progress progress_;
   bool quiet_;
   dist::Ranks& ranks_;
+  std::chrono::steady_clock::time_point wall_mark_;  // where count_wall_time last counted to
   std::unique_ptr<TrainingTask> task_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::ofstream steps_out_, epochs_out_, validation_out_;
@@ -131,6 +172,7 @@ void TrainingRun::prepare_model(bool resuming) {
   if (auxiliary) dist::broadcast_module(ranks_, *auxiliary);
   meta_base_ = task_->meta();
   meta_base_["config"] = config_;
+  if (context.mode() == nn::GradientMode::kGaussian) meta_base_["gaussian_sigma"] = context.gaussian_sigma();
   meta_base_["ranks"] = ranks_.size();
 }
 
@@ -169,6 +211,7 @@ Validation TrainingRun::validate() {
 }
 
 void TrainingRun::save(bool finished) {
+  count_wall_time();
   if (!ranks_.writes_outputs()) return;
   auto meta = meta_base_;
   meta["progress"] = progress_;
@@ -215,6 +258,7 @@ bool TrainingRun::step(const TaskBatch& batch, int64_t total_steps, report::Prog
   if (config_.validate_every > 0 && progress_.step % config_.validate_every == 0 &&
       progress_.batch < task_->steps_per_epoch())
     validate();  // (the epoch's end validates itself)
+  count_wall_time();
   return totals[3].item<double>() > 0;
 }
 

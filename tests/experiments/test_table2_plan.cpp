@@ -57,7 +57,8 @@ Table2Entry fake_entry(const std::string& method, double train_level, const std:
   e.method = method;
   e.train_level = train_level;
   e.dir = dir;
-  e.train_seconds = 12;
+  e.train_seconds = 10;  // the steps' time; the wall time (what the table shows) is longer
+  e.train_wall_seconds = 12;
   e.eval_seconds = 3;
   e.eval = fake_eval(0.9, means, spread);
   return e;
@@ -229,10 +230,12 @@ TEST(Table2Report, TheDeltaIsTheMethodMinusTheBaselineOnTheSameInstancesWithItsI
   const auto lines = split(report.csv, '\n');
   ASSERT_EQ(lines.size(), 1u + 2u + 1u + 1u);  // the header, then one row per entry and evaluated level
   const auto header = split(lines[0], ',');
-  ASSERT_EQ(header.size(), 19u);
+  ASSERT_EQ(header.size(), 21u);
   EXPECT_EQ(header[11], "delta_vs_baseline");
   EXPECT_EQ(header[12], "delta_ci_low");
-  EXPECT_EQ(header[17], "eval_seconds");
+  EXPECT_EQ(header[16], "train_seconds");
+  EXPECT_EQ(header[17], "train_wall_seconds");
+  EXPECT_EQ(header[19], "eval_seconds");
   const std::vector<std::pair<size_t, size_t>> rows = {{0, 0}, {0, 1}, {1, 0}, {2, 1}};  // (entry, level index)
   const auto& baseline = results.entries[0];
   for (size_t r = 0; r < rows.size(); ++r) {
@@ -240,7 +243,7 @@ TEST(Table2Report, TheDeltaIsTheMethodMinusTheBaselineOnTheSameInstancesWithItsI
     SCOPED_TRACE(fmt::format("entry {} level index {}", e, i));
     const auto& entry = results.entries[e];
     const auto cells = split(lines[1 + r], ',');
-    ASSERT_EQ(cells.size(), 19u);
+    ASSERT_EQ(cells.size(), 21u);
     EXPECT_EQ(cells[0], "small-cnn");
     EXPECT_EQ(cells[1], entry.method);
     EXPECT_EQ(cells[3], "0");  // the training seed
@@ -253,8 +256,11 @@ TEST(Table2Report, TheDeltaIsTheMethodMinusTheBaselineOnTheSameInstancesWithItsI
     EXPECT_EQ(cells[11], fmt::format("{:.6f}", e > 0 ? mean - baseline_mean : 0.0));
     EXPECT_EQ(cells[14], "2");    // instances
     EXPECT_EQ(cells[15], "100");  // test images
-    EXPECT_EQ(cells[17], "3.0");  // evaluation seconds
-    EXPECT_EQ(cells[18], entry.dir);
+    EXPECT_EQ(cells[16], "10.0");  // the steps' seconds
+    EXPECT_EQ(cells[17], "12.0");  // the training's wall seconds
+    EXPECT_EQ(cells[18], "0");     // counted from the start
+    EXPECT_EQ(cells[19], "3.0");   // evaluation seconds
+    EXPECT_EQ(cells[20], entry.dir);
   }
   // ste (L1) at level 1: the differences 0.03 and 0.07: mean 0.05, the interval t(1) x sd / sqrt(2) about it.
   const double half = 12.706 * std::sqrt(2 * 0.02 * 0.02) / std::sqrt(2.0);
@@ -337,7 +343,7 @@ TEST(Table2Report, WithFineTuningTheContinuedBaselineIsTabulatedAndItsStartNamed
   auto continued = fake_entry("clean", -1, "OUT/runs/small-cnn-clean-ft", {0.8, 0.7});
   continued.continued = true;
   auto pretraining = fake_entry("clean", -1, "OUT/runs/small-cnn-clean", {0.8, 0.7});
-  pretraining.train_seconds = 30;
+  pretraining.train_wall_seconds = 30;
   pretraining.eval = fake_eval(0.9, {0.78, 0.69});
   results.entries = {pretraining, continued, fake_entry("ste", 1, "OUT/runs/small-cnn-ste-L1", {0.85, 0.6})};
   results.pretraining = {pretraining};
@@ -356,6 +362,65 @@ TEST(Table2Report, WithFineTuningTheContinuedBaselineIsTabulatedAndItsStartNamed
   EXPECT_EQ(report.markdown.find("## The spread over training seeds"), std::string::npos);  // clean is no seed
   EXPECT_EQ(report.json["rows"][0]["label"], "clean");
   EXPECT_EQ(report.json["rows"][1]["label"], "clean (+ft)");
+}
+
+// The generated reading: per level whether the STE's gain excludes zero, over the seeds whether it is larger than
+// their spread, and the paper's claim for a model in its table.
+TEST(Table2Report, TheReadingSaysWhereTheGainIsLargerThanTheSpreadAndWhetherThePapersClaimHolds) {
+  auto o = small_cnn_options();
+  o.models = {"resnet20"};
+  o.levels = {1, 2};
+  o.seeds = 3;
+  o.methods = {"ste", "gaussian@2"};
+  Table2Results results;
+  // Chip instances read mean -+ 0.01 (baseline), -+ 0.03 (STE): paired differences mean -+ 0.02, so with two
+  // instances the interval is the mean -+ 12.706 x 0.02 = -+ 0.254: nothing excludes zero over the instances...
+  results.entries = {fake_entry("clean", -1, "OUT/clean", {0.80, 0.70}),
+                     fake_entry("ste", 1, "OUT/ste-L1", {0.83, -1}, 0.03)};
+  // ...and over three seeds at level 2 (deltas +3, +4, +5 against the baseline: +4 -+ 4.303 x 1 / sqrt(3) =
+  // [+1.52, +6.48], beyond the spread; against gaussian at 0.74: -1, 0, +1: not beyond it).
+  for (uint64_t k = 0; k < 3; ++k) {
+    results.entries.push_back(fake_entry("ste", 2, fmt::format("OUT/ste-L2-{}", k), {-1, 0.73 + 0.01 * k}, 0.03));
+    results.entries.back().seed_offset = k;
+  }
+  for (auto& e : results.entries) {
+    e.model = "resnet20";
+    e.per_level = e.method == "ste";
+  }
+  results.entries.push_back(fake_entry("gaussian", 2, "OUT/gaussian-L2", {0.81, 0.74}));
+  results.entries.back().model = "resnet20";
+  results.entries.back().gaussian_sigma = 0.0321;
+  const auto md = report_table2(o, results).markdown;
+  EXPECT_NE(md.find("## Reading"), std::string::npos) << md;
+  EXPECT_NE(md.find("- **resnet20**, the STE against clean training (clean, float 90.00%): level 1: not told apart: "
+                    "+3.00 ["),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("Over the 3 training seeds at level 2: +4.00 [+1.52, +6.48], larger than the spread over "
+                    "training seeds."),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("The paper's claim (the STE beats clean training at every level, by +1.43 to +5.30 points) does "
+                    "not hold here at any level; the gains here (+3.00, +3.00 points) are within the paper's span."),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("- **resnet20**, the STE against gaussian (L2): level 1: not told apart: +2.00 ["), std::string::npos)
+      << md;
+  EXPECT_NE(md.find("Over the 3 training seeds at level 2: +0.00 [-2.48, +2.48], not larger than the spread over "
+                    "training seeds."),
+            std::string::npos)
+      << md;
+  // The intro names the methods not trained at every level, and gaussian's measured sigma.
+  EXPECT_NE(md.find("gaussian at level 2 only, evaluated at every level"), std::string::npos) << md;
+  EXPECT_NE(md.find("gaussian's sigma: 0.0321 x max|W|"), std::string::npos) << md;
+  EXPECT_NE(md.find("all 100 test images"), std::string::npos) << md;
+
+  // With instances that agree (no spread) the gain excludes zero at each level: the claim holds.
+  for (auto& e : results.entries)
+    for (auto& l : e.eval["levels"]) l["values"] = {l["mean"].get<double>(), l["mean"].get<double>()};
+  const auto agreed = report_table2(o, results).markdown;
+  EXPECT_NE(agreed.find("level 1: better by +3.00 [+3.00, +3.00]"), std::string::npos) << agreed;
+  EXPECT_NE(agreed.find("holds here at every level"), std::string::npos) << agreed;
 }
 
 }  // namespace

@@ -102,10 +102,18 @@ TEST(Training, ResumeMidEpochReproducesTheUninterruptedRun) {
   config.steps = 3;
   const auto b1 = train(config, dir_b, nullptr, true);
   EXPECT_EQ(b1.steps, 3);
-  EXPECT_EQ(read_checkpoint_meta(dir_b + "/checkpoint.pt")["progress"]["step"], 3);
+  const auto progress1 = read_checkpoint_meta(dir_b + "/checkpoint.pt")["progress"];
+  EXPECT_EQ(progress1["step"], 3);
   const auto b2 = resume(dir_b, 6, 0, nullptr, true);
   EXPECT_EQ(b2.steps, 6);
   EXPECT_FALSE(b2.finished);
+  // The wall time covers more than the steps (start-up, batches, checkpoints) and adds up over invocations.
+  const auto progress2 = read_checkpoint_meta(dir_b + "/checkpoint.pt")["progress"];
+  EXPECT_EQ(progress2["wall_since_step"], 0);
+  EXPECT_GT(progress1["wall_seconds"].get<double>(), progress1["seconds"].get<double>());
+  EXPECT_GT(progress2["wall_seconds"].get<double>(),
+            progress1["wall_seconds"].get<double>() + progress2["seconds"].get<double>() -
+                progress1["seconds"].get<double>());
 
   const auto rows_a = without_seconds(read_csv(dir_a + "/steps.csv"));
   const auto rows_b = without_seconds(read_csv(dir_b + "/steps.csv"));
