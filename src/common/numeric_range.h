@@ -21,11 +21,12 @@ struct NumericRange {
 // "[0, 10]", "(0, 10]", "[1, 100000] instances".
 std::string range_text(const NumericRange& range);
 
-// Why `value` is outside the range ("must be in [0, 10], found 50"; non-finite and fractional values for
+// Why `value` is outside the range ("must be a finite number in [0, 10], found 50", "must be a whole number in
+// [1, 100000] instances, found 0.5"; non-finite and fractional values for
 // integers included), or nothing when it is inside.
 std::optional<std::string> range_violation(const NumericRange& range, double value);
 
-// Throws common::ConfigError "LABEL must be in [..], found V" when `value` is outside the range.
+// Throws common::ConfigError "LABEL must be a finite (whole) number in [..], found V" when `value` is outside it.
 void require_in_range(const NumericRange& range, double value, const std::string& label);
 
 // The same for the text of a flag's value: it must be a number (all of it) inside the range.

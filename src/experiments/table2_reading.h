@@ -1,8 +1,8 @@
 // The plain-words reading of `cimtrain experiment table2`'s results, generated from the numbers (so that it is
-// regenerated with them): per model, where the STE's gain over clean training and over each other method is
-// larger than the spread over chip instances and over training seeds, and where it is not, and whether the
-// reference paper's claim (the STE beats clean training at every level, by +1.43 to +5.30 points on CIFAR-10)
-// holds here.
+// regenerated with them): per model, where the STE's difference from clean training and from each other method
+// has a 95% interval that excludes zero, over the chip instances and over the training seeds, and where it does
+// not, and whether the reference paper's claim (the STE beats clean training at every level, by +1.43 to +5.30
+// points on CIFAR-10) holds here.
 #pragma once
 
 #include <string>

@@ -80,7 +80,7 @@ nlohmann::json table2_json(const Table2Options& o, const std::vector<Table2Entry
                     {"train_seconds", e.train_seconds},
                     {"train_wall_seconds", e.train_wall_seconds},
                     {"wall_since_step", e.wall_since_step},
-                    {"gaussian_sigma", e.gaussian_sigma},
+                    {"gaussian_sigma", e.gaussian_sigma > 0 ? nlohmann::json(e.gaussian_sigma) : nlohmann::json()},
                     {"eval_seconds", e.eval_seconds},
                     {"eval", e.eval}});
   return {{"experiment", "table2"},
@@ -93,34 +93,51 @@ nlohmann::json table2_json(const Table2Options& o, const std::vector<Table2Entry
           {"rows", rows}};
 }
 
-// The summary's title and what was run: command, machine, budget, evaluation.
-// What the evaluations read: "all 10000 test images" from an entry's evaluation, else from the options.
+// What the evaluations read: "all 10000 test images" (the count from an evaluation), the first N, and for the
+// language models every validation window or the first N.
 std::string evaluated_items(const Table2Options& o, const std::vector<Table2Entry>& entries) {
+  int64_t images = 0;
+  bool text = false;
   for (const auto& e : entries) {
-    const bool text = e.eval.value("metric", "") == "perplexity";
-    const auto n = e.eval.value(text ? "validation_characters" : "test_images", int64_t{0});
-    if (n > 0 && !text && o.eval_limit == 0) return fmt::format("all {} test images", n);
+    if (e.eval.value("metric", "") == "perplexity")
+      text = true;
+    else
+      images = std::max(images, e.eval.value("test_images", int64_t{0}));
   }
-  return o.eval_limit > 0 ? fmt::format("the first {} test images (gpt/bert: validation windows)", o.eval_limit)
-                          : "the whole test set (gpt/bert: every validation window)";
+  std::string vision = o.eval_limit > 0 ? fmt::format("the first {} test images", o.eval_limit)
+                       : images > 0     ? fmt::format("all {} test images", images)
+                                        : "the whole test set";
+  if (!text) return vision;
+  const std::string windows = o.eval_limit > 0 ? fmt::format("the first {} validation windows", o.eval_limit)
+                                               : "every validation window";
+  return images > 0 ? vision + " (gpt/bert: " + windows + ")" : windows;
 }
 
-// Where each kind of model was trained on the chip: the option, with the methods it does not cover named.
+// Where the noise-aware models were trained: the option, with the runs it does not describe named (a method
+// pinned to another level, a method with a noise model of its own), and gaussian's measured sigma.
 std::string training_levels_summary(const Table2Options& o, const std::vector<Table2Entry>& entries) {
   std::string md = matched_levels(o) ? "the level they are evaluated at" : "level " + o.train_level;
-  for (const auto& e : entries)
-    if (e.seed_offset == 0 && e.method != "clean" && !e.per_level && e.train_level >= 0 && matched_levels(o))
-      md += fmt::format("; {} at level {:g} only, evaluated at every level", e.method, e.train_level);
-  for (const auto& e : entries)
-    if (e.seed_offset == 0 && e.method != "clean" && e.train_level < 0)
-      md += "; " + e.method + " with its own noise model, not on the chip, evaluated at every level";
-  for (const auto& e : entries)
-    if (e.gaussian_sigma > 0)
-      md += fmt::format(" (gaussian's sigma: {:.4f} x max|W|, measured from the chip's output error at level {:g})",
-                        e.gaussian_sigma, e.train_level);
+  std::vector<std::string> notes;
+  const auto note = [&](const std::string& text) {
+    if (std::find(notes.begin(), notes.end(), text) == notes.end()) notes.push_back(text);
+  };
+  for (const auto& e : entries) {
+    if (e.seed_offset != 0 || e.method == "clean") continue;
+    const bool pinned =
+        e.train_level >= 0 && !e.per_level && (matched_levels(o) || e.train_level != std::stod(o.train_level));
+    if (pinned) note(fmt::format("{} at level {:g} only, evaluated at every level", e.method, e.train_level));
+    if (e.train_level < 0) note(e.method + " with its own noise model, not on the chip, evaluated at every level");
+    if (e.method == "gaussian")
+      note(e.gaussian_sigma > 0 ? fmt::format("{}'s gaussian sigma {:.4f} x max|W|, measured from the chip's output "
+                                              "error at level {:g}",
+                                              e.model, e.gaussian_sigma, e.train_level)
+                                : e.model + "'s gaussian sigma not recorded (trained before it was)");
+  }
+  for (const auto& n : notes) md += "; " + n;
   return md;
 }
 
+// The summary's title and what was run: command, machine, budget, evaluation.
 std::string summary_intro(const Table2Options& o, const std::vector<Table2Entry>& entries) {
   std::string md = "# Accuracy under chip noise (the paper's Table II)\n\n";
   md += fmt::format("- Command: `{}`\n", report::invocation());

@@ -3,6 +3,7 @@
 
 #include <fmt/core.h>
 
+#include <cmath>
 #include <stdexcept>
 
 #include "eval/monte_carlo.h"
@@ -90,7 +91,9 @@ std::string show(const std::string& metric, double v) {
 }
 
 std::string show_delta(const std::string& metric, double d) {
-  return metric == "perplexity" ? fmt::format("{:+.3f}", d) : fmt::format("{:+.2f}", 100 * d);
+  // What rounds to zero is written +0 (a sum of doubles that is zero in theory may come out -1e-17).
+  if (metric == "perplexity") return fmt::format("{:+.3f}", std::abs(d) < 5e-4 ? 0.0 : d);
+  return fmt::format("{:+.2f}", std::abs(100 * d) < 5e-3 ? 0.0 : 100 * d);
 }
 
 std::string show_paired(const std::string& metric, const PairedDelta& d) {

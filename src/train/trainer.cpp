@@ -27,6 +27,7 @@
 #include "report/report_files.h"
 #include "train/checkpoint.h"
 #include "train/model_setup.h"
+#include "train/training_progress.h"
 #include "train/training_step.h"
 #include "train/training_task.h"
 
@@ -39,50 +40,6 @@ namespace {
 // A run file's stream after a write: an error naming the file and the cause (a full disk) when it failed.
 void check_written(const std::ofstream& out, const std::string& path) {
   if (!out) throw std::runtime_error("cannot write '" + path + "': " + std::strerror(errno));
-}
-
-// Where a run stands: saved in the checkpoint record.
-struct Progress {
-  int64_t epoch = 0;          // current epoch
-  int64_t batch = 0;          // next batch of that epoch
-  int64_t step = 0;           // optimiser steps done
-  double epoch_loss_sum = 0;  // over the current epoch's steps so far
-  int64_t epoch_correct = 0, epoch_seen = 0;
-  double seconds = 0;  // the optimiser steps' time so far, all invocations
-  // Wall-clock time so far, all invocations: the steps, loading the batches, validating, checkpointing and each
-  // invocation's start-up. Counted from step `wall_since_step` (0: from the start; a run checkpointed before
-  // this was recorded counts its earlier steps' time only).
-  double wall_seconds = 0;
-  int64_t wall_since_step = 0;
-};
-
-void to_json(nlohmann::json& j, const Progress& p) {
-  j = {{"epoch", p.epoch},
-       {"batch", p.batch},
-       {"step", p.step},
-       {"epoch_loss_sum", p.epoch_loss_sum},
-       {"epoch_correct", p.epoch_correct},
-       {"epoch_seen", p.epoch_seen},
-       {"seconds", p.seconds},
-       {"wall_seconds", p.wall_seconds},
-       {"wall_since_step", p.wall_since_step}};
-}
-
-void from_json(const nlohmann::json& j, Progress& p) {
-  j.at("epoch").get_to(p.epoch);
-  j.at("batch").get_to(p.batch);
-  j.at("step").get_to(p.step);
-  j.at("epoch_loss_sum").get_to(p.epoch_loss_sum);
-  j.at("epoch_correct").get_to(p.epoch_correct);
-  j.at("epoch_seen").get_to(p.epoch_seen);
-  j.at("seconds").get_to(p.seconds);
-  if (j.contains("wall_seconds")) {
-    j.at("wall_seconds").get_to(p.wall_seconds);
-    j.at("wall_since_step").get_to(p.wall_since_step);
-  } else {  // a checkpoint from before the wall time was kept: its steps' time, and wall time from here on
-    p.wall_seconds = p.seconds;
-    p.wall_since_step = p.step;
-  }
 }
 
 // One invocation of the training loop: the task, its optimiser and the run's files, stepped until the

@@ -13,6 +13,7 @@
 
 #include "common/errors.h"
 #include "experiments/table2.h"
+#include "table2_fakes.h"
 #include "test_support.h"
 
 namespace {
@@ -23,46 +24,9 @@ using cimtrain::experiments::report_table2;
 using cimtrain::experiments::Table2Entry;
 using cimtrain::experiments::Table2Options;
 using cimtrain::experiments::Table2Results;
-
-Table2Options small_cnn_options() {
-  Table2Options o;
-  o.models = {"small-cnn"};
-  o.levels = {1, 2};
-  o.train_level = "matched";
-  o.out = "OUT";
-  return o;
-}
-
-// An evaluation as `cimtrain eval --json` writes it: accuracy at levels 1, 2, ... over two chip instances, which
-// read mean - spread and mean + spread (a level whose mean is < 0 is left out: not evaluated there).
-nlohmann::json fake_eval(double clean, const std::vector<double>& means, double spread = 0.01) {
-  nlohmann::json levels = nlohmann::json::array();
-  for (size_t i = 0; i < means.size(); ++i) {
-    const double m = means[i];
-    if (m < 0) continue;
-    levels.push_back({{"level", static_cast<double>(i + 1)},
-                      {"mean", m},
-                      {"std", spread * std::sqrt(2.0)},
-                      {"ci95", {m - 0.02, m + 0.02}},
-                      {"instances", 2},
-                      {"values", {m - spread, m + spread}}});
-  }
-  return {{"metric", "accuracy"}, {"clean", clean}, {"levels", levels}, {"test_images", 100}};
-}
-
-Table2Entry fake_entry(const std::string& method, double train_level, const std::string& dir,
-                       const std::vector<double>& means, double spread = 0.01) {
-  Table2Entry e;
-  e.model = "small-cnn";
-  e.method = method;
-  e.train_level = train_level;
-  e.dir = dir;
-  e.train_seconds = 10;  // the steps' time; the wall time (what the table shows) is longer
-  e.train_wall_seconds = 12;
-  e.eval_seconds = 3;
-  e.eval = fake_eval(0.9, means, spread);
-  return e;
-}
+using cimtrain::testing_support::fake_entry;
+using cimtrain::testing_support::fake_eval;
+using cimtrain::testing_support::small_cnn_options;
 
 std::vector<std::string> split(const std::string& text, char separator) {
   std::vector<std::string> parts;
@@ -362,65 +326,6 @@ TEST(Table2Report, WithFineTuningTheContinuedBaselineIsTabulatedAndItsStartNamed
   EXPECT_EQ(report.markdown.find("## The spread over training seeds"), std::string::npos);  // clean is no seed
   EXPECT_EQ(report.json["rows"][0]["label"], "clean");
   EXPECT_EQ(report.json["rows"][1]["label"], "clean (+ft)");
-}
-
-// The generated reading: per level whether the STE's gain excludes zero, over the seeds whether it is larger than
-// their spread, and the paper's claim for a model in its table.
-TEST(Table2Report, TheReadingSaysWhereTheGainIsLargerThanTheSpreadAndWhetherThePapersClaimHolds) {
-  auto o = small_cnn_options();
-  o.models = {"resnet20"};
-  o.levels = {1, 2};
-  o.seeds = 3;
-  o.methods = {"ste", "gaussian@2"};
-  Table2Results results;
-  // Chip instances read mean -+ 0.01 (baseline), -+ 0.03 (STE): paired differences mean -+ 0.02, so with two
-  // instances the interval is the mean -+ 12.706 x 0.02 = -+ 0.254: nothing excludes zero over the instances...
-  results.entries = {fake_entry("clean", -1, "OUT/clean", {0.80, 0.70}),
-                     fake_entry("ste", 1, "OUT/ste-L1", {0.83, -1}, 0.03)};
-  // ...and over three seeds at level 2 (deltas +3, +4, +5 against the baseline: +4 -+ 4.303 x 1 / sqrt(3) =
-  // [+1.52, +6.48], beyond the spread; against gaussian at 0.74: -1, 0, +1: not beyond it).
-  for (uint64_t k = 0; k < 3; ++k) {
-    results.entries.push_back(fake_entry("ste", 2, fmt::format("OUT/ste-L2-{}", k), {-1, 0.73 + 0.01 * k}, 0.03));
-    results.entries.back().seed_offset = k;
-  }
-  for (auto& e : results.entries) {
-    e.model = "resnet20";
-    e.per_level = e.method == "ste";
-  }
-  results.entries.push_back(fake_entry("gaussian", 2, "OUT/gaussian-L2", {0.81, 0.74}));
-  results.entries.back().model = "resnet20";
-  results.entries.back().gaussian_sigma = 0.0321;
-  const auto md = report_table2(o, results).markdown;
-  EXPECT_NE(md.find("## Reading"), std::string::npos) << md;
-  EXPECT_NE(md.find("- **resnet20**, the STE against clean training (clean, float 90.00%): level 1: not told apart: "
-                    "+3.00 ["),
-            std::string::npos)
-      << md;
-  EXPECT_NE(md.find("Over the 3 training seeds at level 2: +4.00 [+1.52, +6.48], larger than the spread over "
-                    "training seeds."),
-            std::string::npos)
-      << md;
-  EXPECT_NE(md.find("The paper's claim (the STE beats clean training at every level, by +1.43 to +5.30 points) does "
-                    "not hold here at any level; the gains here (+3.00, +3.00 points) are within the paper's span."),
-            std::string::npos)
-      << md;
-  EXPECT_NE(md.find("- **resnet20**, the STE against gaussian (L2): level 1: not told apart: +2.00 ["), std::string::npos)
-      << md;
-  EXPECT_NE(md.find("Over the 3 training seeds at level 2: +0.00 [-2.48, +2.48], not larger than the spread over "
-                    "training seeds."),
-            std::string::npos)
-      << md;
-  // The intro names the methods not trained at every level, and gaussian's measured sigma.
-  EXPECT_NE(md.find("gaussian at level 2 only, evaluated at every level"), std::string::npos) << md;
-  EXPECT_NE(md.find("gaussian's sigma: 0.0321 x max|W|"), std::string::npos) << md;
-  EXPECT_NE(md.find("all 100 test images"), std::string::npos) << md;
-
-  // With instances that agree (no spread) the gain excludes zero at each level: the claim holds.
-  for (auto& e : results.entries)
-    for (auto& l : e.eval["levels"]) l["values"] = {l["mean"].get<double>(), l["mean"].get<double>()};
-  const auto agreed = report_table2(o, results).markdown;
-  EXPECT_NE(agreed.find("level 1: better by +3.00 [+3.00, +3.00]"), std::string::npos) << agreed;
-  EXPECT_NE(agreed.find("holds here at every level"), std::string::npos) << agreed;
 }
 
 }  // namespace
