@@ -12,10 +12,15 @@ CK="${1:?usage: scripts/bench-distributed.sh CHECKPOINT}"
 OUT="$ROOT/results/bench-distributed"
 WORK="$(mktemp -d /tmp/cimtrain-bench-dist-XXXXXX)"
 mkdir -p "$OUT"
-EVAL="eval --checkpoint $CK --level 1,2 --instances 4 --limit 2000 --calibration 256 --json --plot $WORK/e.png"
+EVAL="eval --checkpoint $CK --level 1,2 --instances 4 --limit 2000 --calibration 256 --json-out $WORK/e.json --plot $WORK/e.png"
 TRAIN="train --model resnet20 --data cifar10 --channels-last --mode ste --level 2 --batch 128 --steps 30 --quiet"
 : > "$WORK/rows.txt"
-seconds_of() { local t0 t1; t0=$(date +%s.%N); "$@" > /dev/null 2>&1; t1=$(date +%s.%N); awk "BEGIN { print $t1 - $t0 }"; }
+seconds_of() {  # the wall time of a command that must succeed (a failed run is no measurement)
+  local t0 t1; t0=$(date +%s.%N)
+  "$@" > /dev/null 2>&1 || { echo "bench-distributed: failed: $*" >&2; exit 1; }
+  t1=$(date +%s.%N); awk "BEGIN { print $t1 - $t0 }"
+}
+ranks_of() { /usr/bin/python3 -c "import json, sys; print(json.load(open(sys.argv[1]))['ranks'])" "$1"; }
 step_time() {  # the median of the per-step times of steps.csv (column 6: cumulative training seconds), steps 7..
   /usr/bin/python3 -c "
 import csv, statistics, sys
@@ -26,7 +31,9 @@ print(statistics.median([b - a for a, b in zip(t[5:], t[6:])]))" "$1/steps.csv"
 for repeat in 1 2 3; do
   for setup in "--threads 2" "--ranks 2 --threads 2"; do
     name=$([ "$setup" = "--threads 2" ] && echo one-rank-two-threads || echo two-ranks-one-thread)
+    expected=$([ "$setup" = "--threads 2" ] && echo 1 || echo 2)
     e=$(seconds_of "$CIMTRAIN" $setup $EVAL)
+    [ "$(ranks_of "$WORK/e.json")" = "$expected" ] || { echo "bench-distributed: $name ran on another count of ranks" >&2; exit 1; }
     rm -rf "$WORK/train"
     "$CIMTRAIN" $setup $TRAIN --out "$WORK/train" > /dev/null 2>&1
     s=$(step_time "$WORK/train")

@@ -24,6 +24,7 @@
 #include "sim/chip_config.h"
 #include "sim/presets.h"
 #include "train/checkpoint.h"
+#include "train/training_progress.h"
 
 namespace cimtrain::experiments {
 
@@ -279,11 +280,10 @@ Table2Results run_table2_plan(const Table2Options& o, std::vector<Table2Run> run
     entry.status = ensure_trained(config, entry.dir);
     fmt::print(stderr, "experiment table2: {} {}: {}\n", entry.model, table2_label(entry), to_string(entry.status));
     const auto meta = train::read_checkpoint_meta(entry.dir + "/checkpoint.pt");
-    const auto progress = meta.value("progress", nlohmann::json::object());
-    entry.train_seconds = progress.value("seconds", 0.0);
-    // A checkpoint written before the wall time was kept: its steps' time, counted as wall time from its last step.
-    entry.train_wall_seconds = progress.value("wall_seconds", entry.train_seconds);
-    entry.wall_since_step = progress.value("wall_since_step", progress.value("step", int64_t{0}));
+    const auto progress = meta.at("progress").get<train::Progress>();  // older records: see training_progress.h
+    entry.train_seconds = progress.seconds;
+    entry.train_wall_seconds = progress.wall_seconds;
+    entry.wall_since_step = progress.wall_since_step;
     entry.gaussian_sigma = meta.value("gaussian_sigma", 0.0);
     results.commands.push_back(evaluate(entry, o));
     results.entries.push_back(entry);

@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "experiments/paper_reference.h"
 #include "experiments/table2_statistics.h"
@@ -24,17 +25,21 @@ std::string verdict(const std::string& metric, const PairedDelta& d) {
   return better ? "better by " + shown : worse ? "worse by " + shown : "not told apart: " + shown;
 }
 
-// The STE (of each level) minus `other`, level by level: "level 1: better by ...; level 2: ...".
-std::string per_level(const Table2Options& o, const std::vector<Table2Entry>& entries, const std::string& model,
-                      const Table2Entry& other, std::vector<PairedDelta>* deltas = nullptr) {
+// The STE (of each level) minus `other`, at every level where both were evaluated.
+std::vector<std::pair<double, PairedDelta>> ste_minus(const Table2Options& o, const std::vector<Table2Entry>& entries,
+                                                      const std::string& model, const Table2Entry& other) {
+  std::vector<std::pair<double, PairedDelta>> out;
+  for (const double level : o.levels)
+    if (const auto* s = ste_entry(entries, model, level))
+      if (const auto d = paired_delta(*s, other, level)) out.emplace_back(level, *d);
+  return out;
+}
+
+// "level 1: better by ...; level 2: ...".
+std::string per_level(const std::string& metric, const std::vector<std::pair<double, PairedDelta>>& deltas) {
   std::string md;
-  for (const double level : o.levels) {
-    const auto* s = ste_entry(entries, model, level);
-    const auto d = s ? paired_delta(*s, other, level) : std::nullopt;
-    if (!d) continue;
-    if (deltas) deltas->push_back(*d);
-    md += fmt::format("{}level {:g}: {}", md.empty() ? "" : "; ", level, verdict(other.eval.at("metric"), *d));
-  }
+  for (const auto& [level, d] : deltas)
+    md += fmt::format("{}level {:g}: {}", md.empty() ? "" : "; ", level, verdict(metric, d));
   return md;
 }
 
@@ -59,25 +64,19 @@ std::string over_seeds(const Table2Options& o, const std::vector<Table2Entry>& e
 // Whether the paper's claim holds for one CIFAR-10 model: the STE beats clean training at every level of the
 // paper's (1, 2, 3) evaluated here (interval above zero), and how its gains compare with the paper's span; "" when
 // none of those levels was evaluated.
-std::string paper_claim(const std::vector<PairedDelta>& all_deltas, const std::vector<double>& all_levels) {
-  std::vector<PairedDelta> deltas;
-  std::vector<double> levels;
-  for (size_t k = 0; k < all_levels.size(); ++k)
-    if (all_levels[k] == 1 || all_levels[k] == 2 || all_levels[k] == 3) {
-      deltas.push_back(all_deltas[k]);
-      levels.push_back(all_levels[k]);
-    }
-  if (deltas.empty()) return "";
+std::string paper_claim(const std::vector<std::pair<double, PairedDelta>>& deltas) {
   std::vector<std::string> held, failed;
   std::string gains;
   bool inside = true, below = false;
-  for (size_t k = 0; k < deltas.size(); ++k) {
-    (deltas[k].ci_low > 0 ? held : failed).push_back(fmt::format("{:g}", levels[k]));
-    const double points = 100 * deltas[k].mean;
+  for (const auto& [level, d] : deltas) {
+    if (level != 1 && level != 2 && level != 3) continue;
+    (d.ci_low > 0 ? held : failed).push_back(fmt::format("{:g}", level));
+    const double points = 100 * d.mean;
     gains += fmt::format("{}{:+.2f}", gains.empty() ? "" : ", ", points);
     inside = inside && points >= kPaperTable2DeltaLow && points <= kPaperTable2DeltaHigh;
     below = below || points < kPaperTable2DeltaLow;
   }
+  if (held.empty() && failed.empty()) return "";
   const auto join = [](const std::vector<std::string>& v) {
     std::string s;
     for (size_t k = 0; k < v.size(); ++k) s += (k == 0 ? "" : k + 1 == v.size() ? " and " : ", ") + v[k];
@@ -108,27 +107,22 @@ std::string reading_section(const Table2Options& o, const std::vector<Table2Entr
       "seeds is one whose interval over the seeds excludes zero.\n\n";
   for (const auto& model : models) {
     const auto& baseline = baseline_of(entries, model);
-    std::vector<PairedDelta> gains;
-    std::vector<double> levels;
-    for (const double level : o.levels)
-      if (const auto* s = ste_entry(entries, model, level); s && paired_delta(*s, baseline, level))
-        levels.push_back(level);
-    const auto against_baseline = per_level(o, entries, model, baseline, &gains);
-    if (against_baseline.empty()) continue;  // no STE model shares a level with the baseline
-    md += fmt::format("- **{}**, the STE against clean training ({}, float {}): {}.{}", model,
-                      table2_label(baseline), show(baseline.eval.at("metric"), baseline.eval.at("clean").get<double>()),
-                      against_baseline, over_seeds(o, entries, model, baseline));
+    const std::string metric = baseline.eval.at("metric");
+    const auto gains = ste_minus(o, entries, model, baseline);
+    if (gains.empty()) continue;  // no STE model shares a level with the baseline
+    md += fmt::format("- **{}**, the STE against clean training ({}, float {}): {}.{}", model, table2_label(baseline),
+                      show(metric, baseline.eval.at("clean").get<double>()), per_level(metric, gains),
+                      over_seeds(o, entries, model, baseline));
     // The paper's claim is about CIFAR-10 test accuracy.
-    if (baseline.eval.at("metric") == "accuracy" && o.data == "cifar10" && paper_table2_row(model))
-      md += paper_claim(gains, levels);
+    if (metric == "accuracy" && o.data == "cifar10" && paper_table2_row(model)) md += paper_claim(gains);
     md += "\n";
     for (const auto& other : entries) {
       if (other.model != model || other.method == "ste" || other.method == "clean" || other.seed_offset != 0)
         continue;
-      const auto against = per_level(o, entries, model, other);
+      const auto against = ste_minus(o, entries, model, other);
       if (!against.empty())
-        md += fmt::format("- **{}**, the STE against {}: {}.{}\n", model, table2_label(other), against,
-                          over_seeds(o, entries, model, other));
+        md += fmt::format("- **{}**, the STE against {}: {}.{}\n", model, table2_label(other),
+                          per_level(metric, against), over_seeds(o, entries, model, other));
     }
   }
   return md;

@@ -128,8 +128,8 @@ std::string training_levels_summary(const Table2Options& o, const std::vector<Ta
     if (pinned) note(fmt::format("{} at level {:g} only, evaluated at every level", e.method, e.train_level));
     if (e.train_level < 0) note(e.method + " with its own noise model, not on the chip, evaluated at every level");
     if (e.method == "gaussian")
-      note(e.gaussian_sigma > 0 ? fmt::format("{}'s gaussian sigma {:.4f} x max|W|, measured from the chip's output "
-                                              "error at level {:g}",
+      note(e.gaussian_sigma > 0 ? fmt::format("{}'s gaussian sigma {:.4f} x max|W|, the weight noise with the output "
+                                              "error of the chip at level {:g} on a random test layer",
                                               e.model, e.gaussian_sigma, e.train_level)
                                 : e.model + "'s gaussian sigma not recorded (trained before it was)");
   }
